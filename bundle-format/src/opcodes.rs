@@ -1,0 +1,382 @@
+//! The instruction set, defined once.
+//!
+//! Every opcode has a fixed numeric id. Ids are only ever appended: an id is never reused
+//! or renumbered, so a bundle written by an older compiler decodes to the same meaning.
+//! The `opcodes!` table generates the decoded [`Instr`] enum, the byte encoder and
+//! decoder, the mnemonic names used by the disassembler and the stack effects the
+//! verifier checks. The VM dispatches on [`Instr`] directly.
+//!
+//! Notation in the meaning comments: `S` is the operand stack of the current frame
+//! (`S[-1]` its top), `L[i]` a local slot, `C[i]` a capture of the running closure,
+//! `K[i]` a constant, `G[s]` the global named by symbol `s`.
+//!
+//! Encoding: one opcode byte, then each operand little-endian at its fixed width.
+//! A [`Target`] in the encoded stream is a byte offset inside the same function; in a
+//! decoded, verified [`Instr`] it is the index of the target instruction.
+
+use std::fmt;
+
+/// Index into the bundle's constant pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ConstIdx(pub u32);
+/// Index into the bundle's symbol table (symbols, keywords and global names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct SymIdx(pub u32);
+/// Index into the bundle's function prototypes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ProtoIdx(pub u32);
+/// A local slot of the current frame (parameters first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Slot(pub u16);
+/// Index into the running closure's captured values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct CaptureIdx(pub u16);
+/// A jump destination; see the module comment for its two meanings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Target(pub u32);
+/// Number of arguments of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Argc(pub u16);
+/// Number of elements (or key/value pairs) an instruction collects from the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Count(pub u32);
+/// An integer literal small enough to live in the instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct SmallInt(pub i32);
+
+/// How an operand is stored in the byte stream.
+pub(crate) trait Operand: Sized + Copy {
+    const WIDTH: usize;
+    fn write(self, out: &mut Vec<u8>);
+    fn read(bytes: &[u8]) -> Self;
+    fn display(self) -> String;
+}
+
+macro_rules! operand {
+    ($ty:ident, $inner:ty, $width:expr, $prefix:expr) => {
+        impl Operand for $ty {
+            const WIDTH: usize = $width;
+            fn write(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.0.to_le_bytes());
+            }
+            fn read(bytes: &[u8]) -> Self {
+                let mut raw = [0u8; $width];
+                raw.copy_from_slice(&bytes[..$width]);
+                $ty(<$inner>::from_le_bytes(raw))
+            }
+            fn display(self) -> String {
+                format!("{}{}", $prefix, self.0)
+            }
+        }
+    };
+}
+operand!(ConstIdx, u32, 4, "k");
+operand!(SymIdx, u32, 4, "s");
+operand!(ProtoIdx, u32, 4, "f");
+operand!(Slot, u16, 2, "l");
+operand!(CaptureIdx, u16, 2, "c");
+operand!(Target, u32, 4, "@");
+operand!(Argc, u16, 2, "#");
+operand!(Count, u32, 4, "n");
+operand!(SmallInt, i32, 4, "");
+
+/// How an instruction changes the depth of the operand stack: it pops `pops` values,
+/// then pushes `pushes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackEffect {
+    pub pops: u32,
+    pub pushes: u32,
+}
+
+/// What control does after an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Continues with the next instruction.
+    Next,
+    /// Continues with the next instruction or the target.
+    Branch(Target),
+    /// Continues at the target keeping the tested value, or with the next instruction
+    /// having popped it (`and`/`or`).
+    BranchKeep(Target),
+    /// Always continues at the target.
+    Jump(Target),
+    /// Continues with the next instruction; on an error raised later, at the target
+    /// with the error value pushed on the stack depth of this instruction.
+    Handler(Target),
+    /// Leaves the function (return, tail call, throw).
+    Exit,
+}
+
+macro_rules! opcodes {
+    ($(
+        $(#[doc = $doc:expr])*
+        $id:literal $name:ident { $($field:ident : $fty:ident),* }
+            pops($pops:expr) pushes($pushes:expr) flow($flow:expr);
+    )*) => {
+        /// One decoded instruction.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Instr {
+            $( $(#[doc = $doc])* $name { $($field: $fty),* }, )*
+        }
+
+        impl Instr {
+            /// The instruction's fixed numeric id.
+            pub fn opcode(&self) -> u8 {
+                match self { $( Instr::$name { .. } => $id, )* }
+            }
+
+            /// The disassembler's name for the instruction.
+            pub fn mnemonic(&self) -> &'static str {
+                match self { $( Instr::$name { .. } => stringify!($name), )* }
+            }
+
+            /// Appends the encoded form to `out`.
+            pub fn encode(&self, out: &mut Vec<u8>) {
+                match *self {
+                    $( Instr::$name { $($field),* } => {
+                        out.push($id);
+                        $( $field.write(out); )*
+                    } )*
+                }
+            }
+
+            /// The encoded size in bytes.
+            pub fn encoded_len(&self) -> usize {
+                match self {
+                    $( Instr::$name { .. } => 1 $( + <$fty as Operand>::WIDTH )*, )*
+                }
+            }
+
+            /// Decodes the instruction at the start of `bytes`; returns it with its
+            /// encoded length.
+            #[allow(unused_assignments)]
+            pub fn decode(bytes: &[u8]) -> Result<(Instr, usize), DecodeError> {
+                let Some(&op) = bytes.first() else {
+                    return Err(DecodeError::Truncated);
+                };
+                match op {
+                    $( $id => {
+                        let len = 1 $( + <$fty as Operand>::WIDTH )*;
+                        if bytes.len() < len {
+                            return Err(DecodeError::Truncated);
+                        }
+                        #[allow(unused_mut, unused_variables, unused_assignments)]
+                        let mut at = 1;
+                        $(
+                            let $field = <$fty as Operand>::read(&bytes[at..]);
+                            at += <$fty as Operand>::WIDTH;
+                        )*
+                        Ok((Instr::$name { $($field),* }, len))
+                    } )*
+                    other => Err(DecodeError::UnknownOpcode(other)),
+                }
+            }
+
+            /// The operand stack effect, used by the verifier.
+            #[allow(unused_variables)]
+            pub fn stack_effect(&self) -> StackEffect {
+                match *self {
+                    $( Instr::$name { $($field),* } => StackEffect {
+                        pops: $pops,
+                        pushes: $pushes,
+                    }, )*
+                }
+            }
+
+            /// Where control goes after this instruction.
+            #[allow(unused_variables)]
+            pub fn flow(&self) -> Flow {
+                match *self {
+                    $( Instr::$name { $($field),* } => $flow, )*
+                }
+            }
+
+            /// The operands, formatted for the disassembler.
+            #[allow(unused_variables)]
+            pub fn operands(&self) -> Vec<String> {
+                match *self {
+                    $( Instr::$name { $($field),* } => vec![$( $field.display() ),*], )*
+                }
+            }
+
+            /// Every opcode id in the table, ascending.
+            pub const ALL_OPCODES: &'static [u8] = &[$($id),*];
+        }
+    };
+}
+
+opcodes! {
+    /// push nil
+    0 Nil {} pops(0) pushes(1) flow(Flow::Next);
+    /// push #t
+    1 True {} pops(0) pushes(1) flow(Flow::Next);
+    /// push #f
+    2 False {} pops(0) pushes(1) flow(Flow::Next);
+    /// push the integer `value`
+    3 Int { value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
+    /// push K[idx]
+    4 Const { idx: ConstIdx } pops(0) pushes(1) flow(Flow::Next);
+    /// drop S[-1]
+    5 Pop {} pops(1) pushes(0) flow(Flow::Next);
+    /// push S[-1] again
+    6 Dup {} pops(1) pushes(2) flow(Flow::Next);
+    /// push L[slot]
+    7 LoadLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
+    /// L[slot] := pop
+    8 StoreLocal { slot: Slot } pops(1) pushes(0) flow(Flow::Next);
+    /// push C[idx]
+    9 LoadCapture { idx: CaptureIdx } pops(0) pushes(1) flow(Flow::Next);
+    /// L[slot] := a new cell holding L[slot] (for a captured variable that is assigned)
+    10 MakeCell { slot: Slot } pops(0) pushes(0) flow(Flow::Next);
+    /// push the contents of the cell in L[slot]
+    11 LoadCellLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
+    /// the cell in L[slot] := pop
+    12 StoreCellLocal { slot: Slot } pops(1) pushes(0) flow(Flow::Next);
+    /// push the contents of the cell in C[idx]
+    13 LoadCellCapture { idx: CaptureIdx } pops(0) pushes(1) flow(Flow::Next);
+    /// the cell in C[idx] := pop
+    14 StoreCellCapture { idx: CaptureIdx } pops(1) pushes(0) flow(Flow::Next);
+    /// push G[sym]; an unbound global raises `Unbound variable`
+    15 LoadGlobal { sym: SymIdx } pops(0) pushes(1) flow(Flow::Next);
+    /// G[sym] := pop (define and set! of a global)
+    16 StoreGlobal { sym: SymIdx } pops(1) pushes(0) flow(Flow::Next);
+    /// pc := target
+    17 Jump { target: Target } pops(0) pushes(0) flow(Flow::Jump(target));
+    /// if pop is falsy then pc := target
+    18 JumpIfFalse { target: Target } pops(1) pushes(0) flow(Flow::Branch(target));
+    /// if pop is truthy then pc := target
+    19 JumpIfTrue { target: Target } pops(1) pushes(0) flow(Flow::Branch(target));
+    /// if S[-1] is falsy then pc := target (keeping it) else pop (`and`)
+    20 JumpIfFalseOrPop { target: Target } pops(1) pushes(0) flow(Flow::BranchKeep(target));
+    /// if S[-1] is truthy then pc := target (keeping it) else pop (`or`)
+    21 JumpIfTrueOrPop { target: Target } pops(1) pushes(0) flow(Flow::BranchKeep(target));
+    /// S[-argc-1](S[-argc] .. S[-1]) replaces the callee and arguments with the result
+    22 Call { argc: Argc } pops(argc.0 as u32 + 1) pushes(1) flow(Flow::Next);
+    /// return S[-argc-1](S[-argc] .. S[-1]), reusing this frame
+    23 TailCall { argc: Argc } pops(argc.0 as u32 + 1) pushes(0) flow(Flow::Exit);
+    /// G[sym](S[-argc] .. S[-1]) replaces the arguments with the result
+    24 CallGlobal { sym: SymIdx, argc: Argc } pops(argc.0 as u32) pushes(1) flow(Flow::Next);
+    /// return G[sym](S[-argc] .. S[-1]), reusing this frame
+    25 TailCallGlobal { sym: SymIdx, argc: Argc } pops(argc.0 as u32) pushes(0) flow(Flow::Exit);
+    /// return pop to the caller
+    26 Return {} pops(1) pushes(0) flow(Flow::Exit);
+    /// push a closure of `proto`, capturing what its capture descriptors name in this frame
+    27 Closure { proto: ProtoIdx } pops(0) pushes(1) flow(Flow::Next);
+    /// push a list of the top `count` values (first pushed is first)
+    28 MakeList { count: Count } pops(count.0) pushes(1) flow(Flow::Next);
+    /// push a vector of the top `count` values
+    29 MakeVector { count: Count } pops(count.0) pushes(1) flow(Flow::Next);
+    /// push a sorted map of the top `pairs` key/value pairs (later keys win)
+    30 MakeMap { pairs: Count } pops(pairs.0.saturating_mul(2)) pushes(1) flow(Flow::Next);
+    /// install an error handler: an error raised until PopHandler unwinds to this depth,
+    /// pushes the error map and continues at target
+    31 PushHandler { target: Target } pops(0) pushes(0) flow(Flow::Handler(target));
+    /// remove the innermost handler of this frame
+    32 PopHandler {} pops(0) pushes(0) flow(Flow::Next);
+    /// raise pop as an error (`throw`)
+    33 Throw {} pops(1) pushes(0) flow(Flow::Exit);
+    /// S[-2] + S[-1] (the `+` builtin with two arguments)
+    34 Add {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] - S[-1]
+    35 Sub {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] * S[-1]
+    36 Mul {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] / S[-1]
+    37 Div {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] < S[-1]
+    38 Lt {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] > S[-1]
+    39 Gt {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] <= S[-1]
+    40 Le {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] >= S[-1]
+    41 Ge {} pops(2) pushes(1) flow(Flow::Next);
+    /// S[-2] = S[-1] (numeric, structural for non-numbers)
+    42 NumEq {} pops(2) pushes(1) flow(Flow::Next);
+    /// (not S[-1])
+    43 Not {} pops(1) pushes(1) flow(Flow::Next);
+    /// (car S[-1])
+    44 Car {} pops(1) pushes(1) flow(Flow::Next);
+    /// (cdr S[-1])
+    45 Cdr {} pops(1) pushes(1) flow(Flow::Next);
+    /// (cons S[-2] S[-1])
+    46 Cons {} pops(2) pushes(1) flow(Flow::Next);
+    /// (null? S[-1])
+    47 IsNull {} pops(1) pushes(1) flow(Flow::Next);
+    /// (pair? S[-1])
+    48 IsPair {} pops(1) pushes(1) flow(Flow::Next);
+    /// L[slot] + value, pushed (a local plus an integer literal)
+    49 AddLocalInt { slot: Slot, value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
+    /// (get S[-2] S[-1])
+    50 Get {} pops(2) pushes(1) flow(Flow::Next);
+    /// (mod S[-2] S[-1])
+    51 Mod {} pops(2) pushes(1) flow(Flow::Next);
+    /// (- S[-1])
+    52 Neg {} pops(1) pushes(1) flow(Flow::Next);
+    /// (equal? S[-2] S[-1])
+    53 Equal {} pops(2) pushes(1) flow(Flow::Next);
+    /// (nth S[-2] S[-1])
+    54 Nth {} pops(2) pushes(1) flow(Flow::Next);
+}
+
+/// Why a byte stream did not decode to an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    UnknownOpcode(u8),
+    Truncated,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::UnknownOpcode(op) => write!(f, "unknown opcode {op:#04x}"),
+            DecodeError::Truncated => write!(f, "instruction cut off by the end of the code"),
+        }
+    }
+}
+
+// The VM copies instructions in its dispatch loop; keep them small.
+const _: () = assert!(std::mem::size_of::<Instr>() <= 8);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples() -> Vec<Instr> {
+        vec![
+            Instr::Nil {},
+            Instr::Int { value: SmallInt(-7) },
+            Instr::Const { idx: ConstIdx(70000) },
+            Instr::LoadLocal { slot: Slot(3) },
+            Instr::Jump { target: Target(12) },
+            Instr::CallGlobal { sym: SymIdx(9), argc: Argc(2) },
+            Instr::AddLocalInt { slot: Slot(1), value: SmallInt(-1) },
+            Instr::Nth {},
+        ]
+    }
+
+    #[test]
+    fn every_instruction_round_trips_through_its_encoding() {
+        for instr in samples() {
+            let mut bytes = Vec::new();
+            instr.encode(&mut bytes);
+            assert_eq!(bytes.len(), instr.encoded_len());
+            assert_eq!(Instr::decode(&bytes), Ok((instr, bytes.len())));
+        }
+    }
+
+    #[test]
+    fn decoding_rejects_unknown_and_cut_off_instructions() {
+        assert_eq!(Instr::decode(&[0xff]), Err(DecodeError::UnknownOpcode(0xff)));
+        assert_eq!(Instr::decode(&[4, 1, 2]), Err(DecodeError::Truncated));
+        assert_eq!(Instr::decode(&[]), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn opcode_ids_are_dense_and_ascending() {
+        // Ids are append-only; a gap or reorder in the table is a mistake.
+        for (i, &id) in Instr::ALL_OPCODES.iter().enumerate() {
+            assert_eq!(id as usize, i);
+        }
+    }
+}

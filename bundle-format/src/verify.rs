@@ -1,0 +1,325 @@
+//! The verifier: the only way from a [`Bundle`] to something the VM runs.
+//!
+//! It proves, for every prototype: each opcode is known and each operand in range
+//! (constants, symbols, prototypes, locals, captures); jump and handler targets are
+//! instruction boundaries of the same function; the operand stack never underflows,
+//! never exceeds the declared `max_stack`, and has one depth (and one handler count)
+//! at every join; control never falls off the end; `PopHandler` only runs with a
+//! handler installed. It also checks the constant pool (collections refer only to
+//! earlier constants, big numbers are decimal text, chars are scalar values), the
+//! prototypes' arities and capture descriptors, and the entry function.
+//! The VM's unchecked fast paths cite these rules by name (V1..V8 below).
+
+use std::fmt;
+
+use crate::bundle::{Bundle, Capture, Constant, Proto};
+use crate::limits;
+use crate::opcodes::{Flow, Instr, Target};
+
+/// Why a bundle was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyError {
+    /// The prototype, when the problem is inside one.
+    pub proto: Option<u32>,
+    /// The byte offset in that prototype's code, when known.
+    pub pc: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid bundle: ")?;
+        match (self.proto, self.pc) {
+            (Some(p), Some(pc)) => write!(f, "function {p}, byte {pc}: ")?,
+            (Some(p), None) => write!(f, "function {p}: ")?,
+            _ => {}
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+/// A prototype's code after verification: decoded instructions whose targets are
+/// instruction indices, and the byte offset each instruction had in the bundle.
+#[derive(Clone, Debug)]
+pub struct VerifiedCode {
+    pub instrs: Vec<Instr>,
+    pub offsets: Vec<u32>,
+}
+
+/// A bundle that passed every check. Its fields can be read but not changed, and it
+/// can only be made by [`verify_bundle`].
+#[derive(Clone, Debug)]
+pub struct VerifiedBundle {
+    bundle: Bundle,
+    code: Vec<VerifiedCode>,
+}
+
+impl VerifiedBundle {
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The decoded code of each prototype, in prototype order.
+    pub fn code(&self) -> &[VerifiedCode] {
+        &self.code
+    }
+
+    pub fn into_parts(self) -> (Bundle, Vec<VerifiedCode>) {
+        (self.bundle, self.code)
+    }
+}
+
+/// Checks everything the VM relies on.
+pub fn verify_bundle(bundle: Bundle) -> Result<VerifiedBundle, VerifyError> {
+    verify_constants(&bundle)?;
+    verify_entry(&bundle)?;
+    let mut code = Vec::with_capacity(bundle.protos.len());
+    for (index, proto) in bundle.protos.iter().enumerate() {
+        code.push(verify_proto(&bundle, index as u32, proto)?);
+    }
+    if let Some(debug) = &bundle.debug {
+        if debug.protos.len() != bundle.protos.len() {
+            return Err(error(None, None, "debug section does not cover every function".into()));
+        }
+        if debug.protos.iter().any(|p| p.file as usize >= debug.files.len()) {
+            return Err(error(None, None, "debug section names a file it does not list".into()));
+        }
+    }
+    Ok(VerifiedBundle { bundle, code })
+}
+
+fn error(proto: Option<u32>, pc: Option<u32>, message: String) -> VerifyError {
+    VerifyError { proto, pc, message }
+}
+
+fn verify_constants(bundle: &Bundle) -> Result<(), VerifyError> {
+    let symbols = bundle.symbols.len();
+    for (index, constant) in bundle.constants.iter().enumerate() {
+        let fail = |what: &str| error(None, None, format!("constant {index}: {what}"));
+        // V1: a collection constant refers only to earlier constants, so linking them in
+        // order never meets a missing or cyclic element.
+        let earlier = |i: &crate::bundle::ConstIdx| (i.0 as usize) < index;
+        match constant {
+            Constant::Symbol(s) | Constant::Keyword(s) if s.0 as usize >= symbols => {
+                return Err(fail("symbol index out of range"))
+            }
+            Constant::List(items) | Constant::Vector(items) if !items.iter().all(earlier) => {
+                return Err(fail("element is not an earlier constant"))
+            }
+            Constant::Map(pairs) if !pairs.iter().all(|(k, v)| earlier(k) && earlier(v)) => {
+                return Err(fail("map entry is not an earlier constant"))
+            }
+            Constant::BigInt(text) if !is_decimal(text, true) => {
+                return Err(fail("big integer is not decimal text"))
+            }
+            Constant::Rational(num, den)
+                if !is_decimal(num, true) || !is_decimal(den, false) || den.bytes().all(|b| b == b'0') =>
+            {
+                return Err(fail("rational is not a decimal fraction with a non-zero denominator"))
+            }
+            Constant::Char(c) if char::from_u32(*c).is_none() => {
+                return Err(fail("char is not a Unicode scalar value"))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn is_decimal(text: &str, signed: bool) -> bool {
+    let digits = if signed { text.strip_prefix('-').unwrap_or(text) } else { text };
+    !digits.is_empty() && digits.len() <= limits::MAX_BIGINT_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn verify_entry(bundle: &Bundle) -> Result<(), VerifyError> {
+    // V2: the entry function exists and needs no arguments and no captures.
+    let Some(entry) = bundle.protos.get(bundle.entry.0 as usize) else {
+        return Err(error(None, None, "entry function missing".into()));
+    };
+    if entry.arity != 0 || entry.rest || !entry.captures.is_empty() {
+        return Err(error(Some(bundle.entry.0), None, "entry function takes arguments or captures".into()));
+    }
+    Ok(())
+}
+
+/// What the dataflow pass knows at an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct State {
+    depth: u32,
+    handlers: u32,
+}
+
+fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCode, VerifyError> {
+    let fail = |pc: Option<u32>, message: String| error(Some(index), pc, message);
+    if let Some(name) = proto.name {
+        if name.0 as usize >= bundle.symbols.len() {
+            return Err(fail(None, "name symbol out of range".into()));
+        }
+    }
+    // V3: parameters (and the rest list) fit in the locals.
+    let params = proto.arity as u32 + proto.rest as u32;
+    if params > proto.locals as u32 {
+        return Err(fail(None, "more parameters than local slots".into()));
+    }
+    if proto.max_stack > limits::MAX_STACK {
+        return Err(fail(None, "declared stack depth exceeds the limit".into()));
+    }
+    if proto.code.is_empty() || proto.code.len() > limits::MAX_CODE_LEN {
+        return Err(fail(None, "code is empty or too long".into()));
+    }
+
+    // Decode, recording where each instruction starts.
+    let mut instrs = Vec::new();
+    let mut offsets = Vec::new();
+    let mut at = 0usize;
+    while at < proto.code.len() {
+        let (instr, len) = Instr::decode(&proto.code[at..]).map_err(|e| fail(Some(at as u32), e.to_string()))?;
+        offsets.push(at as u32);
+        instrs.push(instr);
+        at += len;
+    }
+
+    // V4: every operand is in range, and targets become instruction indices.
+    let target_index = |pc: u32, t: Target| -> Result<Target, VerifyError> {
+        offsets
+            .binary_search(&t.0)
+            .map(|i| Target(i as u32))
+            .map_err(|_| fail(Some(pc), format!("jump target {} is not an instruction boundary", t.0)))
+    };
+    for (i, instr) in instrs.iter_mut().enumerate() {
+        let pc = offsets[i];
+        check_operands(bundle, proto, instr).map_err(|m| fail(Some(pc), m))?;
+        *instr = match *instr {
+            Instr::Jump { target } => Instr::Jump { target: target_index(pc, target)? },
+            Instr::JumpIfFalse { target } => Instr::JumpIfFalse { target: target_index(pc, target)? },
+            Instr::JumpIfTrue { target } => Instr::JumpIfTrue { target: target_index(pc, target)? },
+            Instr::JumpIfFalseOrPop { target } => Instr::JumpIfFalseOrPop { target: target_index(pc, target)? },
+            Instr::JumpIfTrueOrPop { target } => Instr::JumpIfTrueOrPop { target: target_index(pc, target)? },
+            Instr::PushHandler { target } => Instr::PushHandler { target: target_index(pc, target)? },
+            other => other,
+        };
+    }
+
+    check_stack(proto, &instrs, &offsets).map_err(|(pc, m)| fail(Some(pc), m))?;
+    Ok(VerifiedCode { instrs, offsets })
+}
+
+fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), String> {
+    let local = |slot: crate::opcodes::Slot| {
+        if slot.0 < proto.locals { Ok(()) } else { Err(format!("local slot {} out of range", slot.0)) }
+    };
+    let capture = |idx: crate::opcodes::CaptureIdx| {
+        if (idx.0 as usize) < proto.captures.len() {
+            Ok(())
+        } else {
+            Err(format!("capture {} out of range", idx.0))
+        }
+    };
+    let symbol = |sym: crate::opcodes::SymIdx| {
+        if (sym.0 as usize) < bundle.symbols.len() { Ok(()) } else { Err(format!("symbol {} out of range", sym.0)) }
+    };
+    match *instr {
+        Instr::Const { idx } if idx.0 as usize >= bundle.constants.len() => {
+            Err(format!("constant {} out of range", idx.0))
+        }
+        Instr::LoadLocal { slot }
+        | Instr::StoreLocal { slot }
+        | Instr::MakeCell { slot }
+        | Instr::LoadCellLocal { slot }
+        | Instr::StoreCellLocal { slot }
+        | Instr::AddLocalInt { slot, .. } => local(slot),
+        Instr::LoadCapture { idx } | Instr::LoadCellCapture { idx } | Instr::StoreCellCapture { idx } => capture(idx),
+        Instr::LoadGlobal { sym }
+        | Instr::StoreGlobal { sym }
+        | Instr::CallGlobal { sym, .. }
+        | Instr::TailCallGlobal { sym, .. } => symbol(sym),
+        Instr::Closure { proto: target } => {
+            // V5: a closure's capture descriptors name slots and captures of the frame
+            // that creates it.
+            let Some(created) = bundle.protos.get(target.0 as usize) else {
+                return Err(format!("function {} out of range", target.0));
+            };
+            for c in &created.captures {
+                match *c {
+                    Capture::Local(slot) => local(slot)?,
+                    Capture::Outer(idx) => capture(idx)?,
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// V6: stack depth never underflows or exceeds `max_stack`, and is the same at every
+/// join. V7: control never falls off the end. V8: handler counts are consistent and
+/// `PopHandler` has a handler to pop.
+fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[u32]) -> Result<(), (u32, String)> {
+    let mut state: Vec<Option<State>> = vec![None; instrs.len()];
+    let mut work = vec![0usize];
+    state[0] = Some(State { depth: 0, handlers: 0 });
+    let flow_to = |state: &mut Vec<Option<State>>, work: &mut Vec<usize>, from: usize, to: usize, s: State| {
+        if to >= instrs.len() {
+            return Err((offsets[from], "control falls off the end of the function".to_string()));
+        }
+        match state[to] {
+            None => {
+                state[to] = Some(s);
+                work.push(to);
+                Ok(())
+            }
+            Some(existing) if existing == s => Ok(()),
+            Some(existing) => Err((
+                offsets[to],
+                format!(
+                    "inconsistent stack at join: depth {} with {} handlers vs depth {} with {} handlers",
+                    existing.depth, existing.handlers, s.depth, s.handlers
+                ),
+            )),
+        }
+    };
+    while let Some(i) = work.pop() {
+        let here = state[i].expect("queued instructions have a state");
+        let instr = instrs[i];
+        let effect = instr.stack_effect();
+        let pc = offsets[i];
+        if here.depth < effect.pops {
+            return Err((pc, format!("{} needs {} stack values, has {}", instr.mnemonic(), effect.pops, here.depth)));
+        }
+        let depth = here.depth - effect.pops + effect.pushes;
+        if depth > proto.max_stack {
+            return Err((pc, format!("stack depth {depth} exceeds the declared maximum {}", proto.max_stack)));
+        }
+        let mut next = State { depth, handlers: here.handlers };
+        if let Instr::PopHandler {} = instr {
+            if here.handlers == 0 {
+                return Err((pc, "PopHandler without a handler".to_string()));
+            }
+            next.handlers -= 1;
+        }
+        match instr.flow() {
+            Flow::Next => flow_to(&mut state, &mut work, i, i + 1, next)?,
+            Flow::Branch(t) => {
+                flow_to(&mut state, &mut work, i, i + 1, next)?;
+                flow_to(&mut state, &mut work, i, t.0 as usize, next)?;
+            }
+            Flow::BranchKeep(t) => {
+                flow_to(&mut state, &mut work, i, i + 1, next)?;
+                flow_to(&mut state, &mut work, i, t.0 as usize, here)?;
+            }
+            Flow::Jump(t) => flow_to(&mut state, &mut work, i, t.0 as usize, next)?,
+            Flow::Handler(t) => {
+                let handler_entry = State { depth: here.depth + 1, handlers: here.handlers };
+                if handler_entry.depth > proto.max_stack {
+                    return Err((pc, "handler entry exceeds the declared stack maximum".to_string()));
+                }
+                flow_to(&mut state, &mut work, i, t.0 as usize, handler_entry)?;
+                flow_to(&mut state, &mut work, i, i + 1, State { depth, handlers: here.handlers + 1 })?;
+            }
+            Flow::Exit => {}
+        }
+    }
+    Ok(())
+}
