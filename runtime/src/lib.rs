@@ -1,1 +1,58 @@
+//! The Sema runtime: values, the interner, the VM, the builtins and the bundle
+//! loader. It never depends on the compiler.
 
+pub mod builtins;
+pub mod compare;
+pub mod error;
+pub mod interner;
+pub mod list;
+pub mod loader;
+pub mod num;
+// number_syntax: being written
+pub mod printer;
+pub mod program;
+pub mod value;
+pub mod vm;
+
+use std::process::ExitCode;
+
+use error::Error;
+
+/// Runs `body` on a thread with a large stack (builtins that call back into Sema
+/// nest on it; the interner and output buffer are that thread's) and returns its
+/// exit status.
+pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> ExitCode {
+    let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(body);
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!("semarun: internal error: the interpreter thread failed");
+            ExitCode::from(70)
+        }
+    }
+}
+
+/// Runs a linked program to completion; returns the process exit status, having
+/// reported an uncaught error on stderr (LANGUAGE.md §11.6).
+pub fn run_program(program: program::Program, args: Vec<String>) -> u8 {
+    let mut vm = vm::Vm::new(program, args);
+    let result = vm.run_program();
+    builtins::io::flush_stdout();
+    match result {
+        Ok(_) => 0,
+        Err(err) => {
+            report_error(&err);
+            1
+        }
+    }
+}
+
+/// Prints an uncaught error: the §11.6 first line, then the source location.
+pub fn report_error(err: &Error) {
+    eprintln!("Error: {}", err.report());
+    if let Some(frame) = err.trace().first() {
+        if let Some(file) = &frame.file {
+            eprintln!("  --> {file}:{}:{}", frame.line, frame.col);
+        }
+    }
+}

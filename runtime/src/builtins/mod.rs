@@ -1,0 +1,64 @@
+//! The builtin functions, one module per area, and the registry the VM installs as
+//! globals at start-up.
+//!
+//! A builtin is either `Pure` (it gets its arguments as a slice of the VM stack, no
+//! copying) or `Vm` (it can call functions back through the VM). Arity is checked
+//! once, centrally, from `min`/`max`.
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+use crate::vm::Vm;
+
+pub mod io;
+pub mod lists;
+pub mod numbers;
+
+#[derive(Clone, Copy)]
+pub enum NativeFn {
+    Pure(fn(&[Value]) -> Result<Value>),
+    Vm(fn(&mut Vm, &[Value]) -> Result<Value>),
+}
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub min: u16,
+    /// `None`: any number of arguments from `min` on.
+    pub max: Option<u16>,
+    pub func: NativeFn,
+}
+
+impl Builtin {
+    pub fn check_arity(&self, got: usize) -> Result<()> {
+        let ok = got >= self.min as usize && self.max.is_none_or(|max| got <= max as usize);
+        if ok {
+            return Ok(());
+        }
+        let expected = match self.max {
+            None => format!("{}+", self.min),
+            Some(max) if max == self.min => max.to_string(),
+            Some(max) => format!("{}-{}", self.min, max),
+        };
+        Err(Error::arity(self.name, &expected, got))
+    }
+}
+
+/// A pure builtin taking exactly `n` arguments.
+pub const fn pure(name: &'static str, min: u16, max: Option<u16>, f: fn(&[Value]) -> Result<Value>) -> Builtin {
+    Builtin { name, min, max, func: NativeFn::Pure(f) }
+}
+
+/// A builtin that calls back into the VM.
+pub const fn with_vm(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut Vm, &[Value]) -> Result<Value>) -> Builtin {
+    Builtin { name, min, max, func: NativeFn::Vm(f) }
+}
+
+/// Every builtin, in registration order.
+pub fn all() -> impl Iterator<Item = &'static Builtin> {
+    [io::BUILTINS, lists::BUILTINS, numbers::BUILTINS].into_iter().flatten()
+}
+
+/// The builtin with this name, if any (the compiler uses this to decide what it may
+/// inline).
+pub fn find(name: &str) -> Option<&'static Builtin> {
+    all().find(|b| b.name == name)
+}

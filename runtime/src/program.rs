@@ -1,0 +1,131 @@
+//! Linking: turning a verified bundle into live values, in one place.
+//!
+//! Bundle symbols are interned and every symbol operand is rewritten to the runtime's
+//! interned index (so `G[sym]` is a direct index into the globals table), constants
+//! become values, and each prototype gets its per-instruction source positions.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use bundle_format::bundle::{Capture, Constant};
+use bundle_format::opcodes::{Instr, SymIdx};
+use bundle_format::VerifiedBundle;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+use crate::interner::Sym;
+use crate::list::List;
+use crate::num::{from_bigint, from_rational};
+use crate::value::Value;
+
+/// A function prototype ready to run.
+pub struct FuncProto {
+    pub name: Option<Sym>,
+    pub arity: u16,
+    pub rest: bool,
+    pub locals: u16,
+    pub max_stack: u32,
+    pub captures: Box<[Capture]>,
+    /// Verified code; symbol operands index the interner, targets index `code`.
+    pub code: Box<[Instr]>,
+    /// Source position of each instruction, when the bundle had debug info.
+    pub positions: Option<Box<[(u32, u32)]>>,
+    /// Index into `Program::files`.
+    pub file: Option<u32>,
+}
+
+/// A linked program.
+pub struct Program {
+    pub protos: Vec<Rc<FuncProto>>,
+    pub constants: Vec<Value>,
+    pub entry: Rc<FuncProto>,
+    pub files: Vec<String>,
+}
+
+/// Links a verified bundle.
+pub fn link(verified: VerifiedBundle) -> Program {
+    let (bundle, code) = verified.into_parts();
+    let symbols: Vec<Sym> = bundle.symbols.iter().map(|name| Sym::intern(name)).collect();
+    // V4 (verify.rs): every symbol index in code and constants is in range.
+    let sym = |idx: SymIdx| symbols[idx.0 as usize];
+    let relink = |idx: SymIdx| SymIdx(sym(idx).index() as u32);
+
+    let mut constants: Vec<Value> = Vec::with_capacity(bundle.constants.len());
+    for constant in &bundle.constants {
+        let value = {
+            // V1: collection constants refer only to earlier, already linked ones.
+            let earlier = |i: &bundle_format::bundle::ConstIdx| constants[i.0 as usize].clone();
+            match constant {
+                Constant::Nil => Value::Nil,
+                Constant::Bool(b) => Value::Bool(*b),
+                Constant::Int(i) => Value::Int(*i),
+                Constant::BigInt(text) => from_bigint(parse_big(text)),
+                Constant::Float(f) => Value::Float(*f),
+                Constant::Rational(n, d) => from_rational(BigRational::new(parse_big(n), parse_big(d))),
+                Constant::Str(s) => Value::str(s.clone()),
+                Constant::Char(c) => Value::Char(char::from_u32(*c).unwrap_or('\u{fffd}')),
+                Constant::Symbol(s) => Value::Symbol(sym(*s)),
+                Constant::Keyword(s) => Value::Keyword(sym(*s)),
+                Constant::List(items) => Value::List(List::from_iter_exact(items.iter().map(earlier))),
+                Constant::Vector(items) => Value::vector(items.iter().map(earlier).collect()),
+                Constant::Map(pairs) => {
+                    let map: BTreeMap<Value, Value> = pairs.iter().map(|(k, v)| (earlier(k), earlier(v))).collect();
+                    Value::Map(Rc::new(map))
+                }
+                Constant::Bytevector(bytes) => Value::Bytevector(Rc::new(bytes.clone())),
+            }
+        };
+        constants.push(value);
+    }
+
+    let debug = bundle.debug.as_ref();
+    let protos: Vec<Rc<FuncProto>> = bundle
+        .protos
+        .iter()
+        .zip(code)
+        .enumerate()
+        .map(|(index, (proto, verified))| {
+            let instrs: Box<[Instr]> = verified.instrs.iter().map(|i| relink_instr(*i, &relink)).collect();
+            let lines = debug.and_then(|d| d.protos.get(index));
+            let positions = lines.map(|lines| {
+                verified
+                    .offsets
+                    .iter()
+                    .map(|&pc| {
+                        let row = lines.lines.partition_point(|l| l.pc <= pc);
+                        row.checked_sub(1).map(|r| (lines.lines[r].line, lines.lines[r].col)).unwrap_or((0, 0))
+                    })
+                    .collect()
+            });
+            Rc::new(FuncProto {
+                name: proto.name.map(sym),
+                arity: proto.arity,
+                rest: proto.rest,
+                locals: proto.locals,
+                max_stack: proto.max_stack,
+                captures: proto.captures.clone().into_boxed_slice(),
+                code: instrs,
+                positions,
+                file: lines.map(|l| l.file),
+            })
+        })
+        .collect();
+    let entry = protos[bundle.entry.0 as usize].clone();
+    let files = debug.map(|d| d.files.clone()).unwrap_or_default();
+    Program { protos, constants, entry, files }
+}
+
+fn parse_big(text: &str) -> BigInt {
+    // V1: big number text is verified to be decimal.
+    text.parse().unwrap_or_default()
+}
+
+fn relink_instr(instr: Instr, relink: &impl Fn(SymIdx) -> SymIdx) -> Instr {
+    match instr {
+        Instr::LoadGlobal { sym } => Instr::LoadGlobal { sym: relink(sym) },
+        Instr::StoreGlobal { sym } => Instr::StoreGlobal { sym: relink(sym) },
+        Instr::CallGlobal { sym, argc } => Instr::CallGlobal { sym: relink(sym), argc },
+        Instr::TailCallGlobal { sym, argc } => Instr::TailCallGlobal { sym: relink(sym), argc },
+        other => other,
+    }
+}

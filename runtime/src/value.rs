@@ -1,0 +1,132 @@
+//! The value representation.
+//!
+//! A 16-byte enum: immediates (nil, booleans, fixnums, floats, chars, symbols,
+//! keywords) live in the value itself; everything else is one reference-counted
+//! pointer. Collections are copy-on-write: an operation that "modifies" a vector or map
+//! whose reference count is 1 mutates it in place (`Rc::make_mut`), so an accumulator
+//! threaded through a fold is never copied. See docs/values.md for why this layout was
+//! chosen over NaN-boxing.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+use crate::builtins::Builtin;
+use crate::interner::Sym;
+use crate::list::List;
+use crate::program::FuncProto;
+
+pub type SortedMap = BTreeMap<Value, Value>;
+pub type HashMap = hashbrown::HashMap<Value, Value>;
+
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Char(char),
+    Symbol(Sym),
+    Keyword(Sym),
+    /// An integer outside i64; never holds a value that fits in i64.
+    BigInt(Rc<BigInt>),
+    /// A reduced fraction whose denominator is above 1.
+    Rational(Rc<BigRational>),
+    Str(Rc<String>),
+    List(List),
+    Vector(Rc<Vec<Value>>),
+    Map(Rc<SortedMap>),
+    HashMap(Rc<HashMap>),
+    Closure(Rc<Closure>),
+    Native(&'static Builtin),
+    Promise(Rc<RefCell<Promise>>),
+    Bytevector(Rc<Vec<u8>>),
+    MutableArray(Rc<RefCell<Vec<Value>>>),
+    I64Array(Rc<Vec<i64>>),
+    F64Array(Rc<Vec<f64>>),
+    /// A boxed variable shared between closures (captured and assigned). Never
+    /// visible to programs: the VM unwraps it on every access.
+    Cell(Rc<RefCell<Value>>),
+}
+
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
+/// A function value: a prototype and the values (or cells) it captured.
+pub struct Closure {
+    pub proto: Rc<FuncProto>,
+    pub captures: Box<[Value]>,
+}
+
+/// The state of a `delay`ed expression.
+pub enum Promise {
+    Pending(Value),
+    Forced(Value),
+}
+
+impl Value {
+    pub fn truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Bool(false))
+    }
+
+    pub fn str(text: impl Into<String>) -> Value {
+        Value::Str(Rc::new(text.into()))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(List::from_vec(items))
+    }
+
+    pub fn vector(items: Vec<Value>) -> Value {
+        Value::Vector(Rc::new(items))
+    }
+
+    pub fn keyword(name: &str) -> Value {
+        Value::Keyword(Sym::intern(name))
+    }
+
+    pub fn symbol(name: &str) -> Value {
+        Value::Symbol(Sym::intern(name))
+    }
+
+    /// The name `type` returns and type errors print (`int`, `string`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "nil",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::BigInt(_) => "int",
+            Value::Float(_) => "float",
+            Value::Rational(_) => "rational",
+            Value::Char(_) => "char",
+            Value::Symbol(_) => "symbol",
+            Value::Keyword(_) => "keyword",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Vector(_) => "vector",
+            Value::Map(_) => "map",
+            Value::HashMap(_) => "hashmap",
+            Value::Closure(_) => "lambda",
+            Value::Native(_) => "native-fn",
+            Value::Promise(_) => "promise",
+            Value::Bytevector(_) => "bytevector",
+            Value::MutableArray(_) => "mutable-array",
+            Value::I64Array(_) => "i64-array",
+            Value::F64Array(_) => "f64-array",
+            Value::Cell(_) => "mutable-cell",
+        }
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Rational(_))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}

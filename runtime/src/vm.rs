@@ -1,0 +1,638 @@
+//! The virtual machine: one dispatch loop over verified instructions.
+//!
+//! All frames share one value stack. A frame's locals start at `base`; its operand
+//! stack sits above them. Sema-to-Sema calls push a `Frame` and never recurse on the
+//! Rust stack; only builtins that call back into Sema (`map`, `foldl`, ...) re-enter
+//! `run`, and that nesting is bounded by `MAX_NESTING`.
+//!
+//! Error handling: `PushHandler` records the frame, the stack height and the handler
+//! address. A raised error unwinds to the innermost handler of the current `run`
+//! invocation, or leaves `run` so an outer invocation (or the top level) sees it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bundle_format::bundle::Capture;
+use bundle_format::opcodes::Instr;
+
+use crate::builtins::{self, Builtin, NativeFn};
+use crate::error::{Error, Result, TraceFrame};
+use crate::interner::Sym;
+use crate::list::List;
+use crate::program::{FuncProto, Program};
+use crate::value::{Closure, SortedMap, Value};
+
+/// Most frames live at once (non-tail recursion depth).
+pub const MAX_FRAMES: usize = 100_000;
+/// Most nested re-entries of `run` from builtins that call functions.
+pub const MAX_NESTING: usize = 10_000;
+
+struct Frame {
+    closure: Rc<Closure>,
+    /// The next instruction, saved while another frame runs.
+    pc: usize,
+    /// Stack index of local slot 0.
+    base: usize,
+    /// Stack height to restore when the frame returns.
+    ret_to: usize,
+}
+
+struct Handler {
+    frame: usize,
+    stack_len: usize,
+    target: usize,
+}
+
+/// The interpreter state.
+pub struct Vm {
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    handlers: Vec<Handler>,
+    /// Indexed by `Sym::index`; `None` is unbound.
+    globals: Vec<Option<Value>>,
+    program: Rc<Program>,
+    nesting: usize,
+    /// What `sys/args` returns.
+    pub args: Vec<String>,
+}
+
+fn stack_overflow() -> Error {
+    Error::eval("stack overflow: maximum call depth exceeded")
+}
+
+fn not_callable(value: &Value) -> Error {
+    Error::eval(format!("not callable: {} ({})", crate::printer::repr(value), value.type_name()))
+}
+
+fn closure_arity_error(proto: &FuncProto, got: usize) -> Error {
+    let name = proto.name.map(Sym::name).unwrap_or_else(|| "<lambda>".to_string());
+    let expected = if proto.rest { format!("{}+", proto.arity) } else { proto.arity.to_string() };
+    Error::arity(&name, &expected, got)
+}
+
+/// Looks a key up in a map or hashmap (keyword calls and `get`).
+pub fn map_get(map: &Value, key: &Value) -> Result<Value> {
+    match map {
+        Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Nil)),
+        Value::HashMap(m) => Ok(m.get(key).cloned().unwrap_or(Value::Nil)),
+        other => Err(Error::type_error("map or hashmap", other)),
+    }
+}
+
+impl Vm {
+    pub fn new(program: Program, args: Vec<String>) -> Vm {
+        let program = Rc::new(program);
+        let mut vm = Vm {
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            handlers: Vec::new(),
+            globals: Vec::new(),
+            program,
+            nesting: 0,
+            args,
+        };
+        for builtin in builtins::all() {
+            vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
+        }
+        vm
+    }
+
+    pub fn define_global(&mut self, sym: Sym, value: Value) {
+        let index = sym.index();
+        if index >= self.globals.len() {
+            self.globals.resize(Sym::count().max(index + 1), None);
+        }
+        self.globals[index] = Some(value);
+    }
+
+    /// Runs the program's top-level code.
+    pub fn run_program(&mut self) -> Result<Value> {
+        // The linker interned every symbol the code names; make the table cover them.
+        if self.globals.len() < Sym::count() {
+            self.globals.resize(Sym::count(), None);
+        }
+        let entry = Rc::new(Closure { proto: self.program.entry.clone(), captures: Box::new([]) });
+        let ret_to = self.stack.len();
+        self.push_frame(entry, 0, ret_to)?;
+        self.run(0)
+    }
+
+    /// Calls any callable value with `args` and returns its result. Builtins that take
+    /// functions use this.
+    pub fn call(&mut self, callee: &Value, args: &[Value]) -> Result<Value> {
+        match callee {
+            Value::Closure(closure) => {
+                if self.nesting >= MAX_NESTING {
+                    return Err(stack_overflow());
+                }
+                let ret_to = self.stack.len();
+                self.stack.extend_from_slice(args);
+                let depth = self.frames.len();
+                if let Err(err) = self.push_frame(closure.clone(), args.len(), ret_to) {
+                    self.stack.truncate(ret_to);
+                    return Err(err);
+                }
+                self.nesting += 1;
+                let result = self.run(depth);
+                self.nesting -= 1;
+                if result.is_err() {
+                    self.stack.truncate(ret_to);
+                }
+                result
+            }
+            Value::Native(builtin) => self.call_builtin_with(builtin, args),
+            Value::Keyword(k) => keyword_call(*k, args),
+            other => Err(not_callable(other)),
+        }
+    }
+
+    fn call_builtin_with(&mut self, builtin: &'static Builtin, args: &[Value]) -> Result<Value> {
+        builtin.check_arity(args.len())?;
+        match builtin.func {
+            NativeFn::Pure(f) => f(args),
+            NativeFn::Vm(f) => f(self, args),
+        }
+    }
+
+    /// Calls the builtin whose `argc` arguments are the top of the stack, leaving the
+    /// stack at `ret_to` and returning the result.
+    fn call_builtin_on_stack(&mut self, builtin: &'static Builtin, argc: usize, ret_to: usize) -> Result<Value> {
+        builtin.check_arity(argc)?;
+        let start = self.stack.len() - argc;
+        let result = match builtin.func {
+            NativeFn::Pure(f) => f(&self.stack[start..]),
+            NativeFn::Vm(f) => {
+                let args: Vec<Value> = self.stack.drain(start..).collect();
+                f(self, &args)
+            }
+        };
+        self.stack.truncate(ret_to);
+        result
+    }
+
+    /// Pushes a frame for `closure`, whose `argc` arguments are the top of the stack.
+    fn push_frame(&mut self, closure: Rc<Closure>, argc: usize, ret_to: usize) -> Result<()> {
+        let proto = &closure.proto;
+        let arity = proto.arity as usize;
+        let base = self.stack.len() - argc;
+        if proto.rest {
+            if argc < arity {
+                return Err(closure_arity_error(proto, argc));
+            }
+            let extra = List::from_iter_exact(self.stack.drain(base + arity..));
+            self.stack.push(Value::List(extra));
+        } else if argc != arity {
+            return Err(closure_arity_error(proto, argc));
+        }
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(stack_overflow());
+        }
+        self.stack.resize(base + proto.locals as usize, Value::Nil);
+        self.stack.reserve(proto.max_stack as usize);
+        self.frames.push(Frame { closure, pc: 0, base, ret_to });
+        Ok(())
+    }
+
+    /// Runs until the frame at index `stop_depth` returns, handling errors raised
+    /// inside this invocation.
+    fn run(&mut self, stop_depth: usize) -> Result<Value> {
+        loop {
+            match self.execute(stop_depth) {
+                Ok(value) => return Ok(value),
+                Err(mut err) => {
+                    if err.trace().is_empty() {
+                        self.record_trace(&mut err, stop_depth);
+                    }
+                    match self.handlers.last() {
+                        Some(handler) if handler.frame >= stop_depth => {
+                            let handler = self.handlers.pop().expect("checked above");
+                            self.frames.truncate(handler.frame + 1);
+                            // resize, not truncate: the handler's code relies on the
+                            // height it was installed at (V6), whatever unwound.
+                            self.stack.resize(handler.stack_len, Value::Nil);
+                            self.stack.push(err.to_map());
+                            self.frames[handler.frame].pc = handler.target;
+                        }
+                        _ => {
+                            self.frames.truncate(stop_depth);
+                            self.drop_handlers_above(stop_depth);
+                            return Err(err);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn drop_handlers_above(&mut self, depth: usize) {
+        while self.handlers.last().is_some_and(|h| h.frame >= depth) {
+            self.handlers.pop();
+        }
+    }
+
+    fn record_trace(&self, err: &mut Error, stop_depth: usize) {
+        for frame in self.frames[stop_depth..].iter().rev() {
+            let proto = &frame.closure.proto;
+            let at = frame.pc.saturating_sub(1);
+            let (line, col) = proto.positions.as_ref().and_then(|p| p.get(at).copied()).unwrap_or((0, 0));
+            err.push_trace(TraceFrame {
+                function: proto.name.map(Sym::name).unwrap_or_else(|| "<lambda>".to_string()),
+                file: proto.file.and_then(|f| self.program.files.get(f as usize).cloned()),
+                line,
+                col,
+            });
+        }
+    }
+
+    fn global(&self, sym: bundle_format::opcodes::SymIdx) -> Result<Value> {
+        match self.globals.get(sym.0 as usize) {
+            Some(Some(value)) => Ok(value.clone()),
+            _ => {
+                let name = self.symbol_name(sym.0 as usize);
+                Err(Error::unbound(&name))
+            }
+        }
+    }
+
+    fn symbol_name(&self, index: usize) -> String {
+        // Relinked symbol operands are interner indices (program.rs).
+        crate::interner::sym_from_index(index).map(Sym::name).unwrap_or_default()
+    }
+
+    /// Executes instructions of the top frame until `stop_depth` is reached or an
+    /// error is raised. The current frame's pc is saved before anything can fail.
+    fn execute(&mut self, stop_depth: usize) -> Result<Value> {
+        let frame = self.frames.last().expect("execute needs a frame");
+        let mut closure = frame.closure.clone();
+        let mut pc = frame.pc;
+        let mut base = frame.base;
+
+        macro_rules! save_pc {
+            () => {
+                self.frames.last_mut().expect("running frame").pc = pc
+            };
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(err) => {
+                        save_pc!();
+                        return Err(err);
+                    }
+                }
+            };
+        }
+        macro_rules! pop {
+            () => {
+                self.stack.pop().expect("verified stack depth (V6)")
+            };
+        }
+        macro_rules! top {
+            () => {
+                self.stack.last_mut().expect("verified stack depth (V6)")
+            };
+        }
+        macro_rules! binary {
+            ($fast:expr, $slow:path) => {{
+                let b = pop!();
+                let a = top!();
+                let result = match (&*a, &b) {
+                    (Value::Int(x), Value::Int(y)) => match $fast(*x, *y) {
+                        Some(r) => r,
+                        None => tri!($slow(a, &b)),
+                    },
+                    _ => tri!($slow(a, &b)),
+                };
+                *self.stack.last_mut().expect("verified stack depth (V6)") = result;
+            }};
+        }
+        macro_rules! reload {
+            () => {{
+                let frame = self.frames.last().expect("a frame to resume");
+                closure = frame.closure.clone();
+                pc = frame.pc;
+                base = frame.base;
+            }};
+        }
+
+        loop {
+            let instr = closure.proto.code[pc];
+            pc += 1;
+            match instr {
+                Instr::Nil {} => self.stack.push(Value::Nil),
+                Instr::True {} => self.stack.push(Value::Bool(true)),
+                Instr::False {} => self.stack.push(Value::Bool(false)),
+                Instr::Int { value } => self.stack.push(Value::Int(value.0 as i64)),
+                Instr::Const { idx } => self.stack.push(self.program.constants[idx.0 as usize].clone()),
+                Instr::Pop {} => {
+                    pop!();
+                }
+                Instr::Dup {} => {
+                    let v = top!().clone();
+                    self.stack.push(v);
+                }
+                Instr::LoadLocal { slot } => {
+                    let v = self.stack[base + slot.0 as usize].clone();
+                    self.stack.push(v);
+                }
+                Instr::StoreLocal { slot } => {
+                    let v = pop!();
+                    self.stack[base + slot.0 as usize] = v;
+                }
+                Instr::LoadCapture { idx } => {
+                    let v = closure.captures[idx.0 as usize].clone();
+                    self.stack.push(v);
+                }
+                Instr::MakeCell { slot } => {
+                    let slot = &mut self.stack[base + slot.0 as usize];
+                    let v = std::mem::take(slot);
+                    *slot = Value::Cell(Rc::new(RefCell::new(v)));
+                }
+                Instr::LoadCellLocal { slot } => {
+                    let v = tri!(cell_get(&self.stack[base + slot.0 as usize]));
+                    self.stack.push(v);
+                }
+                Instr::StoreCellLocal { slot } => {
+                    let v = pop!();
+                    tri!(cell_set(&self.stack[base + slot.0 as usize], v));
+                }
+                Instr::LoadCellCapture { idx } => {
+                    let v = tri!(cell_get(&closure.captures[idx.0 as usize]));
+                    self.stack.push(v);
+                }
+                Instr::StoreCellCapture { idx } => {
+                    let v = pop!();
+                    tri!(cell_set(&closure.captures[idx.0 as usize], v));
+                }
+                Instr::LoadGlobal { sym } => {
+                    let v = tri!(self.global(sym));
+                    self.stack.push(v);
+                }
+                Instr::StoreGlobal { sym } => {
+                    let v = pop!();
+                    let index = sym.0 as usize;
+                    if index >= self.globals.len() {
+                        self.globals.resize(index + 1, None);
+                    }
+                    self.globals[index] = Some(v);
+                }
+                Instr::Jump { target } => pc = target.0 as usize,
+                Instr::JumpIfFalse { target } => {
+                    if !pop!().truthy() {
+                        pc = target.0 as usize;
+                    }
+                }
+                Instr::JumpIfTrue { target } => {
+                    if pop!().truthy() {
+                        pc = target.0 as usize;
+                    }
+                }
+                Instr::JumpIfFalseOrPop { target } => {
+                    if top!().truthy() {
+                        pop!();
+                    } else {
+                        pc = target.0 as usize;
+                    }
+                }
+                Instr::JumpIfTrueOrPop { target } => {
+                    if top!().truthy() {
+                        pc = target.0 as usize;
+                    } else {
+                        pop!();
+                    }
+                }
+                Instr::Call { argc } | Instr::TailCall { argc } => {
+                    let argc = argc.0 as usize;
+                    let callee_at = self.stack.len() - argc - 1;
+                    let callee = std::mem::take(&mut self.stack[callee_at]);
+                    let tail = matches!(instr, Instr::TailCall { .. });
+                    save_pc!();
+                    match tri!(self.invoke(callee, argc, callee_at, tail, stop_depth)) {
+                        Invoked::Frame => reload!(),
+                        Invoked::Value(v) => self.stack.push(v),
+                        Invoked::Returned(v) => return Ok(v),
+                    }
+                }
+                Instr::CallGlobal { sym, argc } | Instr::TailCallGlobal { sym, argc } => {
+                    let callee = tri!(self.global(sym));
+                    let argc = argc.0 as usize;
+                    let ret_to = self.stack.len() - argc;
+                    let tail = matches!(instr, Instr::TailCallGlobal { .. });
+                    save_pc!();
+                    match tri!(self.invoke(callee, argc, ret_to, tail, stop_depth)) {
+                        Invoked::Frame => reload!(),
+                        Invoked::Value(v) => self.stack.push(v),
+                        Invoked::Returned(v) => return Ok(v),
+                    }
+                }
+                Instr::Return {} => {
+                    let result = pop!();
+                    match self.return_from_frame(result, stop_depth) {
+                        Some(v) => return Ok(v),
+                        None => reload!(),
+                    }
+                }
+                Instr::Closure { proto } => {
+                    let proto = self.program.protos[proto.0 as usize].clone();
+                    let captures: Box<[Value]> = proto
+                        .captures
+                        .iter()
+                        .map(|c| match *c {
+                            Capture::Local(slot) => self.stack[base + slot.0 as usize].clone(),
+                            Capture::Outer(idx) => closure.captures[idx.0 as usize].clone(),
+                        })
+                        .collect();
+                    self.stack.push(Value::Closure(Rc::new(Closure { proto, captures })));
+                }
+                Instr::MakeList { count } => {
+                    let start = self.stack.len() - count.0 as usize;
+                    let list = List::from_iter_exact(self.stack.drain(start..));
+                    self.stack.push(Value::List(list));
+                }
+                Instr::MakeVector { count } => {
+                    let start = self.stack.len() - count.0 as usize;
+                    let items: Vec<Value> = self.stack.drain(start..).collect();
+                    self.stack.push(Value::vector(items));
+                }
+                Instr::MakeMap { pairs } => {
+                    let start = self.stack.len() - 2 * pairs.0 as usize;
+                    let mut map = SortedMap::new();
+                    let mut items = self.stack.drain(start..);
+                    while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                        map.insert(k, v);
+                    }
+                    drop(items);
+                    self.stack.push(Value::Map(Rc::new(map)));
+                }
+                Instr::PushHandler { target } => self.handlers.push(Handler {
+                    frame: self.frames.len() - 1,
+                    stack_len: self.stack.len(),
+                    target: target.0 as usize,
+                }),
+                Instr::PopHandler {} => {
+                    self.handlers.pop();
+                }
+                Instr::Throw {} => {
+                    let v = pop!();
+                    save_pc!();
+                    return Err(Error::thrown(v));
+                }
+                Instr::Add {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), builtins::numbers::add2),
+                Instr::Sub {} => binary!(|x: i64, y: i64| x.checked_sub(y).map(Value::Int), builtins::numbers::sub2),
+                Instr::Mul {} => binary!(|x: i64, y: i64| x.checked_mul(y).map(Value::Int), builtins::numbers::mul2),
+                Instr::Div {} => binary!(|_: i64, _: i64| None, builtins::numbers::div2),
+                Instr::Lt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x < y)), builtins::numbers::lt2),
+                Instr::Gt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x > y)), builtins::numbers::gt2),
+                Instr::Le {} => binary!(|x: i64, y: i64| Some(Value::Bool(x <= y)), builtins::numbers::le2),
+                Instr::Ge {} => binary!(|x: i64, y: i64| Some(Value::Bool(x >= y)), builtins::numbers::ge2),
+                Instr::NumEq {} => binary!(|x: i64, y: i64| Some(Value::Bool(x == y)), builtins::numbers::eq2),
+                Instr::Mod {} => binary!(|_: i64, _: i64| None, builtins::numbers::mod2),
+                Instr::Not {} => {
+                    let t = top!();
+                    *t = Value::Bool(!t.truthy());
+                }
+                Instr::Neg {} => {
+                    let t = top!();
+                    *t = tri!(crate::num::negate(t));
+                }
+                Instr::Car {} => {
+                    let t = top!();
+                    *t = tri!(builtins::lists::car1(t));
+                }
+                Instr::Cdr {} => {
+                    let t = top!();
+                    *t = tri!(builtins::lists::cdr1(t));
+                }
+                Instr::Cons {} => {
+                    let tail = pop!();
+                    let head = std::mem::take(top!());
+                    *top!() = builtins::lists::cons2(head, tail);
+                }
+                Instr::IsNull {} => {
+                    let t = top!();
+                    *t = Value::Bool(matches!(t, Value::Nil) || matches!(t, Value::List(l) if l.is_empty()));
+                }
+                Instr::IsPair {} => {
+                    let t = top!();
+                    *t = Value::Bool(matches!(t, Value::List(l) if !l.is_empty()));
+                }
+                Instr::AddLocalInt { slot, value } => {
+                    let local = &self.stack[base + slot.0 as usize];
+                    let result = match local {
+                        Value::Int(x) => match x.checked_add(value.0 as i64) {
+                            Some(r) => Value::Int(r),
+                            None => tri!(crate::num::add(local, &Value::Int(value.0 as i64))),
+                        },
+                        other => tri!(builtins::numbers::add2(other, &Value::Int(value.0 as i64))),
+                    };
+                    self.stack.push(result);
+                }
+                Instr::Get {} => {
+                    let key = pop!();
+                    let t = top!();
+                    *t = tri!(map_get(t, &key));
+                }
+                Instr::Equal {} => {
+                    let b = pop!();
+                    let t = top!();
+                    *t = Value::Bool(*t == b);
+                }
+                Instr::Nth {} => {
+                    let index = pop!();
+                    let t = top!();
+                    *t = tri!(builtins::lists::nth2(t, &index));
+                }
+            }
+        }
+    }
+
+    /// Calls `callee` with the `argc` values on top of the stack. For a tail call the
+    /// current frame is replaced (or, for a builtin, returned from).
+    fn invoke(&mut self, callee: Value, argc: usize, ret_to: usize, tail: bool, stop_depth: usize) -> Result<Invoked> {
+        match callee {
+            Value::Closure(closure) => {
+                if tail {
+                    let frame = self.frames.pop().expect("a running frame");
+                    let args_start = self.stack.len() - argc;
+                    self.stack.drain(frame.base..args_start);
+                    self.drop_handlers_above(self.frames.len());
+                    if let Err(err) = self.push_frame(closure, argc, frame.ret_to) {
+                        self.frames.push(frame);
+                        return Err(err);
+                    }
+                } else {
+                    self.push_frame(closure, argc, ret_to)?;
+                }
+                Ok(Invoked::Frame)
+            }
+            Value::Native(builtin) => {
+                let result = self.call_builtin_on_stack(builtin, argc, ret_to)?;
+                self.finish_call(result, tail, stop_depth)
+            }
+            Value::Keyword(k) => {
+                let start = self.stack.len() - argc;
+                let result = keyword_call(k, &self.stack[start..]);
+                self.stack.truncate(ret_to);
+                self.finish_call(result?, tail, stop_depth)
+            }
+            other => Err(not_callable(&other)),
+        }
+    }
+
+    fn finish_call(&mut self, result: Value, tail: bool, stop_depth: usize) -> Result<Invoked> {
+        if !tail {
+            return Ok(Invoked::Value(result));
+        }
+        Ok(match self.return_from_frame(result, stop_depth) {
+            Some(v) => Invoked::Returned(v),
+            None => Invoked::Frame,
+        })
+    }
+
+    /// Pops the current frame, handing `result` to its caller. Returns the value when
+    /// the popped frame was the one this `run` invocation was started for.
+    fn return_from_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
+        let frame = self.frames.pop().expect("a frame to return from");
+        self.stack.truncate(frame.ret_to);
+        self.drop_handlers_above(self.frames.len());
+        if self.frames.len() == stop_depth {
+            return Some(result);
+        }
+        self.stack.push(result);
+        None
+    }
+}
+
+enum Invoked {
+    /// A new frame is on top; resume there.
+    Frame,
+    /// The call produced a value for the current frame.
+    Value(Value),
+    /// The current `run` invocation finished with this value.
+    Returned(Value),
+}
+
+fn keyword_call(k: Sym, args: &[Value]) -> Result<Value> {
+    if args.len() != 1 {
+        return Err(Error::arity(&k.name(), "1", args.len()));
+    }
+    map_get(&args[0], &Value::Keyword(k))
+}
+
+fn cell_get(value: &Value) -> Result<Value> {
+    match value {
+        Value::Cell(cell) => Ok(cell.borrow().clone()),
+        _ => Err(Error::eval("bundle error: boxed variable access on a value that is not a cell")),
+    }
+}
+
+fn cell_set(target: &Value, value: Value) -> Result<()> {
+    match target {
+        Value::Cell(cell) => {
+            *cell.borrow_mut() = value;
+            Ok(())
+        }
+        _ => Err(Error::eval("bundle error: boxed variable store on a value that is not a cell")),
+    }
+}
