@@ -317,6 +317,8 @@ opcodes! {
     53 Equal {} pops(2) pushes(1) flow(Flow::Next);
     /// (nth S[-2] S[-1])
     54 Nth {} pops(2) pushes(1) flow(Flow::Next);
+    /// push the running closure (a named function referring to itself)
+    55 LoadSelf {} pops(0) pushes(1) flow(Flow::Next);
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -257,12 +257,37 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), S
 /// join. V7: control never falls off the end. V8: handler counts are consistent and
 /// `PopHandler` has a handler to pop.
 fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[u32]) -> Result<(), (u32, String)> {
+    let max = stack_depth(instrs).map_err(|e| (offsets[e.index], e.message))?;
+    if max > proto.max_stack {
+        return Err((0, format!("stack depth {max} exceeds the declared maximum {}", proto.max_stack)));
+    }
+    Ok(())
+}
+
+/// Why `stack_depth` rejected code: the instruction index and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepthError {
+    pub index: usize,
+    pub message: String,
+}
+
+/// The dataflow behind V6–V8, over code whose targets are instruction indices.
+/// Returns the deepest the operand stack gets. The compiler uses it to declare
+/// `max_stack`; the verifier to check the declaration.
+pub fn stack_depth(instrs: &[Instr]) -> Result<u32, DepthError> {
+    if instrs.is_empty() {
+        return Err(DepthError { index: 0, message: "empty code".to_string() });
+    }
+    fn fail<T>(index: usize, message: String) -> Result<T, DepthError> {
+        Err(DepthError { index, message })
+    }
     let mut state: Vec<Option<State>> = vec![None; instrs.len()];
     let mut work = vec![0usize];
     state[0] = Some(State { depth: 0, handlers: 0 });
+    let mut max = 0u32;
     let flow_to = |state: &mut Vec<Option<State>>, work: &mut Vec<usize>, from: usize, to: usize, s: State| {
         if to >= instrs.len() {
-            return Err((offsets[from], "control falls off the end of the function".to_string()));
+            return fail(from, "control falls off the end of the function".to_string());
         }
         match state[to] {
             None => {
@@ -271,31 +296,31 @@ fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[u32]) -> Result<(), (
                 Ok(())
             }
             Some(existing) if existing == s => Ok(()),
-            Some(existing) => Err((
-                offsets[to],
+            Some(existing) => fail(
+                to,
                 format!(
                     "inconsistent stack at join: depth {} with {} handlers vs depth {} with {} handlers",
                     existing.depth, existing.handlers, s.depth, s.handlers
                 ),
-            )),
+            ),
         }
     };
     while let Some(i) = work.pop() {
         let here = state[i].expect("queued instructions have a state");
         let instr = instrs[i];
         let effect = instr.stack_effect();
-        let pc = offsets[i];
         if here.depth < effect.pops {
-            return Err((pc, format!("{} needs {} stack values, has {}", instr.mnemonic(), effect.pops, here.depth)));
+            return fail(i, format!("{} needs {} stack values, has {}", instr.mnemonic(), effect.pops, here.depth));
         }
         let depth = here.depth - effect.pops + effect.pushes;
-        if depth > proto.max_stack {
-            return Err((pc, format!("stack depth {depth} exceeds the declared maximum {}", proto.max_stack)));
+        if depth > limits::MAX_STACK {
+            return fail(i, "stack depth exceeds the format's limit".to_string());
         }
+        max = max.max(depth);
         let mut next = State { depth, handlers: here.handlers };
         if let Instr::PopHandler {} = instr {
             if here.handlers == 0 {
-                return Err((pc, "PopHandler without a handler".to_string()));
+                return fail(i, "PopHandler without a handler".to_string());
             }
             next.handlers -= 1;
         }
@@ -312,14 +337,12 @@ fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[u32]) -> Result<(), (
             Flow::Jump(t) => flow_to(&mut state, &mut work, i, t.0 as usize, next)?,
             Flow::Handler(t) => {
                 let handler_entry = State { depth: here.depth + 1, handlers: here.handlers };
-                if handler_entry.depth > proto.max_stack {
-                    return Err((pc, "handler entry exceeds the declared stack maximum".to_string()));
-                }
+                max = max.max(handler_entry.depth);
                 flow_to(&mut state, &mut work, i, t.0 as usize, handler_entry)?;
                 flow_to(&mut state, &mut work, i, i + 1, State { depth, handlers: here.handlers + 1 })?;
             }
             Flow::Exit => {}
         }
     }
-    Ok(())
+    Ok(max)
 }

@@ -1,1 +1,87 @@
+//! The Sema compiler: reader, prelude-macro expansion, lowering to IR, constant
+//! folding, code generation, peephole rules, assembly and bundle writing.
 
+pub mod assemble;
+pub mod codegen;
+pub mod fold;
+pub mod ir;
+pub mod ir_print;
+pub mod lower;
+pub mod peephole;
+pub mod prelude;
+pub mod reader;
+pub mod syntax;
+
+use std::fmt;
+
+use bundle_format::bundle::{Bundle, DebugInfo, Proto, ProtoDebug, ProtoIdx};
+
+/// A compile error with the file it is in.
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+    }
+}
+
+/// Options that change what is written.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Include the debug section (file names, line tables).
+    pub debug_info: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { debug_info: true }
+    }
+}
+
+/// Reads, lowers and folds a source file: the IR `--emit=ir` shows.
+pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
+    let at = |line: u32, col: u32, message: String| Diagnostic { file: file.to_string(), line, col, message };
+    let forms = reader::read_program(source).map_err(|e| at(e.span.line, e.span.col, e.message))?;
+    let mut program = lower::lower_program(&forms).map_err(|e| at(e.span.line, e.span.col, e.message))?;
+    fold::fold_program(&mut program);
+    Ok(program)
+}
+
+/// Compiles source text to a bundle. `file` is the name recorded in the debug
+/// section and in diagnostics.
+pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Diagnostic> {
+    let program = front_end(source, file)?;
+    let at = |e: lower::CompileError| Diagnostic {
+        file: file.to_string(),
+        line: e.span.line,
+        col: e.span.col,
+        message: e.message,
+    };
+    let mut tables = codegen::Tables::default();
+    let codes = codegen::generate(&program, &mut tables).map_err(at)?;
+    let mut protos = Vec::with_capacity(codes.len());
+    let mut debug = Vec::with_capacity(codes.len());
+    for (code, function) in codes.into_iter().zip(&program.functions) {
+        let mut asm = code.asm;
+        peephole::optimise(&mut asm);
+        let assembled = assemble::assemble(&asm, function.span).map_err(at)?;
+        protos.push(Proto {
+            name: code.name,
+            arity: code.arity,
+            rest: code.rest,
+            locals: code.locals,
+            max_stack: assembled.max_stack,
+            captures: code.captures,
+            code: assembled.code,
+        });
+        debug.push(ProtoDebug { file: 0, lines: assembled.lines });
+    }
+    let debug = options.debug_info.then(|| DebugInfo { files: vec![file.to_string()], protos: debug });
+    Ok(Bundle { symbols: tables.symbols, constants: tables.constants, protos, entry: ProtoIdx(0), debug })
+}

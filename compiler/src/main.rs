@@ -1,1 +1,85 @@
-fn main(){}
+//! `semac`: compiles a Sema program to a bundle.
+//!
+//! Exit status: 0 on success, 1 on a compile error in the program (reported as
+//! `file:line:col: message`), 2 on a usage or I/O problem.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use sema_compiler::{compile, front_end, ir_print, Options};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Emit {
+    /// The bundle (default).
+    Bundle,
+    /// The IR after passes, on stdout.
+    Ir,
+    /// The disassembled bundle, on stdout.
+    Asm,
+}
+
+/// Compile a Sema program to a bundle that `semarun` runs.
+#[derive(Parser, Debug)]
+#[command(name = "semac", version)]
+struct Cli {
+    /// The program's source file.
+    source: PathBuf,
+    /// Where to write the bundle (default: the source path with `.semb`).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// What to produce.
+    #[arg(long, value_enum, default_value = "bundle")]
+    emit: Emit,
+    /// Leave out the debug section (source positions in error reports).
+    #[arg(long)]
+    strip_debug: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let source = match std::fs::read_to_string(&cli.source) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("semac: cannot read {}: {err}", cli.source.display());
+            return ExitCode::from(2);
+        }
+    };
+    // Only the file name is recorded, so a bundle does not depend on where it was built.
+    let file = cli.source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match cli.emit {
+        Emit::Ir => match front_end(&source, &file) {
+            Ok(program) => {
+                print!("{}", ir_print::print_program(&program));
+                ExitCode::SUCCESS
+            }
+            Err(diag) => fail(&diag),
+        },
+        Emit::Asm | Emit::Bundle => {
+            let options = Options { debug_info: !cli.strip_debug };
+            let bundle = match compile(&source, &file, options) {
+                Ok(bundle) => bundle,
+                Err(diag) => return fail(&diag),
+            };
+            if let Emit::Asm = cli.emit {
+                print!("{}", bundle_format::disasm::disassemble(&bundle));
+                return ExitCode::SUCCESS;
+            }
+            let output = cli.output.unwrap_or_else(|| default_output(&cli.source));
+            if let Err(err) = std::fs::write(&output, bundle_format::write_bundle(&bundle)) {
+                eprintln!("semac: cannot write {}: {err}", output.display());
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn fail(diag: &sema_compiler::Diagnostic) -> ExitCode {
+    eprintln!("{diag}");
+    ExitCode::from(1)
+}
+
+fn default_output(source: &Path) -> PathBuf {
+    source.with_extension("semb")
+}

@@ -538,6 +538,7 @@ impl Vm {
                     let t = top!();
                     *t = Value::Bool(*t == b);
                 }
+                Instr::LoadSelf {} => self.stack.push(Value::Closure(closure.clone())),
                 Instr::Nth {} => {
                     let index = pop!();
                     let t = top!();

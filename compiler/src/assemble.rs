@@ -1,0 +1,70 @@
+//! The assembler: label-addressed code to encoded bytes, a line table and the
+//! declared stack depth.
+
+use std::collections::HashMap;
+
+use bundle_format::bundle::LineEntry;
+use bundle_format::opcodes::{Flow, Instr, Target};
+use bundle_format::verify::stack_depth;
+
+use crate::codegen::Asm;
+use crate::lower::{error, Result};
+use crate::syntax::Span;
+
+pub struct Assembled {
+    pub code: Vec<u8>,
+    pub lines: Vec<LineEntry>,
+    pub max_stack: u32,
+}
+
+fn retarget(instr: Instr, map: impl Fn(Target) -> Target) -> Instr {
+    match instr.flow() {
+        Flow::Next | Flow::Exit => instr,
+        _ => match instr {
+            Instr::Jump { target } => Instr::Jump { target: map(target) },
+            Instr::JumpIfFalse { target } => Instr::JumpIfFalse { target: map(target) },
+            Instr::JumpIfTrue { target } => Instr::JumpIfTrue { target: map(target) },
+            Instr::JumpIfFalseOrPop { target } => Instr::JumpIfFalseOrPop { target: map(target) },
+            Instr::JumpIfTrueOrPop { target } => Instr::JumpIfTrueOrPop { target: map(target) },
+            Instr::PushHandler { target } => Instr::PushHandler { target: map(target) },
+            other => other,
+        },
+    }
+}
+
+/// Assembles one function. `span` locates errors.
+pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
+    // Pass 1: instruction index and byte offset of every label.
+    let mut label_index = HashMap::new();
+    let mut label_offset = HashMap::new();
+    let mut instrs = Vec::new();
+    let mut offset = 0u32;
+    for item in asm {
+        match item {
+            Asm::Label(label) => {
+                label_index.insert(*label, instrs.len() as u32);
+                label_offset.insert(*label, offset);
+            }
+            Asm::Op(instr, span) => {
+                instrs.push((*instr, *span));
+                offset += instr.encoded_len() as u32;
+            }
+        }
+    }
+    let indexed: Vec<Instr> = instrs.iter().map(|(i, _)| retarget(*i, |t| Target(label_index[&t.0]))).collect();
+    let max_stack = match stack_depth(&indexed) {
+        Ok(depth) => depth,
+        Err(e) => return error(span, format!("internal compiler error: generated code is invalid: {}", e.message)),
+    };
+    // Pass 2: encode with byte-offset targets; a line row whenever the position changes.
+    let mut code = Vec::with_capacity(offset as usize);
+    let mut lines: Vec<LineEntry> = Vec::new();
+    for (instr, span) in &instrs {
+        let pc = code.len() as u32;
+        if lines.last().is_none_or(|l| (l.line, l.col) != (span.line, span.col)) {
+            lines.push(LineEntry { pc, line: span.line, col: span.col });
+        }
+        retarget(*instr, |t| Target(label_offset[&t.0])).encode(&mut code);
+    }
+    Ok(Assembled { code, lines, max_stack })
+}

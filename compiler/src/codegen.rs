@@ -1,0 +1,468 @@
+//! Code generation: IR to instructions with symbolic labels.
+//!
+//! Each function becomes a list of [`Asm`] items (instructions carrying their source
+//! span, and labels). Jump targets here are label numbers; `assemble` turns them into
+//! byte offsets. Every expression is compiled either for its value or in tail
+//! position, where it must leave the function (a `Return` or a tail call).
+
+use std::collections::HashMap;
+
+use bundle_format::bundle::{Capture, Constant};
+use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, Slot, SmallInt, SymIdx, Target};
+
+use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, Program};
+use crate::lower::{error, Result};
+use crate::syntax::Span;
+
+/// An instruction with its source position, or a label.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Asm {
+    Op(Instr, Span),
+    Label(u32),
+}
+
+/// A function's code before assembly.
+pub struct FnCode {
+    pub name: Option<SymIdx>,
+    pub arity: u16,
+    pub rest: bool,
+    pub locals: u16,
+    pub captures: Vec<Capture>,
+    pub asm: Vec<Asm>,
+}
+
+/// The bundle's symbol table and constant pool, filled in first-use order so the
+/// output is deterministic.
+#[derive(Default)]
+pub struct Tables {
+    pub symbols: Vec<String>,
+    symbol_index: HashMap<String, u32>,
+    pub constants: Vec<Constant>,
+    constant_index: HashMap<String, u32>,
+    /// Capture descriptors of each function, recorded where its closure is created.
+    captures: HashMap<FnId, Vec<Capture>>,
+}
+
+impl Tables {
+    pub fn symbol(&mut self, name: &str) -> SymIdx {
+        if let Some(&i) = self.symbol_index.get(name) {
+            return SymIdx(i);
+        }
+        let i = self.symbols.len() as u32;
+        self.symbols.push(name.to_string());
+        self.symbol_index.insert(name.to_string(), i);
+        SymIdx(i)
+    }
+
+    fn add_constant(&mut self, constant: Constant) -> ConstIdx {
+        // Debug text distinguishes every constant, including -0.0 from 0.0.
+        let key = format!("{constant:?}");
+        if let Some(&i) = self.constant_index.get(&key) {
+            return ConstIdx(i);
+        }
+        let i = self.constants.len() as u32;
+        self.constants.push(constant);
+        self.constant_index.insert(key, i);
+        ConstIdx(i)
+    }
+
+    pub fn constant(&mut self, literal: &Literal) -> ConstIdx {
+        let constant = match literal {
+            Literal::Nil => Constant::Nil,
+            Literal::Bool(b) => Constant::Bool(*b),
+            Literal::Int(i) => Constant::Int(*i),
+            Literal::BigInt(text) => Constant::BigInt(text.clone()),
+            Literal::Float(f) => Constant::Float(*f),
+            Literal::Rational(n, d) => Constant::Rational(n.clone(), d.clone()),
+            Literal::Str(s) => Constant::Str(s.clone()),
+            Literal::Char(c) => Constant::Char(*c as u32),
+            Literal::Symbol(s) => Constant::Symbol(self.symbol(s)),
+            Literal::Keyword(k) => Constant::Keyword(self.symbol(k)),
+            Literal::List(items) => Constant::List(items.iter().map(|i| self.constant(i)).collect()),
+            Literal::Vector(items) => Constant::Vector(items.iter().map(|i| self.constant(i)).collect()),
+            Literal::Map(pairs) => {
+                Constant::Map(pairs.iter().map(|(k, v)| (self.constant(k), self.constant(v))).collect())
+            }
+            Literal::Bytevector(bytes) => Constant::Bytevector(bytes.clone()),
+        };
+        self.add_constant(constant)
+    }
+}
+
+/// Generates code for every function of the program, in function-id order.
+pub fn generate(program: &Program, tables: &mut Tables) -> Result<Vec<FnCode>> {
+    let mut codes = (0..program.functions.len())
+        .map(|id| FnGen::generate(program, id as FnId, tables))
+        .collect::<Result<Vec<_>>>()?;
+    for (id, code) in codes.iter_mut().enumerate() {
+        code.captures = tables.captures.remove(&(id as FnId)).unwrap_or_default();
+    }
+    Ok(codes)
+}
+
+struct FnGen<'a> {
+    program: &'a Program,
+    function: &'a Function,
+    fn_id: FnId,
+    tables: &'a mut Tables,
+    slots: HashMap<LocalId, u16>,
+    next_slot: u32,
+    asm: Vec<Asm>,
+    next_label: u32,
+}
+
+impl<'a> FnGen<'a> {
+    fn generate(program: &'a Program, fn_id: FnId, tables: &'a mut Tables) -> Result<FnCode> {
+        let function = &program.functions[fn_id as usize];
+        let mut gen = FnGen {
+            program,
+            function,
+            fn_id,
+            tables,
+            slots: HashMap::new(),
+            next_slot: 0,
+            asm: Vec::new(),
+            next_label: 0,
+        };
+        let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
+        for &param in &params {
+            gen.slot(param, function.span)?;
+        }
+        for &param in &params {
+            if gen.boxed(param) {
+                let slot = gen.slots[&param];
+                gen.emit(Instr::MakeCell { slot: Slot(slot) }, function.span);
+            }
+        }
+        gen.expr(&function.body, true)?;
+        let name = function.name.as_deref().map(|n| gen.tables.symbol(n));
+        if function.params.len() > u16::MAX as usize {
+            return error(function.span, "too many parameters");
+        }
+        Ok(FnCode {
+            name,
+            arity: function.params.len() as u16,
+            rest: function.rest.is_some(),
+            locals: gen.next_slot as u16,
+            captures: Vec::new(),
+            asm: gen.asm,
+        })
+    }
+
+    fn emit(&mut self, instr: Instr, span: Span) {
+        self.asm.push(Asm::Op(instr, span));
+    }
+
+    fn label(&mut self) -> u32 {
+        self.next_label += 1;
+        self.next_label - 1
+    }
+
+    fn place(&mut self, label: u32) {
+        self.asm.push(Asm::Label(label));
+    }
+
+    fn boxed(&self, local: LocalId) -> bool {
+        self.program.locals[local as usize].boxed()
+    }
+
+    fn owned(&self, local: LocalId) -> bool {
+        self.program.locals[local as usize].owner == self.fn_id
+    }
+
+    fn slot(&mut self, local: LocalId, span: Span) -> Result<u16> {
+        if let Some(&slot) = self.slots.get(&local) {
+            return Ok(slot);
+        }
+        if self.next_slot > u16::MAX as u32 {
+            return error(span, "function has too many local variables");
+        }
+        let slot = self.next_slot as u16;
+        self.next_slot += 1;
+        self.slots.insert(local, slot);
+        Ok(slot)
+    }
+
+    fn capture_index(&self, local: LocalId) -> u16 {
+        self.function.captures.iter().position(|&c| c == local).expect("lowering records every capture") as u16
+    }
+
+    fn ret_if(&mut self, tail: bool, span: Span) {
+        if tail {
+            self.emit(Instr::Return {}, span);
+        }
+    }
+
+    fn load_local(&mut self, local: LocalId, span: Span) -> Result<()> {
+        let boxed = self.boxed(local);
+        let instr = if self.owned(local) {
+            let slot = Slot(self.slot(local, span)?);
+            if boxed { Instr::LoadCellLocal { slot } } else { Instr::LoadLocal { slot } }
+        } else {
+            let idx = CaptureIdx(self.capture_index(local));
+            if boxed { Instr::LoadCellCapture { idx } } else { Instr::LoadCapture { idx } }
+        };
+        self.emit(instr, span);
+        Ok(())
+    }
+
+    /// Stores the value on top of the stack into an existing binding.
+    fn store_local(&mut self, local: LocalId, span: Span) -> Result<()> {
+        let instr = if self.owned(local) {
+            let slot = Slot(self.slot(local, span)?);
+            if self.boxed(local) { Instr::StoreCellLocal { slot } } else { Instr::StoreLocal { slot } }
+        } else {
+            // Lowering marks assigned captures, so they are boxed.
+            Instr::StoreCellCapture { idx: CaptureIdx(self.capture_index(local)) }
+        };
+        self.emit(instr, span);
+        Ok(())
+    }
+
+    /// Binds a fresh local to the value on top of the stack (a new cell when boxed).
+    fn bind_new(&mut self, local: LocalId, span: Span) -> Result<()> {
+        let slot = Slot(self.slot(local, span)?);
+        self.emit(Instr::StoreLocal { slot }, span);
+        if self.boxed(local) {
+            self.emit(Instr::MakeCell { slot }, span);
+        }
+        Ok(())
+    }
+
+    fn push_literal(&mut self, literal: &Literal, span: Span) {
+        let instr = match literal {
+            Literal::Nil => Instr::Nil {},
+            Literal::Bool(true) => Instr::True {},
+            Literal::Bool(false) => Instr::False {},
+            Literal::Int(i) if i32::try_from(*i).is_ok() => Instr::Int { value: SmallInt(*i as i32) },
+            other => Instr::Const { idx: self.tables.constant(other) },
+        };
+        self.emit(instr, span);
+    }
+
+    fn count(n: usize, span: Span) -> Result<Count> {
+        u32::try_from(n).map(Count).or_else(|_| error(span, "too many elements"))
+    }
+
+    fn argc(n: usize, span: Span) -> Result<Argc> {
+        u16::try_from(n).map(Argc).or_else(|_| error(span, "too many arguments in one call"))
+    }
+
+    fn exprs(&mut self, exprs: &[Expr]) -> Result<()> {
+        exprs.iter().try_for_each(|e| self.expr(e, false))
+    }
+
+    /// Compiles `e`; in tail position the code leaves the function.
+    fn expr(&mut self, e: &Expr, tail: bool) -> Result<()> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Const(lit) => {
+                self.push_literal(lit, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::Local(local) => {
+                self.load_local(*local, span)?;
+                self.ret_if(tail, span);
+            }
+            ExprKind::SelfRef => {
+                self.emit(Instr::LoadSelf {}, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::Global(name) => {
+                let sym = self.tables.symbol(name);
+                self.emit(Instr::LoadGlobal { sym }, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::SetLocal(local, value) => {
+                self.expr(value, false)?;
+                self.emit(Instr::Dup {}, span);
+                self.store_local(*local, span)?;
+                self.ret_if(tail, span);
+            }
+            ExprKind::SetGlobal(name, value) => {
+                self.expr(value, false)?;
+                self.emit(Instr::Dup {}, span);
+                let sym = self.tables.symbol(name);
+                self.emit(Instr::StoreGlobal { sym }, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::DefineGlobal(name, value) => {
+                self.expr(value, false)?;
+                let sym = self.tables.symbol(name);
+                self.emit(Instr::StoreGlobal { sym }, span);
+                self.emit(Instr::Nil {}, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::Let(bindings, body) => {
+                for (local, init) in bindings {
+                    self.expr(init, false)?;
+                    self.bind_new(*local, init.span)?;
+                }
+                self.expr(body, tail)?;
+            }
+            ExprKind::Declare(locals, body) => {
+                for &local in locals {
+                    self.emit(Instr::Nil {}, span);
+                    self.bind_new(local, span)?;
+                }
+                self.expr(body, tail)?;
+            }
+            ExprKind::If(test, then, otherwise) => {
+                let else_label = self.label();
+                self.expr(test, false)?;
+                self.emit(Instr::JumpIfFalse { target: Target(else_label) }, span);
+                self.expr(then, tail)?;
+                if tail {
+                    self.place(else_label);
+                    self.expr(otherwise, true)?;
+                } else {
+                    let end = self.label();
+                    self.emit(Instr::Jump { target: Target(end) }, span);
+                    self.place(else_label);
+                    self.expr(otherwise, false)?;
+                    self.place(end);
+                }
+            }
+            ExprKind::Seq(items) => {
+                let Some((last, rest)) = items.split_last() else {
+                    self.emit(Instr::Nil {}, span);
+                    self.ret_if(tail, span);
+                    return Ok(());
+                };
+                for item in rest {
+                    self.expr(item, false)?;
+                    self.emit(Instr::Pop {}, item.span);
+                }
+                self.expr(last, tail)?;
+            }
+            ExprKind::And(items) | ExprKind::Or(items) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                let end = self.label();
+                let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
+                for item in rest {
+                    self.expr(item, false)?;
+                    let target = Target(end);
+                    let jump = if is_and { Instr::JumpIfFalseOrPop { target } } else { Instr::JumpIfTrueOrPop { target } };
+                    self.emit(jump, item.span);
+                }
+                self.expr(last, tail)?;
+                self.place(end);
+                self.ret_if(tail, span);
+            }
+            ExprKind::Loop { steps, test, body, result } => {
+                let top = self.label();
+                let done = self.label();
+                self.place(top);
+                self.expr(test, false)?;
+                self.emit(Instr::JumpIfTrue { target: Target(done) }, test.span);
+                self.expr(body, false)?;
+                self.emit(Instr::Pop {}, body.span);
+                for (_, step) in steps {
+                    self.expr(step, false)?;
+                }
+                for (local, step) in steps.iter().rev() {
+                    self.store_local(*local, step.span)?;
+                }
+                self.emit(Instr::Jump { target: Target(top) }, span);
+                self.place(done);
+                self.expr(result, tail)?;
+            }
+            ExprKind::Lambda(fn_id) => {
+                // The child's captures, as seen from this (the creating) function.
+                let child = &self.program.functions[*fn_id as usize];
+                let mut descriptors = Vec::with_capacity(child.captures.len());
+                for &local in &child.captures {
+                    descriptors.push(if self.owned(local) {
+                        Capture::Local(Slot(self.slot(local, span)?))
+                    } else {
+                        Capture::Outer(CaptureIdx(self.capture_index(local)))
+                    });
+                }
+                self.tables.captures.insert(*fn_id, descriptors);
+                self.emit(Instr::Closure { proto: ProtoIdx(*fn_id) }, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::Call(callee, args) => {
+                self.expr(callee, false)?;
+                self.exprs(args)?;
+                let argc = Self::argc(args.len(), span)?;
+                self.emit(if tail { Instr::TailCall { argc } } else { Instr::Call { argc } }, span);
+            }
+            ExprKind::CallGlobal(name, args) => {
+                self.exprs(args)?;
+                let argc = Self::argc(args.len(), span)?;
+                let sym = self.tables.symbol(name);
+                self.emit(if tail { Instr::TailCallGlobal { sym, argc } } else { Instr::CallGlobal { sym, argc } }, span);
+            }
+            ExprKind::Intrinsic(op, args) => {
+                self.exprs(args)?;
+                self.emit(intrinsic_instr(*op), span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::MakeList(items) => {
+                self.exprs(items)?;
+                self.emit(Instr::MakeList { count: Self::count(items.len(), span)? }, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::MakeVector(items) => {
+                self.exprs(items)?;
+                self.emit(Instr::MakeVector { count: Self::count(items.len(), span)? }, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::MakeMap(pairs) => {
+                for (k, v) in pairs {
+                    self.expr(k, false)?;
+                    self.expr(v, false)?;
+                }
+                self.emit(Instr::MakeMap { pairs: Self::count(pairs.len(), span)? }, span);
+                self.ret_if(tail, span);
+            }
+            ExprKind::Try(body, local, handler) => {
+                let handler_label = self.label();
+                self.emit(Instr::PushHandler { target: Target(handler_label) }, span);
+                self.expr(body, false)?;
+                self.emit(Instr::PopHandler {}, span);
+                let end = self.label();
+                if tail {
+                    self.emit(Instr::Return {}, span);
+                } else {
+                    self.emit(Instr::Jump { target: Target(end) }, span);
+                }
+                self.place(handler_label);
+                self.bind_new(*local, span)?;
+                self.expr(handler, tail)?;
+                self.place(end);
+            }
+            ExprKind::Throw(value) => {
+                self.expr(value, false)?;
+                self.emit(Instr::Throw {}, span);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn intrinsic_instr(op: Intrinsic) -> Instr {
+    match op {
+        Intrinsic::Add => Instr::Add {},
+        Intrinsic::Sub => Instr::Sub {},
+        Intrinsic::Mul => Instr::Mul {},
+        Intrinsic::Div => Instr::Div {},
+        Intrinsic::Lt => Instr::Lt {},
+        Intrinsic::Gt => Instr::Gt {},
+        Intrinsic::Le => Instr::Le {},
+        Intrinsic::Ge => Instr::Ge {},
+        Intrinsic::NumEq => Instr::NumEq {},
+        Intrinsic::Not => Instr::Not {},
+        Intrinsic::Neg => Instr::Neg {},
+        Intrinsic::Car => Instr::Car {},
+        Intrinsic::Cdr => Instr::Cdr {},
+        Intrinsic::Cons => Instr::Cons {},
+        Intrinsic::IsNull => Instr::IsNull {},
+        Intrinsic::IsPair => Instr::IsPair {},
+        Intrinsic::Get => Instr::Get {},
+        Intrinsic::Mod => Instr::Mod {},
+        Intrinsic::Equal => Instr::Equal {},
+        Intrinsic::Nth => Instr::Nth {},
+    }
+}

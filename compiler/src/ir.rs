@@ -1,0 +1,220 @@
+//! The intermediate representation: expressions with every variable resolved.
+//!
+//! Lowering turns syntax into this tree. Locals are numbered program-wide
+//! ([`LocalId`]); each function lists the outer locals it captures. A local that is
+//! both captured and assigned lives in a cell, so every closure sees one binding.
+
+use std::fmt;
+
+use crate::syntax::Span;
+
+pub type LocalId = u32;
+pub type FnId = u32;
+
+/// Literal data (constants and quoted forms).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    BigInt(String),
+    Float(f64),
+    Rational(String, String),
+    Str(String),
+    Char(char),
+    Symbol(String),
+    Keyword(String),
+    List(Vec<Literal>),
+    Vector(Vec<Literal>),
+    Map(Vec<(Literal, Literal)>),
+    Bytevector(Vec<u8>),
+}
+
+/// Builtins the compiler emits as opcodes when their global name is never redefined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intrinsic {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    NumEq,
+    Not,
+    Neg,
+    Car,
+    Cdr,
+    Cons,
+    IsNull,
+    IsPair,
+    Get,
+    Mod,
+    Equal,
+    Nth,
+}
+
+impl Intrinsic {
+    /// The intrinsic for a call of global `name` with `argc` arguments.
+    pub fn lookup(name: &str, argc: usize) -> Option<Intrinsic> {
+        use Intrinsic::*;
+        Some(match (name, argc) {
+            ("+", 2) => Add,
+            ("-", 2) => Sub,
+            ("*", 2) => Mul,
+            ("/", 2) => Div,
+            ("<", 2) => Lt,
+            (">", 2) => Gt,
+            ("<=", 2) => Le,
+            (">=", 2) => Ge,
+            ("=", 2) => NumEq,
+            ("not", 1) => Not,
+            ("-", 1) => Neg,
+            ("car" | "first", 1) => Car,
+            ("cdr" | "rest", 1) => Cdr,
+            ("cons", 2) => Cons,
+            ("null?", 1) => IsNull,
+            ("pair?", 1) => IsPair,
+            ("get", 2) => Get,
+            ("mod" | "modulo", 2) => Mod,
+            ("equal?" | "eq?", 2) => Equal,
+            ("nth", 2) => Nth,
+            _ => return None,
+        })
+    }
+
+    /// Every global name some intrinsic stands for.
+    pub const NAMES: &'static [&'static str] = &[
+        "+", "-", "*", "/", "<", ">", "<=", ">=", "=", "not", "car", "first", "cdr", "rest", "cons", "null?",
+        "pair?", "get", "mod", "modulo", "equal?", "eq?", "nth",
+    ];
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Const(Literal),
+    Local(LocalId),
+    /// The running closure itself (a named function referring to its own name).
+    SelfRef,
+    Global(String),
+    /// Assigns and yields the new value.
+    SetLocal(LocalId, Box<Expr>),
+    /// Assigns and yields the new value.
+    SetGlobal(String, Box<Expr>),
+    /// Defines and yields nil.
+    DefineGlobal(String, Box<Expr>),
+    /// Binds fresh locals to values (each initialiser sees only outer bindings), then
+    /// evaluates the body.
+    Let(Vec<(LocalId, Expr)>, Box<Expr>),
+    /// Declares locals (nil until assigned) for internal defines, then the body.
+    Declare(Vec<LocalId>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Seq(Vec<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    /// A `do` loop over already bound variables: until `test`, run `body` then assign
+    /// all steps (computed from the old values); then `result`.
+    Loop { steps: Vec<(LocalId, Expr)>, test: Box<Expr>, body: Box<Expr>, result: Box<Expr> },
+    Lambda(FnId),
+    Call(Box<Expr>, Vec<Expr>),
+    CallGlobal(String, Vec<Expr>),
+    Intrinsic(Intrinsic, Vec<Expr>),
+    MakeList(Vec<Expr>),
+    MakeVector(Vec<Expr>),
+    MakeMap(Vec<(Expr, Expr)>),
+    /// `(try body (catch var handler))`.
+    Try(Box<Expr>, LocalId, Box<Expr>),
+    Throw(Box<Expr>),
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr { kind, span }
+    }
+
+    pub fn nil(span: Span) -> Expr {
+        Expr::new(ExprKind::Const(Literal::Nil), span)
+    }
+}
+
+/// A function after lowering.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: Option<String>,
+    pub params: Vec<LocalId>,
+    pub rest: Option<LocalId>,
+    /// Outer locals this function uses, in capture-index order.
+    pub captures: Vec<LocalId>,
+    pub body: Expr,
+    pub span: Span,
+}
+
+/// What lowering learned about a local.
+#[derive(Clone, Debug)]
+pub struct LocalInfo {
+    pub name: String,
+    pub owner: FnId,
+    pub captured: bool,
+    pub assigned: bool,
+}
+
+impl LocalInfo {
+    /// Captured and assigned: it must live in a cell shared by its closures.
+    pub fn boxed(&self) -> bool {
+        self.captured && self.assigned
+    }
+}
+
+/// A whole lowered program; function 0 is the top level.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub functions: Vec<Function>,
+    pub locals: Vec<LocalInfo>,
+}
+
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seq = |f: &mut fmt::Formatter<'_>, open: &str, items: &[Literal], close: &str| {
+            write!(f, "{open}")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    write!(f, " ")?;
+                }
+                write!(f, "{item}")?;
+            }
+            write!(f, "{close}")
+        };
+        match self {
+            Literal::Nil => write!(f, "nil"),
+            Literal::Bool(b) => write!(f, "{}", if *b { "#t" } else { "#f" }),
+            Literal::Int(i) => write!(f, "{i}"),
+            Literal::BigInt(b) => write!(f, "{b}"),
+            Literal::Float(x) => write!(f, "{x:?}"),
+            Literal::Rational(n, d) => write!(f, "{n}/{d}"),
+            Literal::Str(s) => write!(f, "{s:?}"),
+            Literal::Char(c) => write!(f, "#\\{c}"),
+            Literal::Symbol(s) => write!(f, "{s}"),
+            Literal::Keyword(k) => write!(f, ":{k}"),
+            Literal::List(items) => seq(f, "(", items, ")"),
+            Literal::Vector(items) => seq(f, "[", items, "]"),
+            Literal::Map(pairs) => {
+                write!(f, "{{")?;
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " ")?;
+                    }
+                    write!(f, "{k} {v}")?;
+                }
+                write!(f, "}}")
+            }
+            Literal::Bytevector(bytes) => write!(f, "#u8{bytes:?}"),
+        }
+    }
+}

@@ -1,0 +1,987 @@
+//! Lowering: syntax to IR, resolving every variable.
+//!
+//! Special forms are recognised by name (even where a local shadows the name, as
+//! LANGUAGE.md §5.1 says). Prelude macros are rewritten here as source-to-source
+//! rules (`prelude.rs`); they, unlike special forms, give way to a local or program
+//! definition of the same name. Names resolve to locals (innermost first), to the
+//! running function itself (`SelfRef`, for named lets and internal function defines,
+//! so a loop calling itself needs no cell), or to globals.
+
+use std::collections::HashSet;
+
+use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
+use crate::prelude;
+use crate::syntax::{Span, Syntax, SyntaxKind};
+
+/// A compile-time error at a source position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileError {
+    pub span: Span,
+    pub message: String,
+}
+
+pub type Result<T> = std::result::Result<T, CompileError>;
+
+pub fn error<T>(span: Span, message: impl Into<String>) -> Result<T> {
+    Err(CompileError { span, message: message.into() })
+}
+
+struct Binding {
+    name: String,
+    local: LocalId,
+    /// Inside this function the name means the function itself.
+    self_fn: Option<FnId>,
+}
+
+struct Scope {
+    bindings: Vec<Binding>,
+}
+
+struct FnState {
+    parent: Option<FnId>,
+    captures: Vec<LocalId>,
+}
+
+pub struct Lowerer {
+    functions: Vec<Option<Function>>,
+    fn_states: Vec<FnState>,
+    locals: Vec<LocalInfo>,
+    scopes: Vec<Scope>,
+    current_fn: FnId,
+    /// Globals the program defines or assigns: never inlined, never macro-expanded.
+    program_globals: HashSet<String>,
+}
+
+/// Lowers a whole program (its top-level forms, in order).
+pub fn lower_program(forms: &[Syntax]) -> Result<Program> {
+    let mut lowerer = Lowerer {
+        functions: vec![None],
+        fn_states: vec![FnState { parent: None, captures: Vec::new() }],
+        locals: Vec::new(),
+        scopes: Vec::new(),
+        current_fn: 0,
+        program_globals: HashSet::new(),
+    };
+    for form in forms {
+        collect_program_globals(form, &mut lowerer.program_globals);
+    }
+    let span = forms.first().map(|f| f.span).unwrap_or_default();
+    let body = lowerer.lower_sequence(forms, span)?;
+    lowerer.functions[0] = Some(Function {
+        name: None,
+        params: Vec::new(),
+        rest: None,
+        captures: Vec::new(),
+        body,
+        span,
+    });
+    let functions = lowerer.functions.into_iter().map(|f| f.expect("every function lowered")).collect();
+    Ok(Program { functions, locals: lowerer.locals })
+}
+
+const DEFINE_FORMS: &[&str] = &["define", "def", "defun", "defn"];
+
+/// The name a define-like form defines, if it is one.
+fn defined_name(form: &Syntax) -> Option<&str> {
+    let items = form.as_list()?;
+    let head = items.first()?.as_symbol()?;
+    if !DEFINE_FORMS.contains(&head) {
+        return None;
+    }
+    let target = items.get(1)?;
+    match &target.kind {
+        SyntaxKind::Symbol(name) => Some(name),
+        SyntaxKind::List(sig) if head == "define" || head == "def" => sig.first()?.as_symbol(),
+        _ => None,
+    }
+}
+
+fn collect_program_globals(form: &Syntax, names: &mut HashSet<String>) {
+    let Some(items) = form.as_list() else { return };
+    if let Some(name) = defined_name(form) {
+        names.insert(name.to_string());
+    }
+    if items.first().and_then(Syntax::as_symbol) == Some("set!") {
+        if let Some(name) = items.get(1).and_then(Syntax::as_symbol) {
+            names.insert(name.to_string());
+        }
+    }
+    if items.first().and_then(Syntax::as_symbol) == Some("quote") {
+        return;
+    }
+    for item in items {
+        collect_program_globals(item, names);
+    }
+}
+
+fn sym(name: &str, span: Span) -> Syntax {
+    Syntax::new(SyntaxKind::Symbol(name.to_string()), span)
+}
+
+fn list(items: Vec<Syntax>, span: Span) -> Syntax {
+    Syntax::new(SyntaxKind::List(items), span)
+}
+
+impl Lowerer {
+    fn new_local(&mut self, name: &str) -> LocalId {
+        let id = self.locals.len() as LocalId;
+        self.locals.push(LocalInfo { name: name.to_string(), owner: self.current_fn, captured: false, assigned: false });
+        id
+    }
+
+    fn push_scope(&mut self, bindings: Vec<(String, LocalId)>) {
+        let bindings = bindings.into_iter().map(|(name, local)| Binding { name, local, self_fn: None }).collect();
+        self.scopes.push(Scope { bindings });
+    }
+
+    fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    fn is_local(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.bindings.iter().any(|b| b.name == name))
+    }
+
+    /// Resolves a variable reference.
+    fn resolve(&mut self, name: &str, span: Span) -> Expr {
+        let mut found = None;
+        'scopes: for scope in self.scopes.iter().rev() {
+            for binding in scope.bindings.iter().rev() {
+                if binding.name == name {
+                    found = Some((binding.local, binding.self_fn));
+                    break 'scopes;
+                }
+            }
+        }
+        match found {
+            Some((_, Some(f))) if f == self.current_fn => Expr::new(ExprKind::SelfRef, span),
+            Some((local, _)) => {
+                self.note_use(local);
+                Expr::new(ExprKind::Local(local), span)
+            }
+            None => Expr::new(ExprKind::Global(name.to_string()), span),
+        }
+    }
+
+    /// Records that the running function uses `local`, capturing it through every
+    /// function between here and its owner.
+    fn note_use(&mut self, local: LocalId) {
+        let owner = self.locals[local as usize].owner;
+        let mut f = self.current_fn;
+        while f != owner {
+            self.locals[local as usize].captured = true;
+            let state = &mut self.fn_states[f as usize];
+            if !state.captures.contains(&local) {
+                state.captures.push(local);
+            }
+            match state.parent {
+                Some(parent) => f = parent,
+                None => break,
+            }
+        }
+    }
+
+    fn is_macro(&self, name: &str) -> bool {
+        prelude::is_prelude_macro(name) && !self.is_local(name) && !self.program_globals.contains(name)
+    }
+
+    /// Lowers forms in order; the value is the last one's (nil when empty).
+    fn lower_sequence(&mut self, forms: &[Syntax], span: Span) -> Result<Expr> {
+        let mut exprs = Vec::with_capacity(forms.len());
+        for form in forms {
+            exprs.push(self.lower(form)?);
+        }
+        Ok(match exprs.len() {
+            0 => Expr::nil(span),
+            1 => exprs.pop().expect("one element"),
+            _ => Expr::new(ExprKind::Seq(exprs), span),
+        })
+    }
+
+    /// Lowers a body: internal defines at its top level become locals visible in the
+    /// whole body (letrec*). At the program's top level they stay globals.
+    fn lower_body(&mut self, forms: &[Syntax], span: Span) -> Result<Expr> {
+        if self.scopes.is_empty() {
+            return self.lower_sequence(forms, span);
+        }
+        let mut names = Vec::new();
+        collect_body_defines(forms, &mut names);
+        if names.is_empty() {
+            return self.lower_sequence(forms, span);
+        }
+        let mut declared = Vec::new();
+        let mut bindings = Vec::new();
+        for name in names {
+            let local = self.new_local(&name);
+            // Initialised after the scope opens, so closures made before the define
+            // must share a cell with it.
+            self.locals[local as usize].assigned = true;
+            declared.push(local);
+            bindings.push((name, local));
+        }
+        self.push_scope(bindings);
+        let body = self.lower_sequence(forms, span);
+        self.pop_scope();
+        Ok(Expr::new(ExprKind::Declare(declared, Box::new(body?)), span))
+    }
+
+    pub fn lower(&mut self, form: &Syntax) -> Result<Expr> {
+        let span = form.span;
+        let literal = |lit| Ok(Expr::new(ExprKind::Const(lit), span));
+        match &form.kind {
+            SyntaxKind::Symbol(name) => Ok(self.resolve(name, span)),
+            SyntaxKind::List(items) if items.is_empty() => literal(Literal::Nil),
+            SyntaxKind::List(items) => self.lower_list(items, span),
+            SyntaxKind::Vector(items) => {
+                let exprs = items.iter().map(|i| self.lower(i)).collect::<Result<Vec<_>>>()?;
+                Ok(constant_or(exprs, span, Literal::Vector, ExprKind::MakeVector))
+            }
+            SyntaxKind::Map(pairs) => {
+                let mut exprs = Vec::with_capacity(pairs.len());
+                for (k, v) in pairs {
+                    exprs.push((self.lower(k)?, self.lower(v)?));
+                }
+                if exprs.iter().all(|(k, v)| is_const(k) && is_const(v)) {
+                    let lits = exprs.into_iter().map(|(k, v)| (const_of(k), const_of(v))).collect();
+                    return literal(Literal::Map(lits));
+                }
+                Ok(Expr::new(ExprKind::MakeMap(exprs), span))
+            }
+            _ => literal(quote_literal(form)),
+        }
+    }
+
+    fn lower_list(&mut self, items: &[Syntax], span: Span) -> Result<Expr> {
+        let head = &items[0];
+        let args = &items[1..];
+        if let Some(name) = head.as_symbol() {
+            if let Some(expr) = self.lower_special(name, args, span)? {
+                return Ok(expr);
+            }
+            if self.is_macro(name) {
+                let expanded = prelude::expand(name, args, span)?;
+                return self.lower(&expanded);
+            }
+            let lowered_args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
+            return Ok(match self.resolve(name, head.span) {
+                Expr { kind: ExprKind::Global(name), .. } => {
+                    match Intrinsic::lookup(&name, lowered_args.len()) {
+                        Some(op) if !self.program_globals.contains(&name) => {
+                            Expr::new(ExprKind::Intrinsic(op, lowered_args), span)
+                        }
+                        _ => Expr::new(ExprKind::CallGlobal(name, lowered_args), span),
+                    }
+                }
+                callee => Expr::new(ExprKind::Call(Box::new(callee), lowered_args), span),
+            });
+        }
+        let callee = self.lower(head)?;
+        let lowered_args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
+        Ok(Expr::new(ExprKind::Call(Box::new(callee), lowered_args), span))
+    }
+
+    /// Lowers a special form; `None` when `name` is not one.
+    fn lower_special(&mut self, name: &str, args: &[Syntax], span: Span) -> Result<Option<Expr>> {
+        let expr = match name {
+            "quote" => {
+                let [datum] = args else { return error(span, "quote expects 1 arg") };
+                Expr::new(ExprKind::Const(quote_literal(datum)), span)
+            }
+            "quasiquote" => {
+                let [template] = args else { return error(span, "quasiquote expects 1 arg") };
+                self.lower_quasi(template)?
+            }
+            "unquote" | "unquote-splicing" => return error(span, format!("{name} outside quasiquote")),
+            "if" => {
+                if !(2..=3).contains(&args.len()) {
+                    return error(span, "if expects 2 or 3 args");
+                }
+                let test = self.lower(&args[0])?;
+                let then = self.lower(&args[1])?;
+                let otherwise = match args.get(2) {
+                    Some(e) => self.lower(e)?,
+                    None => Expr::nil(span),
+                };
+                Expr::new(ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)), span)
+            }
+            "define" | "def" | "defun" | "defn" => self.lower_define(name, args, span)?,
+            "set!" => {
+                let [target, value] = args else { return error(span, "set! expects 2 args") };
+                let Some(target_name) = target.as_symbol() else {
+                    return error(target.span, "set!: expected a symbol");
+                };
+                let value = Box::new(self.lower(value)?);
+                match self.resolve(target_name, target.span).kind {
+                    ExprKind::Local(local) => {
+                        self.locals[local as usize].assigned = true;
+                        Expr::new(ExprKind::SetLocal(local, value), span)
+                    }
+                    _ => Expr::new(ExprKind::SetGlobal(target_name.to_string(), value), span),
+                }
+            }
+            "lambda" | "fn" => {
+                let Some((params, body)) = args.split_first() else {
+                    return error(span, format!("{name} expects a parameter list and a body"));
+                };
+                if body.is_empty() {
+                    return error(span, format!("{name}: empty body"));
+                }
+                let f = self.lower_function(None, params, body, span, None)?;
+                Expr::new(ExprKind::Lambda(f), span)
+            }
+            "begin" | "progn" => self.lower_sequence(args, span)?,
+            "let" => self.lower_let(args, span)?,
+            "let*" => self.lower_let_star(args, span)?,
+            "letrec" => self.lower_letrec(args, span)?,
+            "cond" => self.lower_cond(args, span)?,
+            "case" => self.lower_case(args, span)?,
+            "when" | "unless" => {
+                let Some((test, body)) = args.split_first() else {
+                    return error(span, format!("{name} expects a test and a body"));
+                };
+                if body.is_empty() {
+                    return error(span, format!("{name}: empty body"));
+                }
+                let test = self.lower(test)?;
+                let body = self.lower_body(body, span)?;
+                let (then, otherwise) =
+                    if name == "when" { (body, Expr::nil(span)) } else { (Expr::nil(span), body) };
+                Expr::new(ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)), span)
+            }
+            "and" | "or" => {
+                let exprs = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
+                match (name, exprs.len()) {
+                    ("and", 0) => Expr::new(ExprKind::Const(Literal::Bool(true)), span),
+                    ("or", 0) => Expr::new(ExprKind::Const(Literal::Bool(false)), span),
+                    (_, 1) => exprs.into_iter().next().expect("one element"),
+                    ("and", _) => Expr::new(ExprKind::And(exprs), span),
+                    _ => Expr::new(ExprKind::Or(exprs), span),
+                }
+            }
+            "do" => self.lower_do(args, span)?,
+            "while" => {
+                let Some((test, body)) = args.split_first() else {
+                    return error(span, "while expects a test");
+                };
+                let test = self.lower(test)?;
+                let body = self.lower_sequence(body, span)?;
+                Expr::new(
+                    ExprKind::Loop {
+                        steps: Vec::new(),
+                        test: Box::new(Expr::new(ExprKind::Intrinsic(Intrinsic::Not, vec![test]), span)),
+                        body: Box::new(body),
+                        result: Box::new(Expr::nil(span)),
+                    },
+                    span,
+                )
+            }
+            "try" => self.lower_try(args, span)?,
+            "throw" => {
+                let [value] = args else { return error(span, "throw expects 1 arg") };
+                Expr::new(ExprKind::Throw(Box::new(self.lower(value)?)), span)
+            }
+            "delay" => {
+                let [body] = args else { return error(span, "delay expects 1 arg") };
+                let thunk = self.lower_function(None, &list(vec![], span), std::slice::from_ref(body), span, None)?;
+                Expr::new(
+                    ExprKind::CallGlobal("%make-promise".into(), vec![Expr::new(ExprKind::Lambda(thunk), span)]),
+                    span,
+                )
+            }
+            "defmacro" | "define-syntax" | "define-record-type" | "match" | "match*" | "module" | "import" | "load"
+            | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
+                return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(expr))
+    }
+
+    fn lower_define(&mut self, form: &str, args: &[Syntax], span: Span) -> Result<Expr> {
+        let Some(target) = args.first() else { return error(span, format!("{form} expects a name")) };
+        let (name, value) = match (&target.kind, form) {
+            (SyntaxKind::Symbol(name), "defun" | "defn") => {
+                let Some((params, body)) = args[1..].split_first() else {
+                    return error(span, format!("{form} expects a parameter list and a body"));
+                };
+                if body.is_empty() {
+                    return error(span, format!("{form}: empty body"));
+                }
+                (name.clone(), FunctionOrExpr::Function(params, body))
+            }
+            (SyntaxKind::Symbol(name), _) => match args.len() {
+                1 => (name.clone(), FunctionOrExpr::Expr(None)),
+                2 => (name.clone(), FunctionOrExpr::Expr(Some(&args[1]))),
+                _ => return error(span, format!("{form} expects a name and one value")),
+            },
+            (SyntaxKind::List(signature), "define" | "def") if !signature.is_empty() => {
+                let Some(name) = signature[0].as_symbol() else {
+                    return error(signature[0].span, "define: expected a symbol");
+                };
+                let body = &args[1..];
+                if body.is_empty() {
+                    return error(span, "define: empty function body");
+                }
+                for param in &signature[1..] {
+                    if param.as_symbol().is_none() {
+                        return error(param.span, "define: expected a symbol");
+                    }
+                }
+                (name.to_string(), FunctionOrExpr::Signature(signature, body))
+            }
+            (SyntaxKind::Vector(_) | SyntaxKind::Map(_), _) => {
+                return error(span, "destructuring define is not supported yet by semac");
+            }
+            _ => return error(target.span, format!("{form}: expected a symbol")),
+        };
+        // An internal define assigns the local its body declared; a top-level one
+        // defines a global.
+        let local = match self.resolve_in_innermost_scope(&name) {
+            Some(local) => Some(local),
+            None => None,
+        };
+        let self_fn = Some(self.functions.len() as FnId);
+        let value = match value {
+            FunctionOrExpr::Expr(None) => Expr::nil(span),
+            FunctionOrExpr::Expr(Some(e)) => self.lower(e)?,
+            FunctionOrExpr::Function(params, body) => {
+                self.mark_self(&name, local, self_fn);
+                let f = self.lower_function(Some(&name), params, body, span, None)?;
+                Expr::new(ExprKind::Lambda(f), span)
+            }
+            FunctionOrExpr::Signature(signature, body) => {
+                let params = params_from_signature(signature, span);
+                self.mark_self(&name, local, self_fn);
+                let f = self.lower_function(Some(&name), &params, body, span, None)?;
+                Expr::new(ExprKind::Lambda(f), span)
+            }
+        };
+        Ok(match local {
+            Some(local) => Expr::new(
+                ExprKind::Seq(vec![
+                    Expr::new(ExprKind::SetLocal(local, Box::new(value)), span),
+                    Expr::nil(span),
+                ]),
+                span,
+            ),
+            None => Expr::new(ExprKind::DefineGlobal(name, Box::new(value)), span),
+        })
+    }
+
+    /// An internal define's local, declared by the body that contains it.
+    fn resolve_in_innermost_scope(&self, name: &str) -> Option<LocalId> {
+        if self.scopes.is_empty() {
+            return None;
+        }
+        for scope in self.scopes.iter().rev() {
+            if let Some(b) = scope.bindings.iter().rev().find(|b| b.name == name) {
+                return Some(b.local);
+            }
+        }
+        None
+    }
+
+    fn mark_self(&mut self, name: &str, local: Option<LocalId>, self_fn: Option<FnId>) {
+        let Some(local) = local else { return };
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some(b) = scope.bindings.iter_mut().rev().find(|b| b.name == name && b.local == local) {
+                b.self_fn = self_fn;
+                return;
+            }
+        }
+    }
+
+    /// Lowers a function; returns its id. `self_binding` names a local that refers to
+    /// the function itself inside its body.
+    fn lower_function(
+        &mut self,
+        name: Option<&str>,
+        params: &Syntax,
+        body: &[Syntax],
+        span: Span,
+        self_binding: Option<LocalId>,
+    ) -> Result<FnId> {
+        let items: &[Syntax] = match &params.kind {
+            SyntaxKind::List(items) | SyntaxKind::Vector(items) => items,
+            other => {
+                let got = match other {
+                    SyntaxKind::Symbol(_) => "symbol",
+                    _ => "a non-list",
+                };
+                return error(params.span, format!("expected list or vector, got {got}"));
+            }
+        };
+        let id = self.functions.len() as FnId;
+        self.functions.push(None);
+        self.fn_states.push(FnState { parent: Some(self.current_fn), captures: Vec::new() });
+        let outer_fn = self.current_fn;
+        self.current_fn = id;
+        if let Some(local) = self_binding {
+            self.mark_self_local(local, id);
+        }
+
+        let mut param_ids = Vec::new();
+        let mut rest = None;
+        let mut bindings = Vec::new();
+        let mut i = 0;
+        while i < items.len() {
+            let item = &items[i];
+            match item.as_symbol() {
+                Some(".") | Some("&") => {
+                    let Some(rest_name) = items.get(i + 1).and_then(Syntax::as_symbol) else {
+                        self.current_fn = outer_fn;
+                        return error(item.span, "expected a symbol after `.` in a parameter list");
+                    };
+                    if i + 2 != items.len() {
+                        self.current_fn = outer_fn;
+                        return error(item.span, "only one parameter may follow `.`");
+                    }
+                    let local = self.new_local(rest_name);
+                    rest = Some(local);
+                    bindings.push((rest_name.to_string(), local));
+                    break;
+                }
+                Some(param) => {
+                    let local = self.new_local(param);
+                    param_ids.push(local);
+                    bindings.push((param.to_string(), local));
+                }
+                None => {
+                    self.current_fn = outer_fn;
+                    return error(item.span, "destructuring parameters are not supported yet by semac");
+                }
+            }
+            i += 1;
+        }
+        self.push_scope(bindings);
+        let saved_scopes_len = self.scopes.len();
+        let body = self.lower_body(body, span);
+        debug_assert_eq!(self.scopes.len(), saved_scopes_len);
+        self.pop_scope();
+        self.current_fn = outer_fn;
+        let body = body?;
+        let captures = std::mem::take(&mut self.fn_states[id as usize].captures);
+        self.functions[id as usize] = Some(Function {
+            name: name.map(str::to_string),
+            params: param_ids,
+            rest,
+            captures,
+            body,
+            span,
+        });
+        Ok(id)
+    }
+
+    fn mark_self_local(&mut self, local: LocalId, f: FnId) {
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some(b) = scope.bindings.iter_mut().find(|b| b.local == local) {
+                b.self_fn = Some(f);
+                return;
+            }
+        }
+    }
+
+    /// `(name init)` pairs of a binding list.
+    fn binding_pairs<'a>(&self, bindings: &'a Syntax, form: &str) -> Result<Vec<(&'a str, &'a Syntax, Span)>> {
+        let items = match &bindings.kind {
+            SyntaxKind::List(items) | SyntaxKind::Vector(items) => items,
+            _ => return error(bindings.span, format!("{form}: expected a list of bindings")),
+        };
+        let mut pairs = Vec::new();
+        for binding in items {
+            let parts = match &binding.kind {
+                SyntaxKind::List(parts) | SyntaxKind::Vector(parts) => parts,
+                _ => return error(binding.span, format!("{form}: each binding must be a (name value) list")),
+            };
+            let [name, init] = &parts[..] else {
+                return error(binding.span, format!("{form}: each binding must have exactly 2 elements"));
+            };
+            let Some(name) = name.as_symbol() else {
+                return error(name.span, format!("{form}: destructuring bindings are not supported yet by semac"));
+            };
+            pairs.push((name, init, binding.span));
+        }
+        Ok(pairs)
+    }
+
+    fn lower_let(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
+        if let Some(loop_name) = args.first().and_then(Syntax::as_symbol) {
+            return self.lower_named_let(loop_name, &args[1..], span);
+        }
+        if args.len() < 2 {
+            return error(span, "let expects 2+ args");
+        }
+        let pairs = self.binding_pairs(&args[0], "let")?;
+        let mut inits = Vec::new();
+        for (_, init, _) in &pairs {
+            inits.push(self.lower(init)?);
+        }
+        let mut bound = Vec::new();
+        let mut scope = Vec::new();
+        for ((name, _, _), init) in pairs.iter().zip(inits) {
+            let local = self.new_local(name);
+            bound.push((local, init));
+            scope.push((name.to_string(), local));
+        }
+        self.push_scope(scope);
+        let body = self.lower_body(&args[1..], span);
+        self.pop_scope();
+        Ok(Expr::new(ExprKind::Let(bound, Box::new(body?)), span))
+    }
+
+    fn lower_named_let(&mut self, loop_name: &str, args: &[Syntax], span: Span) -> Result<Expr> {
+        if args.len() < 2 {
+            return error(span, "named let expects bindings and a body");
+        }
+        let pairs = self.binding_pairs(&args[0], "let")?;
+        // Initial values are computed outside the loop function's scope.
+        let mut temps = Vec::new();
+        let mut temp_refs = Vec::new();
+        for (name, init, bspan) in &pairs {
+            let init = self.lower(init)?;
+            let temp = self.new_local(name);
+            temps.push((temp, init));
+            temp_refs.push(Expr::new(ExprKind::Local(temp), *bspan));
+        }
+        let loop_local = self.new_local(loop_name);
+        // Assigned once the closure exists: a closure nested in the loop body that
+        // captures the name must share a cell with it.
+        self.locals[loop_local as usize].assigned = true;
+        self.push_scope(vec![(loop_name.to_string(), loop_local)]);
+        let params = list(pairs.iter().map(|(name, _, bspan)| sym(name, *bspan)).collect(), span);
+        let f = self.lower_function(Some(loop_name), &params, &args[1..], span, Some(loop_local));
+        self.pop_scope();
+        let f = f?;
+        let lambda = Expr::new(ExprKind::Lambda(f), span);
+        let call = Expr::new(ExprKind::Call(Box::new(Expr::new(ExprKind::Local(loop_local), span)), temp_refs), span);
+        let inner = Expr::new(
+            ExprKind::Declare(
+                vec![loop_local],
+                Box::new(Expr::new(
+                    ExprKind::Seq(vec![Expr::new(ExprKind::SetLocal(loop_local, Box::new(lambda)), span), call]),
+                    span,
+                )),
+            ),
+            span,
+        );
+        Ok(Expr::new(ExprKind::Let(temps, Box::new(inner)), span))
+    }
+
+    fn lower_let_star(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
+        if args.len() < 2 {
+            return error(span, "let* expects 2+ args");
+        }
+        let pairs = self.binding_pairs(&args[0], "let*")?;
+        let mut bound = Vec::new();
+        let mut opened = 0;
+        let mut result = Ok(());
+        for (name, init, _) in &pairs {
+            match self.lower(init) {
+                Ok(init) => {
+                    let local = self.new_local(name);
+                    bound.push((local, init));
+                    self.push_scope(vec![(name.to_string(), local)]);
+                    opened += 1;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        let body = result.and_then(|_| self.lower_body(&args[1..], span));
+        for _ in 0..opened {
+            self.pop_scope();
+        }
+        let mut expr = body?;
+        for binding in bound.into_iter().rev() {
+            expr = Expr::new(ExprKind::Let(vec![binding], Box::new(expr)), span);
+        }
+        Ok(expr)
+    }
+
+    fn lower_letrec(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
+        if args.len() < 2 {
+            return error(span, "letrec expects 2+ args");
+        }
+        let pairs = self.binding_pairs(&args[0], "letrec")?;
+        let mut declared = Vec::new();
+        let mut scope = Vec::new();
+        for (name, _, _) in &pairs {
+            let local = self.new_local(name);
+            self.locals[local as usize].assigned = true;
+            declared.push(local);
+            scope.push((name.to_string(), local));
+        }
+        self.push_scope(scope);
+        let result = (|| {
+            let mut exprs = Vec::new();
+            for ((_, init, bspan), local) in pairs.iter().zip(&declared) {
+                let init = self.lower(init)?;
+                exprs.push(Expr::new(ExprKind::SetLocal(*local, Box::new(init)), *bspan));
+            }
+            exprs.push(self.lower_body(&args[1..], span)?);
+            Ok(Expr::new(ExprKind::Seq(exprs), span))
+        })();
+        self.pop_scope();
+        Ok(Expr::new(ExprKind::Declare(declared, Box::new(result?)), span))
+    }
+
+    fn lower_cond(&mut self, clauses: &[Syntax], span: Span) -> Result<Expr> {
+        let Some((clause, rest)) = clauses.split_first() else { return Ok(Expr::nil(span)) };
+        let Some(parts) = clause.as_list().filter(|p| !p.is_empty()) else {
+            return error(clause.span, "cond: each clause must be a non-empty list");
+        };
+        let body = &parts[1..];
+        if parts[0].as_symbol() == Some("else") {
+            return self.lower_body(body, clause.span);
+        }
+        let test = self.lower(&parts[0])?;
+        let then = if body.is_empty() {
+            Expr::new(ExprKind::Const(Literal::Bool(true)), clause.span)
+        } else {
+            self.lower_body(body, clause.span)?
+        };
+        let otherwise = self.lower_cond(rest, span)?;
+        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)), clause.span))
+    }
+
+    fn lower_case(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
+        let Some((key, clauses)) = args.split_first() else { return error(span, "case expects a key") };
+        let key = self.lower(key)?;
+        let key_local = self.new_local("case-key");
+        let key_ref = || Expr::new(ExprKind::Local(key_local), span);
+        let mut chain = Expr::nil(span);
+        for clause in clauses.iter().rev() {
+            let Some(parts) = clause.as_list().filter(|p| !p.is_empty()) else {
+                return error(clause.span, "case: each clause must be a non-empty list");
+            };
+            let body = self.lower_body(&parts[1..], clause.span)?;
+            if parts[0].as_symbol() == Some("else") {
+                chain = body;
+                continue;
+            }
+            let data: &[Syntax] = match &parts[0].kind {
+                SyntaxKind::List(items) => items,
+                _ => std::slice::from_ref(&parts[0]),
+            };
+            let tests = data
+                .iter()
+                .map(|d| {
+                    let datum = Expr::new(ExprKind::Const(quote_literal(d)), d.span);
+                    Expr::new(ExprKind::Intrinsic(Intrinsic::NumEq, vec![key_ref(), datum]), d.span)
+                })
+                .collect::<Vec<_>>();
+            let test = if tests.len() == 1 {
+                tests.into_iter().next().expect("one test")
+            } else {
+                Expr::new(ExprKind::Or(tests), clause.span)
+            };
+            chain = Expr::new(ExprKind::If(Box::new(test), Box::new(body), Box::new(chain)), clause.span);
+        }
+        Ok(Expr::new(ExprKind::Let(vec![(key_local, key)], Box::new(chain)), span))
+    }
+
+    fn lower_do(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
+        if args.len() < 2 {
+            return error(span, "do expects variable specs and a test clause");
+        }
+        let specs: &[Syntax] = match &args[0].kind {
+            SyntaxKind::List(items) | SyntaxKind::Vector(items) => items,
+            _ => return error(args[0].span, "do: expected a list of variable specs"),
+        };
+        let mut vars = Vec::new();
+        for spec in specs {
+            let Some(parts) = spec.as_list() else { return error(spec.span, "do: bad variable spec") };
+            let (Some(name), Some(init)) = (parts.first().and_then(Syntax::as_symbol), parts.get(1)) else {
+                return error(spec.span, "do: each variable spec is (name init [step])");
+            };
+            if parts.len() > 3 {
+                return error(spec.span, "do: each variable spec is (name init [step])");
+            }
+            vars.push((name, init, parts.get(2)));
+        }
+        let Some(test_clause) = args[1].as_list().filter(|p| !p.is_empty()) else {
+            return error(args[1].span, "do: expected a (test result...) clause");
+        };
+        let mut inits = Vec::new();
+        for (_, init, _) in &vars {
+            inits.push(self.lower(init)?);
+        }
+        let mut bound = Vec::new();
+        let mut scope = Vec::new();
+        for ((name, _, _), init) in vars.iter().zip(inits) {
+            let local = self.new_local(name);
+            bound.push((local, init));
+            scope.push((name.to_string(), local));
+        }
+        self.push_scope(scope);
+        let result = (|| {
+            let mut steps = Vec::new();
+            for ((_, _, step), (local, _)) in vars.iter().zip(&bound) {
+                if let Some(step) = step {
+                    self.locals[*local as usize].assigned = true;
+                    steps.push((*local, self.lower(step)?));
+                }
+            }
+            let test = self.lower(&test_clause[0])?;
+            let result = self.lower_sequence(&test_clause[1..], args[1].span)?;
+            let body = self.lower_body(&args[2..], span)?;
+            Ok(Expr::new(
+                ExprKind::Loop { steps, test: Box::new(test), body: Box::new(body), result: Box::new(result) },
+                span,
+            ))
+        })();
+        self.pop_scope();
+        Ok(Expr::new(ExprKind::Let(bound, Box::new(result?)), span))
+    }
+
+    fn lower_try(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
+        let shape_error = || error(span, "try: last argument must be (catch var handler...)");
+        let Some((catch, body)) = args.split_last() else { return shape_error() };
+        let Some(parts) = catch.as_list() else { return shape_error() };
+        if parts.len() < 3 || parts[0].as_symbol() != Some("catch") {
+            return shape_error();
+        }
+        let Some(var) = parts[1].as_symbol() else { return shape_error() };
+        let body = self.lower_sequence(body, span)?;
+        let local = self.new_local(var);
+        self.push_scope(vec![(var.to_string(), local)]);
+        let handler = self.lower_body(&parts[2..], catch.span);
+        self.pop_scope();
+        Ok(Expr::new(ExprKind::Try(Box::new(body), local, Box::new(handler?)), span))
+    }
+
+    /// Quasiquote: lists and vectors are built from segments, spliced parts joined
+    /// with the internal `%append-splice` builtin; maps are built key by key.
+    fn lower_quasi(&mut self, template: &Syntax) -> Result<Expr> {
+        let span = template.span;
+        match &template.kind {
+            SyntaxKind::List(items) if items.len() == 2 && items[0].as_symbol() == Some("unquote") => {
+                self.lower(&items[1])
+            }
+            SyntaxKind::List(items) if items.len() == 2 && items[0].as_symbol() == Some("unquote-splicing") => {
+                error(span, "unquote-splicing outside a list or vector")
+            }
+            SyntaxKind::List(items) | SyntaxKind::Vector(items) => {
+                let is_vector = matches!(template.kind, SyntaxKind::Vector(_));
+                let mut segments: Vec<Expr> = Vec::new();
+                let mut current: Vec<Expr> = Vec::new();
+                let mut spliced = false;
+                for item in items {
+                    match item.as_list() {
+                        Some([head, inner]) if head.as_symbol() == Some("unquote-splicing") => {
+                            spliced = true;
+                            if !current.is_empty() {
+                                segments.push(Expr::new(ExprKind::MakeList(std::mem::take(&mut current)), span));
+                            }
+                            segments.push(self.lower(inner)?);
+                        }
+                        _ => current.push(self.lower_quasi(item)?),
+                    }
+                }
+                if !spliced {
+                    let kind = if is_vector { ExprKind::MakeVector(current) } else { ExprKind::MakeList(current) };
+                    return Ok(fold_constant_collection(Expr::new(kind, span)));
+                }
+                if !current.is_empty() {
+                    segments.push(Expr::new(ExprKind::MakeList(current), span));
+                }
+                let joined = Expr::new(ExprKind::CallGlobal("%append-splice".into(), segments), span);
+                Ok(if is_vector {
+                    Expr::new(ExprKind::CallGlobal("%list->vector".into(), vec![joined]), span)
+                } else {
+                    joined
+                })
+            }
+            SyntaxKind::Map(pairs) => {
+                let mut exprs = Vec::new();
+                for (k, v) in pairs {
+                    for part in [k, v] {
+                        if let Some([head, _]) = part.as_list() {
+                            if head.as_symbol() == Some("unquote-splicing") {
+                                return error(part.span, "unquote-splicing is not allowed in a map");
+                            }
+                        }
+                    }
+                    exprs.push((self.lower_quasi(k)?, self.lower_quasi(v)?));
+                }
+                Ok(Expr::new(ExprKind::MakeMap(exprs), span))
+            }
+            _ => Ok(Expr::new(ExprKind::Const(quote_literal(template)), span)),
+        }
+    }
+}
+
+enum FunctionOrExpr<'a> {
+    Expr(Option<&'a Syntax>),
+    Function(&'a Syntax, &'a [Syntax]),
+    Signature(&'a [Syntax], &'a [Syntax]),
+}
+
+fn params_from_signature(signature: &[Syntax], span: Span) -> Syntax {
+    list(signature[1..].to_vec(), span)
+}
+
+/// Names defined by define-like forms at a body's top level (inside `begin` too).
+fn collect_body_defines(forms: &[Syntax], names: &mut Vec<String>) {
+    for form in forms {
+        if let Some(name) = defined_name(form) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        } else if let Some(items) = form.as_list() {
+            if matches!(items.first().and_then(Syntax::as_symbol), Some("begin" | "progn")) {
+                collect_body_defines(&items[1..], names);
+            }
+        }
+    }
+}
+
+fn is_const(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Const(_))
+}
+
+fn const_of(e: Expr) -> Literal {
+    match e.kind {
+        ExprKind::Const(lit) => lit,
+        _ => unreachable!("checked by is_const"),
+    }
+}
+
+fn constant_or(exprs: Vec<Expr>, span: Span, lit: fn(Vec<Literal>) -> Literal, build: fn(Vec<Expr>) -> ExprKind) -> Expr {
+    if exprs.iter().all(is_const) {
+        return Expr::new(ExprKind::Const(lit(exprs.into_iter().map(const_of).collect())), span);
+    }
+    Expr::new(build(exprs), span)
+}
+
+/// A list or vector built only from constants becomes one constant.
+fn fold_constant_collection(expr: Expr) -> Expr {
+    let span = expr.span;
+    match expr.kind {
+        ExprKind::MakeList(items) => constant_or(items, span, Literal::List, ExprKind::MakeList),
+        ExprKind::MakeVector(items) => constant_or(items, span, Literal::Vector, ExprKind::MakeVector),
+        other => Expr::new(other, span),
+    }
+}
+
+/// The literal a quoted datum denotes.
+pub fn quote_literal(form: &Syntax) -> Literal {
+    match &form.kind {
+        SyntaxKind::Nil => Literal::Nil,
+        SyntaxKind::Bool(b) => Literal::Bool(*b),
+        SyntaxKind::Int(i) => Literal::Int(*i),
+        SyntaxKind::BigInt(b) => Literal::BigInt(b.clone()),
+        SyntaxKind::Float(f) => Literal::Float(*f),
+        SyntaxKind::Rational(n, d) => Literal::Rational(n.clone(), d.clone()),
+        SyntaxKind::Str(s) => Literal::Str(s.clone()),
+        SyntaxKind::Char(c) => Literal::Char(*c),
+        SyntaxKind::Symbol(s) => Literal::Symbol(s.clone()),
+        SyntaxKind::Keyword(k) => Literal::Keyword(k.clone()),
+        SyntaxKind::List(items) => Literal::List(items.iter().map(quote_literal).collect()),
+        SyntaxKind::Vector(items) => Literal::Vector(items.iter().map(quote_literal).collect()),
+        SyntaxKind::Map(pairs) => Literal::Map(pairs.iter().map(|(k, v)| (quote_literal(k), quote_literal(v))).collect()),
+        SyntaxKind::Bytevector(bytes) => Literal::Bytevector(bytes.clone()),
+    }
+}

@@ -1,0 +1,147 @@
+//! Peephole rules over generated code. Each rule looks at adjacent instructions
+//! only, so it never reaches across a label (a jump target).
+
+use bundle_format::opcodes::Instr;
+
+use crate::codegen::Asm;
+
+/// Applies every rule until none changes the code.
+pub fn optimise(asm: &mut Vec<Asm>) {
+    loop {
+        let before = asm.len();
+        let mut out: Vec<Asm> = Vec::with_capacity(asm.len());
+        for item in asm.drain(..) {
+            out.push(item);
+            while rewrite_tail(&mut out) {}
+        }
+        *asm = out;
+        if asm.len() == before {
+            break;
+        }
+    }
+}
+
+/// Tries each rule on the end of `out`; true when one fired.
+fn rewrite_tail(out: &mut Vec<Asm>) -> bool {
+    not_then_branch(out) || add_local_int(out) || pure_push_then_pop(out) || store_keeping_then_pop(out)
+}
+
+fn last_ops<const N: usize>(out: &[Asm]) -> Option<[(Instr, crate::syntax::Span); N]> {
+    if out.len() < N {
+        return None;
+    }
+    let mut ops = [(Instr::Nil {}, Default::default()); N];
+    for (i, item) in out[out.len() - N..].iter().enumerate() {
+        match item {
+            Asm::Op(instr, span) => ops[i] = (*instr, *span),
+            Asm::Label(_) => return None,
+        }
+    }
+    Some(ops)
+}
+
+fn replace_tail(out: &mut Vec<Asm>, n: usize, with: &[Asm]) {
+    out.truncate(out.len() - n);
+    out.extend_from_slice(with);
+}
+
+/// `Not; JumpIfFalse L` → `JumpIfTrue L` (and the mirror): `(if (not x) ...)`.
+fn not_then_branch(out: &mut Vec<Asm>) -> bool {
+    let Some([(Instr::Not {}, _), (jump, span)]) = last_ops::<2>(out) else { return false };
+    let flipped = match jump {
+        Instr::JumpIfFalse { target } => Instr::JumpIfTrue { target },
+        Instr::JumpIfTrue { target } => Instr::JumpIfFalse { target },
+        _ => return false,
+    };
+    replace_tail(out, 2, &[Asm::Op(flipped, span)]);
+    true
+}
+
+/// `LoadLocal s; Int k; Add` → `AddLocalInt s k`: `(+ i 1)` in loops.
+fn add_local_int(out: &mut Vec<Asm>) -> bool {
+    let Some([(Instr::LoadLocal { slot }, _), (Instr::Int { value }, _), (Instr::Add {}, span)]) = last_ops::<3>(out)
+    else {
+        return false;
+    };
+    replace_tail(out, 3, &[Asm::Op(Instr::AddLocalInt { slot, value }, span)]);
+    true
+}
+
+/// A push with no effect followed by `Pop` → nothing.
+fn pure_push_then_pop(out: &mut Vec<Asm>) -> bool {
+    let Some([(push, _), (Instr::Pop {}, _)]) = last_ops::<2>(out) else { return false };
+    let pure = matches!(
+        push,
+        Instr::Nil {}
+            | Instr::True {}
+            | Instr::False {}
+            | Instr::Int { .. }
+            | Instr::Const { .. }
+            | Instr::LoadLocal { .. }
+            | Instr::LoadCapture { .. }
+            | Instr::LoadSelf {}
+            | Instr::Closure { .. }
+    );
+    if pure {
+        replace_tail(out, 2, &[]);
+    }
+    pure
+}
+
+/// `Dup; StoreX; Pop` → `StoreX`: an assignment whose value is not used.
+fn store_keeping_then_pop(out: &mut Vec<Asm>) -> bool {
+    let Some([(Instr::Dup {}, _), (store, span), (Instr::Pop {}, _)]) = last_ops::<3>(out) else { return false };
+    let is_store = matches!(
+        store,
+        Instr::StoreLocal { .. } | Instr::StoreCellLocal { .. } | Instr::StoreCellCapture { .. } | Instr::StoreGlobal { .. }
+    );
+    if is_store {
+        replace_tail(out, 3, &[Asm::Op(store, span)]);
+    }
+    is_store
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bundle_format::opcodes::{Slot, SmallInt, Target};
+
+    fn op(instr: Instr) -> Asm {
+        Asm::Op(instr, Default::default())
+    }
+
+    fn run(code: Vec<Asm>) -> Vec<Asm> {
+        let mut code = code;
+        optimise(&mut code);
+        code
+    }
+
+    #[test]
+    fn not_before_a_branch_flips_the_branch() {
+        let before = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Target(3) })];
+        let after = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::JumpIfTrue { target: Target(3) })];
+        assert_eq!(run(before), after);
+    }
+
+    #[test]
+    fn local_plus_literal_fuses() {
+        let before = vec![op(Instr::LoadLocal { slot: Slot(2) }), op(Instr::Int { value: SmallInt(1) }), op(Instr::Add {})];
+        assert_eq!(run(before), vec![op(Instr::AddLocalInt { slot: Slot(2), value: SmallInt(1) })]);
+    }
+
+    #[test]
+    fn unused_pure_values_disappear() {
+        let before = vec![op(Instr::Int { value: SmallInt(5) }), op(Instr::Pop {}), op(Instr::Nil {})];
+        assert_eq!(run(before), vec![op(Instr::Nil {})]);
+        let before = vec![op(Instr::Nil {}), op(Instr::Dup {}), op(Instr::StoreLocal { slot: Slot(0) }), op(Instr::Pop {})];
+        assert_eq!(run(before), vec![op(Instr::Nil {}), op(Instr::StoreLocal { slot: Slot(0) })]);
+    }
+
+    #[test]
+    fn rules_never_reach_across_a_label() {
+        let before = vec![op(Instr::Not {}), Asm::Label(0), op(Instr::JumpIfFalse { target: Target(0) })];
+        assert_eq!(run(before.clone()), before);
+        let before = vec![op(Instr::Int { value: SmallInt(1) }), Asm::Label(1), op(Instr::Pop {})];
+        assert_eq!(run(before.clone()), before);
+    }
+}

@@ -1,0 +1,117 @@
+//! Prelude macros as source-to-source rewrites (LANGUAGE.md §6.7, §6.14). Lowering
+//! applies them only where the name is neither a local nor defined by the program.
+
+use crate::lower::{error, Result};
+use crate::syntax::{Span, Syntax, SyntaxKind};
+
+const MACROS: &[&str] = &["dotimes", "for-range", "->", "->>", "as->", "when-let", "if-let"];
+
+pub fn is_prelude_macro(name: &str) -> bool {
+    MACROS.contains(&name)
+}
+
+fn sym(name: &str, span: Span) -> Syntax {
+    Syntax::new(SyntaxKind::Symbol(name.to_string()), span)
+}
+
+fn list(items: Vec<Syntax>, span: Span) -> Syntax {
+    Syntax::new(SyntaxKind::List(items), span)
+}
+
+fn int(value: i64, span: Span) -> Syntax {
+    Syntax::new(SyntaxKind::Int(value), span)
+}
+
+/// Expands one use of a prelude macro.
+pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
+    match name {
+        "dotimes" => dotimes(args, span),
+        "for-range" => for_range(args, span),
+        "->" => thread(args, span, false),
+        "->>" => thread(args, span, true),
+        "as->" => as_thread(args, span),
+        "when-let" | "if-let" => when_let(name, args, span),
+        _ => error(span, format!("unknown macro {name}")),
+    }
+}
+
+/// `(dotimes (i n) body...)` → `(do ((i 0 (+ i 1))) ((= i n)) body...)`.
+fn dotimes(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((spec, body)) = args.split_first() else { return error(span, "dotimes expects (var count) and a body") };
+    let Some([var, count]) = spec.as_list() else { return error(spec.span, "dotimes expects (var count)") };
+    let step = list(vec![sym("+", span), var.clone(), int(1, span)], span);
+    let vars = list(vec![list(vec![var.clone(), int(0, span), step], span)], span);
+    let test = list(vec![list(vec![sym("=", span), var.clone(), count.clone()], span)], span);
+    let mut form = vec![sym("do", span), vars, test];
+    form.extend(body.iter().cloned());
+    Ok(list(form, span))
+}
+
+/// `(for-range (i start end [step]) body...)`, end exclusive.
+fn for_range(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((spec, body)) = args.split_first() else { return error(span, "for-range expects (var start end) and a body") };
+    let (var, start, end, step) = match spec.as_list() {
+        Some([var, start, end]) => (var, start, end, int(1, span)),
+        Some([var, start, end, step]) => (var, start, end, step.clone()),
+        _ => return error(spec.span, "for-range expects (var start end [step])"),
+    };
+    let next = list(vec![sym("+", span), var.clone(), step], span);
+    let vars = list(vec![list(vec![var.clone(), start.clone(), next], span)], span);
+    let test = list(vec![list(vec![sym(">=", span), var.clone(), end.clone()], span)], span);
+    let mut form = vec![sym("do", span), vars, test];
+    form.extend(body.iter().cloned());
+    Ok(list(form, span))
+}
+
+/// `->` puts the value first among a step's arguments, `->>` last.
+fn thread(args: &[Syntax], span: Span, last: bool) -> Result<Syntax> {
+    let Some((value, steps)) = args.split_first() else { return error(span, "threading macro expects a value") };
+    let mut acc = value.clone();
+    for step in steps {
+        acc = match step.as_list() {
+            Some(items) if !items.is_empty() => {
+                let mut call = items.to_vec();
+                if last {
+                    call.push(acc);
+                } else {
+                    call.insert(1, acc);
+                }
+                list(call, step.span)
+            }
+            _ => list(vec![step.clone(), acc], step.span),
+        };
+    }
+    Ok(acc)
+}
+
+/// `(as-> x name form...)` → nested lets rebinding `name`.
+fn as_thread(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let [value, name, forms @ ..] = args else { return error(span, "as-> expects a value and a name") };
+    let mut body = name.clone();
+    for form in forms.iter().rev() {
+        let binding = list(vec![list(vec![name.clone(), form.clone()], span)], span);
+        body = list(vec![sym("let", span), binding, body], span);
+    }
+    let binding = list(vec![list(vec![name.clone(), value.clone()], span)], span);
+    Ok(list(vec![sym("let", span), binding, body], span))
+}
+
+/// `(when-let (v e) body...)` and `(if-let (v e) then else)`: the body runs when `v`
+/// is not nil (`#f` still counts as a value).
+fn when_let(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((spec, body)) = args.split_first() else { return error(span, format!("{name} expects (var expr)")) };
+    let Some([var, expr]) = spec.as_list() else { return error(spec.span, format!("{name} expects (var expr)")) };
+    if name == "if-let" && body.len() != 2 {
+        return error(span, "if-let expects 3 args");
+    }
+    let test = list(vec![sym("not", span), list(vec![sym("nil?", span), var.clone()], span)], span);
+    let branch = if name == "if-let" {
+        list(vec![sym("if", span), test, body[0].clone(), body[1].clone()], span)
+    } else {
+        let mut when = vec![sym("when", span), test];
+        when.extend(body.iter().cloned());
+        list(when, span)
+    };
+    let binding = list(vec![list(vec![var.clone(), expr.clone()], span)], span);
+    Ok(list(vec![sym("let", span), binding, branch], span))
+}
