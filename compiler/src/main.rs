@@ -38,6 +38,19 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Lowering and code generation recurse over the program's nesting; the reader caps
+    // nesting at 10,000 levels, which this stack holds with room to spare.
+    let worker = std::thread::Builder::new().stack_size(1 << 29).spawn(move || run(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("semac: internal error: the compiler thread failed");
+            ExitCode::from(70)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     let source = match std::fs::read_to_string(&cli.source) {
         Ok(text) => text,
         Err(err) => {

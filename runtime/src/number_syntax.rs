@@ -1,0 +1,846 @@
+//! The reader's number syntax (LANGUAGE.md §2.5), shared by the compiler's reader and
+//! the runtime's `string->number` (§7.4), so that both accept exactly the same text.
+//!
+//! This module owns: recognising a number token (and where it ends inside longer text,
+//! for the reader's "`123abc` splits" rule), converting it to a [`NumberLit`]
+//! (fixnum, bignum, float, reduced rational), radix/exactness prefixes, and the
+//! `string->number` entry point. It depends only on std and `num-bigint`,
+//! `num-integer`, `num-traits`.
+//!
+//! Grammar (ASCII only; `sign` is `-`, or `-`/`+` after a prefix):
+//!
+//! ```text
+//! number    := prefix* body         at most one radix and one exactness prefix, any order
+//! prefix    := "#x" | "#o" | "#b" | "#d" | "#e" | "#i"    (either letter case)
+//! decimal   := sign? digit+ ("." digit+)? ([eE] [+-]? digit+)?    float if "." or exponent
+//!            | sign? digit+ "/" digit+                            rational, reduced
+//! radix     := sign? rdigit+ ("/" rdigit+)?                       for #x #o #b (exact only)
+//! complex   := sign "i" | real "i" | real [+-] ureal? "i"         followed by a delimiter:
+//!                                                                 recognised, then rejected
+//! ```
+//!
+//! The special float spellings of §2.3 (`inf`, `-inf`, `+Infinity`, `nan`, `NaN`, ...)
+//! are accepted by [`parse_number`] (the reader reads them as floats too, so
+//! `string->number` accepts them), but [`number_token_len`] does not report them: the
+//! reader sees them as symbol tokens and maps them itself.
+
+use num_bigint::{BigInt, BigUint, Sign};
+use num_integer::Integer;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+/// A number literal as the reader produces it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NumberLit {
+    Int(i64),
+    /// decimal text, optional leading '-', outside i64 range
+    BigInt(String),
+    Float(f64),
+    /// reduced, denominator > 1, sign on numerator, decimal text
+    Rational(String, String),
+}
+
+/// The error for complex literals (`3+4i`, `2i`, `+i`, ...), which are recognised but not
+/// supported.
+pub const COMPLEX_UNSUPPORTED: &str = "complex numbers are not supported";
+
+/// The error for a rational literal whose denominator is zero (`1/0`).
+pub const ZERO_DENOMINATOR: &str = "zero denominator in rational literal";
+
+/// Characters that end a token (§2.2): whitespace (space, tab, CR, LF), brackets of the
+/// three kinds, `"`, `;`, `'`, backquote and `,`.
+pub fn is_delimiter(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\t' | '\r' | '\n' | '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | '\'' | '`' | ','
+    )
+}
+
+/// The special float spellings of §2.3: `inf` `+inf` `Inf` `Infinity` `+Infinity` → +∞,
+/// `-inf` `-Infinity` → −∞, `nan` `NaN` `NAN` `+nan` `-nan` → NaN.
+pub fn special_float(text: &str) -> Option<f64> {
+    match text {
+        "inf" | "+inf" | "Inf" | "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-inf" | "-Infinity" => Some(f64::NEG_INFINITY),
+        "nan" | "NaN" | "NAN" | "+nan" | "-nan" => Some(f64::NAN),
+        _ => None,
+    }
+}
+
+/// Length in bytes of the number token at the start of `text`, following the reader's
+/// rules for where a number ends (§2.5): `123abc` → 3, `1e` → 1, `1.` → 1, `1/x` → 1,
+/// `-5)` → 2. A complex literal counts only when a delimiter (or the end) follows its `i`.
+/// With a `#x`/`#o`/`#b` prefix the whole alphanumeric run counts, so bad digits are
+/// reported rather than split off (`#b102` → 5, and [`parse_number`] rejects it).
+/// Returns 0 when `text` does not start with a number: `+5`, `.5`, `abc`, `-`, `#t`,
+/// `#x` (no digits), `#x#x1` (repeated prefix).
+///
+/// Whenever this returns `n > 0`, `parse_number(&text[..n])` is `Ok(Some(_))`, `Err(_)`
+/// (zero denominator, complex, `#e` of an infinite float) or `Ok(None)` (bad radix digits).
+pub fn number_token_len(text: &str) -> usize {
+    let b = text.as_bytes();
+    let prefixes = if b.first() == Some(&b'#') {
+        match scan_prefixes(b) {
+            Some(p) => p,
+            None => return 0,
+        }
+    } else {
+        Prefixes::NONE
+    };
+    let allow_plus = prefixes.end > 0;
+    let end = if prefixes.radix == 10 {
+        scan_decimal(b, prefixes.end, allow_plus).map(|(end, _)| end)
+    } else {
+        scan_radix(b, prefixes.end, allow_plus).map(|(end, _)| end)
+    };
+    end.unwrap_or(0)
+}
+
+/// Parses a whole token as a number per LANGUAGE.md §2.5 (int, bignum, float, rational n/d
+/// reduced — `4/2` is Int(2), `-4/6` is Rational("-2","3"); radix/exactness prefixes #x #o
+/// #b #d #e #i in any combination: `#xFF` → 255, `#e1.5` → 3/2, `#i1/2` → 0.5). Returns
+/// None if the text is not exactly one number. Zero denominator → Err. Complex literals:
+/// Err("complex numbers are not supported").
+///
+/// Also accepts the special float spellings (`inf`, `-nan`, ...; see [`special_float`]).
+/// `#e` of a float converts the float's exact binary value (`#e0.5` → 1/2, `#e0.1` →
+/// 3602879701896397/36028797018963968, like `(exact 0.1)`); `#e` of an infinite float
+/// (`#e1e400`) is an Err.
+pub fn parse_number(text: &str) -> Result<Option<NumberLit>, String> {
+    if let Some(f) = special_float(text) {
+        return Ok(Some(NumberLit::Float(f)));
+    }
+    let b = text.as_bytes();
+    let prefixes = if b.first() == Some(&b'#') {
+        match scan_prefixes(b) {
+            Some(p) => p,
+            None => return Ok(None),
+        }
+    } else {
+        Prefixes::NONE
+    };
+    let allow_plus = prefixes.end > 0;
+    let value = if prefixes.radix == 10 {
+        let Some((end, shape)) = scan_decimal(b, prefixes.end, allow_plus) else {
+            return Ok(None);
+        };
+        if end != b.len() {
+            return Ok(None);
+        }
+        let body = &text[prefixes.end..];
+        match shape {
+            Shape::Complex => return Err(COMPLEX_UNSUPPORTED.to_string()),
+            Shape::Integer => match parse_int(body, 10) {
+                Some(n) => Value::Int(n),
+                None => return Ok(None),
+            },
+            Shape::Float => match body.parse::<f64>() {
+                Ok(f) => Value::Float(f),
+                Err(_) => return Ok(None),
+            },
+            Shape::Ratio { slash } => {
+                let (Some(n), Some(d)) = (
+                    parse_int(&text[prefixes.end..slash], 10),
+                    parse_int(&text[slash + 1..], 10),
+                ) else {
+                    return Ok(None);
+                };
+                make_ratio(n, d)?
+            }
+        }
+    } else {
+        match parse_radix_body(text, prefixes.end, prefixes.radix, allow_plus)? {
+            Some(v) => v,
+            None => return Ok(None),
+        }
+    };
+    let value = match prefixes.exact {
+        None => value,
+        Some(true) => match value {
+            Value::Float(f) => match exact_from_f64(f) {
+                Some(v) => v,
+                None => return Err(format!("no exact representation for {text}")),
+            },
+            exact => exact,
+        },
+        Some(false) => match value {
+            Value::Int(n) => Value::Float(ratio_to_f64(&n, &BigInt::one())),
+            Value::Ratio(n, d) => Value::Float(ratio_to_f64(&n, &d)),
+            float => float,
+        },
+    };
+    Ok(Some(value.into_lit()))
+}
+
+/// string->number semantics (§7.4): trims surrounding space/tab/CR/LF, then parse_number;
+/// None when not a number (including "+5", "1.", ".5", "0x10", "1_000", ""). Optional
+/// radix (2..=36) for integers: ("ff", 16) → 255.
+///
+/// With a radix other than 10 the text is `sign? digit+` (or `digit+/digit+`) in that
+/// radix, where the sign is `-` only; text starting with `#` is parsed with its own
+/// prefixes instead (`("#xff", 2)` → 255). A radix outside 2..=36 gives None (the caller
+/// should reject it first). Radix 10 (or None) uses the full syntax. Errors of
+/// [`parse_number`] (zero denominator, complex) are None here.
+pub fn string_to_number(text: &str, radix: Option<u32>) -> Option<NumberLit> {
+    let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+    match radix {
+        None | Some(10) => parse_number(text).ok().flatten(),
+        Some(r) if (2..=36).contains(&r) => {
+            if text.starts_with('#') {
+                return parse_number(text).ok().flatten();
+            }
+            match parse_radix_body(text, 0, r, false) {
+                Ok(Some(v)) => Some(v.into_lit()),
+                _ => None,
+            }
+        }
+        Some(_) => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Scanning
+
+/// What a scanned decimal body looks like.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shape {
+    Integer,
+    Float,
+    /// `slash` is the byte index of the `/`.
+    Ratio {
+        slash: usize,
+    },
+    Complex,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Prefixes {
+    /// Byte index just after the last prefix.
+    end: usize,
+    radix: u32,
+    /// Some(true) for `#e`, Some(false) for `#i`.
+    exact: Option<bool>,
+}
+
+impl Prefixes {
+    const NONE: Prefixes = Prefixes {
+        end: 0,
+        radix: 10,
+        exact: None,
+    };
+}
+
+/// Reads the `#x#e...` prefix chain at the start of `b`. None on an unknown prefix letter,
+/// a `#` at the end, or a repeated radix/exactness prefix.
+fn scan_prefixes(b: &[u8]) -> Option<Prefixes> {
+    let mut i = 0;
+    let mut radix = None;
+    let mut exact = None;
+    while i < b.len() && b[i] == b'#' {
+        let letter = b.get(i + 1)?.to_ascii_lowercase();
+        match letter {
+            b'x' | b'o' | b'b' | b'd' => {
+                if radix.is_some() {
+                    return None;
+                }
+                radix = Some(match letter {
+                    b'x' => 16,
+                    b'o' => 8,
+                    b'b' => 2,
+                    _ => 10,
+                });
+            }
+            b'e' | b'i' => {
+                if exact.is_some() {
+                    return None;
+                }
+                exact = Some(letter == b'e');
+            }
+            _ => return None,
+        }
+        i += 2;
+    }
+    Some(Prefixes {
+        end: i,
+        radix: radix.unwrap_or(10),
+        exact,
+    })
+}
+
+/// True at the end of `b` or when `b[i]` is a delimiter.
+fn delimiter_at(b: &[u8], i: usize) -> bool {
+    match b.get(i) {
+        None => true,
+        Some(&c) => c.is_ascii() && is_delimiter(c as char),
+    }
+}
+
+fn digit_at(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(|c| c.is_ascii_digit())
+}
+
+fn skip_digits(b: &[u8], mut i: usize) -> usize {
+    while digit_at(b, i) {
+        i += 1;
+    }
+    i
+}
+
+/// A real decimal number starting at `i`: integer, float or rational (never complex).
+/// Returns the end index and the shape.
+fn scan_decimal_real(b: &[u8], i: usize, allow_plus: bool) -> Option<(usize, Shape)> {
+    let mut j = i;
+    match b.get(j) {
+        Some(b'-') => j += 1,
+        Some(b'+') if allow_plus => j += 1,
+        _ => {}
+    }
+    let digits_start = j;
+    j = skip_digits(b, j);
+    if j == digits_start {
+        return None;
+    }
+    let mut float = false;
+    // Fraction: a dot followed by at least one digit (`1.` leaves the dot alone).
+    if b.get(j) == Some(&b'.') && digit_at(b, j + 1) {
+        j = skip_digits(b, j + 1);
+        float = true;
+    }
+    // Exponent: only when at least one digit follows (`1e`, `1e+` leave the `e` alone).
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        let mut k = j + 1;
+        if matches!(b.get(k), Some(b'+' | b'-')) {
+            k += 1;
+        }
+        if digit_at(b, k) {
+            j = skip_digits(b, k);
+            float = true;
+        }
+    }
+    if float {
+        return Some((j, Shape::Float));
+    }
+    // Rational: a slash immediately followed by a digit.
+    if b.get(j) == Some(&b'/') && digit_at(b, j + 1) {
+        let slash = j;
+        return Some((skip_digits(b, j + 1), Shape::Ratio { slash }));
+    }
+    Some((j, Shape::Integer))
+}
+
+/// A decimal number (possibly a complex literal) starting at `i`.
+fn scan_decimal(b: &[u8], i: usize, allow_plus: bool) -> Option<(usize, Shape)> {
+    // `+i` / `-i`
+    if matches!(b.get(i), Some(b'+' | b'-'))
+        && b.get(i + 1) == Some(&b'i')
+        && delimiter_at(b, i + 2)
+    {
+        return Some((i + 2, Shape::Complex));
+    }
+    let (end, shape) = scan_decimal_real(b, i, allow_plus)?;
+    // `2i`, `1.5i`
+    if b.get(end) == Some(&b'i') && delimiter_at(b, end + 1) {
+        return Some((end + 1, Shape::Complex));
+    }
+    // `3+4i`, `1.5-2i`, `3+i`
+    if matches!(b.get(end), Some(b'+' | b'-')) {
+        if b.get(end + 1) == Some(&b'i') && delimiter_at(b, end + 2) {
+            return Some((end + 2, Shape::Complex));
+        }
+        if let Some((im_end, _)) = scan_decimal_real(b, end, true) {
+            if b.get(im_end) == Some(&b'i') && delimiter_at(b, im_end + 1) {
+                return Some((im_end + 1, Shape::Complex));
+            }
+        }
+    }
+    Some((end, shape))
+}
+
+/// A radix-prefixed body: `sign? alnum+ ("/" alnum+)?`. The digits are validated later.
+/// Returns the end index and the index of the `/`, if any.
+fn scan_radix(b: &[u8], i: usize, allow_plus: bool) -> Option<(usize, Option<usize>)> {
+    let alnum_at = |k: usize| b.get(k).is_some_and(|c| c.is_ascii_alphanumeric());
+    let mut j = i;
+    match b.get(j) {
+        Some(b'-') => j += 1,
+        Some(b'+') if allow_plus => j += 1,
+        _ => {}
+    }
+    let digits_start = j;
+    while alnum_at(j) {
+        j += 1;
+    }
+    if j == digits_start {
+        return None;
+    }
+    if b.get(j) == Some(&b'/') && alnum_at(j + 1) {
+        let slash = j;
+        j += 1;
+        while alnum_at(j) {
+            j += 1;
+        }
+        return Some((j, Some(slash)));
+    }
+    Some((j, None))
+}
+
+// ---------------------------------------------------------------------------------------
+// Values
+
+/// An exact or inexact value before it is turned into a [`NumberLit`].
+enum Value {
+    Int(BigInt),
+    /// Reduced, denominator > 1.
+    Ratio(BigInt, BigInt),
+    Float(f64),
+}
+
+impl Value {
+    fn into_lit(self) -> NumberLit {
+        match self {
+            Value::Int(n) => match n.to_i64() {
+                Some(v) => NumberLit::Int(v),
+                None => NumberLit::BigInt(n.to_string()),
+            },
+            Value::Ratio(n, d) => NumberLit::Rational(n.to_string(), d.to_string()),
+            Value::Float(f) => NumberLit::Float(f),
+        }
+    }
+}
+
+/// Parses `sign? digits` in `radix` (2..=36). None if empty or a digit is invalid.
+fn parse_int(text: &str, radix: u32) -> Option<BigInt> {
+    if let Ok(v) = i64::from_str_radix(text, radix) {
+        return Some(BigInt::from(v));
+    }
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    // BigUint::parse_bytes would also accept `_` separators: check the digits first.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = BigUint::parse_bytes(digits.as_bytes(), radix)?;
+    let sign = if negative { Sign::Minus } else { Sign::Plus };
+    Some(BigInt::from_biguint(sign, magnitude))
+}
+
+/// Parses a whole radix body (`text[start..]`) as an exact integer or rational.
+/// Ok(None) when it is not exactly one such number.
+fn parse_radix_body(
+    text: &str,
+    start: usize,
+    radix: u32,
+    allow_plus: bool,
+) -> Result<Option<Value>, String> {
+    let b = text.as_bytes();
+    let Some((end, slash)) = scan_radix(b, start, allow_plus) else {
+        return Ok(None);
+    };
+    if end != b.len() {
+        return Ok(None);
+    }
+    match slash {
+        None => Ok(parse_int(&text[start..], radix).map(Value::Int)),
+        Some(slash) => {
+            let (Some(n), Some(d)) = (
+                parse_int(&text[start..slash], radix),
+                parse_int(&text[slash + 1..], radix),
+            ) else {
+                return Ok(None);
+            };
+            make_ratio(n, d).map(Some)
+        }
+    }
+}
+
+/// n/d reduced; an integer when the denominator becomes 1.
+fn make_ratio(n: BigInt, d: BigInt) -> Result<Value, String> {
+    if d.is_zero() {
+        return Err(ZERO_DENOMINATOR.to_string());
+    }
+    let g = n.gcd(&d);
+    let (mut n, mut d) = (n / &g, d / &g);
+    if d.is_negative() {
+        n = -n;
+        d = -d;
+    }
+    if d.is_one() {
+        Ok(Value::Int(n))
+    } else {
+        Ok(Value::Ratio(n, d))
+    }
+}
+
+/// The exact value of a finite float (None for inf/NaN).
+fn exact_from_f64(f: f64) -> Option<Value> {
+    if !f.is_finite() {
+        return None;
+    }
+    let bits = f.to_bits();
+    let negative = bits >> 63 == 1;
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (mut mantissa, mut exponent) = if biased == 0 {
+        (fraction, -1074i64)
+    } else {
+        (fraction | (1u64 << 52), biased - 1075)
+    };
+    if mantissa == 0 {
+        return Some(Value::Int(BigInt::zero()));
+    }
+    let sign = if negative { Sign::Minus } else { Sign::Plus };
+    if exponent >= 0 {
+        let n = BigInt::from_biguint(sign, BigUint::from(mantissa) << (exponent as usize));
+        return Some(Value::Int(n));
+    }
+    // mantissa * 2^exponent with exponent < 0: cancel common factors of two.
+    let shift = (mantissa.trailing_zeros() as i64).min(-exponent);
+    mantissa >>= shift;
+    exponent += shift;
+    let n = BigInt::from_biguint(sign, BigUint::from(mantissa));
+    if exponent == 0 {
+        Some(Value::Int(n))
+    } else {
+        Some(Value::Ratio(n, BigInt::one() << ((-exponent) as usize)))
+    }
+}
+
+/// n/d (d > 0) as the nearest float (ties to even, except possibly for results in the
+/// subnormal range).
+fn ratio_to_f64(n: &BigInt, d: &BigInt) -> f64 {
+    if n.is_zero() {
+        return 0.0;
+    }
+    let negative = n.is_negative();
+    let n = n.magnitude();
+    let d = d.magnitude();
+    // Scale so that the integer quotient has 65 or 66 bits, keep a sticky bit for the
+    // remainder, convert (Rust's u128 → f64 cast rounds to nearest, ties to even), and
+    // scale back.
+    let shift = 65 - (n.bits() as i64 - d.bits() as i64);
+    let (num, den) = if shift >= 0 {
+        (n << (shift as usize), d.clone())
+    } else {
+        (n.clone(), d << ((-shift) as usize))
+    };
+    let (q, r) = num.div_rem(&den);
+    let mut q = q.to_u128().unwrap_or(u128::MAX);
+    if !r.is_zero() {
+        q |= 1;
+    }
+    let magnitude = scale_by_power_of_two(q as f64, -shift);
+    if negative {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// x · 2^k without intermediate overflow/underflow for moderate results.
+fn scale_by_power_of_two(mut x: f64, mut k: i64) -> f64 {
+    while k > 1000 {
+        x *= 2f64.powi(1000);
+        k -= 1000;
+        if x.is_infinite() {
+            return x;
+        }
+    }
+    while k < -1000 {
+        x *= 2f64.powi(-1000);
+        k += 1000;
+        if x == 0.0 {
+            return x;
+        }
+    }
+    x * 2f64.powi(k as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(v: i64) -> Option<NumberLit> {
+        Some(NumberLit::Int(v))
+    }
+    fn big(s: &str) -> Option<NumberLit> {
+        Some(NumberLit::BigInt(s.to_string()))
+    }
+    fn float(v: f64) -> Option<NumberLit> {
+        Some(NumberLit::Float(v))
+    }
+    fn ratio(n: &str, d: &str) -> Option<NumberLit> {
+        Some(NumberLit::Rational(n.to_string(), d.to_string()))
+    }
+    fn p(text: &str) -> Option<NumberLit> {
+        parse_number(text).unwrap_or_else(|e| panic!("{text}: unexpected error {e}"))
+    }
+    fn s2n(text: &str) -> Option<NumberLit> {
+        string_to_number(text, None)
+    }
+
+    // §2.5 integers
+    #[test]
+    fn integers() {
+        assert_eq!(p("0"), int(0));
+        assert_eq!(p("42"), int(42));
+        assert_eq!(p("-42"), int(-42));
+        assert_eq!(p("-0"), int(0));
+        assert_eq!(p("007"), int(7));
+        assert_eq!(p("9223372036854775807"), int(i64::MAX));
+        assert_eq!(p("-9223372036854775808"), int(i64::MIN));
+        assert_eq!(p("9223372036854775808"), big("9223372036854775808"));
+        assert_eq!(p("-9223372036854775809"), big("-9223372036854775809"));
+        assert_eq!(p("18446744073709551616"), big("18446744073709551616"));
+        assert_eq!(p("000000000000000000000000000000001"), int(1));
+        assert_eq!(p("-00000000000000000000000000000000"), int(0));
+        assert_eq!(
+            p("1267650600228229401496703205376"),
+            big("1267650600228229401496703205376")
+        );
+    }
+
+    // §2.5 floats
+    #[test]
+    #[allow(clippy::approx_constant)] // 3.14 is the spec's example
+    fn floats() {
+        assert_eq!(p("3.14"), float(3.14));
+        assert_eq!(p("-0.5"), float(-0.5));
+        assert_eq!(p("1e-9"), float(1e-9));
+        assert_eq!(p("-2.5E6"), float(-2.5e6));
+        assert_eq!(p("6.022e23"), float(6.022e23));
+        assert_eq!(p("1e3"), float(1000.0));
+        assert_eq!(p("1E+3"), float(1000.0));
+        assert_eq!(p("12.30"), float(12.3));
+        assert_eq!(p("1e400"), float(f64::INFINITY));
+        assert_eq!(p("-1e400"), float(f64::NEG_INFINITY));
+        assert_eq!(p("1e-400"), float(0.0));
+        match p("-0.0") {
+            Some(NumberLit::Float(f)) => assert!(f == 0.0 && f.is_sign_negative()),
+            other => panic!("{other:?}"),
+        }
+        // Not floats: no digit after the dot / exponent, no digit before the dot.
+        assert_eq!(p("1."), None);
+        assert_eq!(p(".5"), None);
+        assert_eq!(p("1e"), None);
+        assert_eq!(p("1e+"), None);
+        assert_eq!(p("1.e5"), None);
+        assert_eq!(p("1.5.5"), None);
+    }
+
+    // §2.3 special spellings
+    #[test]
+    fn special_spellings() {
+        for s in ["inf", "+inf", "Inf", "Infinity", "+Infinity"] {
+            assert_eq!(p(s), float(f64::INFINITY), "{s}");
+        }
+        for s in ["-inf", "-Infinity"] {
+            assert_eq!(p(s), float(f64::NEG_INFINITY), "{s}");
+        }
+        for s in ["nan", "NaN", "NAN", "+nan", "-nan"] {
+            match p(s) {
+                Some(NumberLit::Float(f)) => assert!(f.is_nan(), "{s}"),
+                other => panic!("{s}: {other:?}"),
+            }
+        }
+        assert_eq!(p("INF"), None);
+        assert_eq!(p("infinity"), None);
+        assert_eq!(number_token_len("inf"), 0);
+        assert_eq!(number_token_len("-inf"), 0);
+    }
+
+    // §2.5 rationals
+    #[test]
+    fn rationals() {
+        assert_eq!(p("1/3"), ratio("1", "3"));
+        assert_eq!(p("-4/6"), ratio("-2", "3"));
+        assert_eq!(p("4/2"), int(2));
+        assert_eq!(p("-4/2"), int(-2));
+        assert_eq!(p("0/5"), int(0));
+        assert_eq!(p("1/2"), ratio("1", "2"));
+        assert_eq!(p("10/3"), ratio("10", "3"));
+        assert_eq!(p("6/4"), ratio("3", "2"));
+        assert_eq!(
+            p("100000000000000000000/3"),
+            ratio("100000000000000000000", "3")
+        );
+        assert_eq!(p("100000000000000000000/5"), big("20000000000000000000"));
+        assert_eq!(
+            p("1/100000000000000000000"),
+            ratio("1", "100000000000000000000")
+        );
+        assert_eq!(parse_number("1/0"), Err(ZERO_DENOMINATOR.to_string()));
+        assert_eq!(parse_number("0/0"), Err(ZERO_DENOMINATOR.to_string()));
+        assert_eq!(parse_number("-5/000"), Err(ZERO_DENOMINATOR.to_string()));
+        assert_eq!(p("1/-2"), None);
+        assert_eq!(p("1/"), None);
+        assert_eq!(p("/2"), None);
+        assert_eq!(p("1.5/2"), None);
+        assert_eq!(p("1/2/3"), None);
+        assert_eq!(p("1/2.5"), None);
+    }
+
+    // §2.5 complex literals are recognised and rejected
+    #[test]
+    fn complex_rejected() {
+        for s in [
+            "3+4i", "1.5-2i", "2i", "+i", "-i", "3+i", "3-i", "1/2+3/4i", "-2i", "1e3+1e2i",
+        ] {
+            assert_eq!(parse_number(s), Err(COMPLEX_UNSUPPORTED.to_string()), "{s}");
+        }
+        assert_eq!(parse_number("#e3+4i"), Err(COMPLEX_UNSUPPORTED.to_string()));
+        assert_eq!(p("3+4ix"), None);
+        assert_eq!(p("i"), None);
+        assert_eq!(p("+2i"), None); // `+` followed by digits is a symbol (§2.3)
+        assert_eq!(string_to_number("3+4i", None), None);
+    }
+
+    // §2.5 prefixes
+    #[test]
+    fn prefixes() {
+        assert_eq!(p("#xFF"), int(255));
+        assert_eq!(p("#xff"), int(255));
+        assert_eq!(p("#XfF"), int(255));
+        assert_eq!(p("#x-ff"), int(-255));
+        assert_eq!(p("#x+ff"), int(255));
+        assert_eq!(p("#o17"), int(15));
+        assert_eq!(p("#b101"), int(5));
+        assert_eq!(p("#b-101"), int(-5));
+        assert_eq!(p("#d10"), int(10));
+        assert_eq!(p("#d1.5"), float(1.5));
+        assert_eq!(p("#d1/2"), ratio("1", "2"));
+        assert_eq!(p("#e1.5"), ratio("3", "2"));
+        assert_eq!(p("#e-1.5"), ratio("-3", "2"));
+        assert_eq!(p("#e1.0"), int(1));
+        assert_eq!(p("#e1e3"), int(1000));
+        assert_eq!(p("#e5"), int(5));
+        assert_eq!(p("#e1/2"), ratio("1", "2"));
+        assert_eq!(p("#e0.1"), ratio("3602879701896397", "36028797018963968"));
+        assert_eq!(p("#e1e20"), big("100000000000000000000"));
+        assert_eq!(p("#i1/2"), float(0.5));
+        assert_eq!(p("#i1/3"), float(1.0 / 3.0));
+        assert_eq!(p("#i-2/3"), float(-2.0 / 3.0));
+        assert_eq!(p("#i5"), float(5.0));
+        assert_eq!(p("#i1.5"), float(1.5));
+        assert_eq!(p("#i100000000000000000000"), float(1e20));
+        assert_eq!(p("#i#xff"), float(255.0));
+        assert_eq!(p("#x#iff"), float(255.0));
+        assert_eq!(p("#e#x10"), int(16));
+        assert_eq!(p("#x#e10"), int(16));
+        assert_eq!(p("#x1/2"), ratio("1", "2"));
+        assert_eq!(p("#xA/F"), ratio("2", "3"));
+        assert_eq!(p("#xFFFFFFFFFFFFFFFFFF"), big("4722366482869645213695"));
+        assert_eq!(p("#x"), None);
+        assert_eq!(p("#e"), None);
+        assert_eq!(p("#"), None);
+        assert_eq!(p("#xg"), None);
+        assert_eq!(p("#b102"), None);
+        assert_eq!(p("#o8"), None);
+        assert_eq!(p("#x#x1"), None);
+        assert_eq!(p("#e#i1"), None);
+        assert_eq!(p("#q1"), None);
+        assert_eq!(p("#x1.5"), None);
+        assert_eq!(p("#t"), None);
+        assert_eq!(parse_number("#x1/0"), Err(ZERO_DENOMINATOR.to_string()));
+        assert_eq!(
+            parse_number("#e1e400"),
+            Err("no exact representation for #e1e400".to_string())
+        );
+    }
+
+    #[test]
+    fn ratio_to_float_rounding() {
+        let r = |n: &str, d: &str| {
+            ratio_to_f64(&n.parse::<BigInt>().unwrap(), &d.parse::<BigInt>().unwrap())
+        };
+        assert_eq!(r("1", "3"), 1.0 / 3.0);
+        assert_eq!(r("2", "3"), 2.0 / 3.0);
+        assert_eq!(r("1", "10"), 0.1);
+        assert_eq!(r("-7", "2"), -3.5);
+        assert_eq!(r("3602879701896397", "36028797018963968"), 0.1);
+        let huge = "1".to_string() + &"0".repeat(400);
+        assert_eq!(r(&huge, &(huge.clone() + "0")), 0.1);
+        assert_eq!(r(&huge, "1"), f64::INFINITY);
+        assert_eq!(r("1", &huge), 0.0);
+        assert_eq!(r("9007199254740993", "1"), 9007199254740992.0); // tie → even
+        assert_eq!(r("9007199254740995", "1"), 9007199254740996.0);
+    }
+
+    #[test]
+    fn token_lengths() {
+        assert_eq!(number_token_len("123abc"), 3);
+        assert_eq!(number_token_len("1e"), 1);
+        assert_eq!(number_token_len("1e+"), 1);
+        assert_eq!(number_token_len("1."), 1);
+        assert_eq!(number_token_len("1.x"), 1);
+        assert_eq!(number_token_len("1.5.5"), 3);
+        assert_eq!(number_token_len("-5)"), 2);
+        assert_eq!(number_token_len("-5abc"), 2);
+        assert_eq!(number_token_len("1/x"), 1);
+        assert_eq!(number_token_len("1/2/3"), 3);
+        assert_eq!(number_token_len("12#t"), 2);
+        assert_eq!(number_token_len("0x10"), 1);
+        assert_eq!(number_token_len("1_000"), 1);
+        assert_eq!(number_token_len("6.022e23)"), 8);
+        assert_eq!(number_token_len("2i"), 2);
+        assert_eq!(number_token_len("2i)"), 2);
+        assert_eq!(number_token_len("2in"), 1);
+        assert_eq!(number_token_len("3+4i "), 4);
+        assert_eq!(number_token_len("3+4ix"), 1);
+        assert_eq!(number_token_len("+i"), 2);
+        assert_eq!(number_token_len("-i;"), 2);
+        assert_eq!(number_token_len("-in"), 0);
+        assert_eq!(number_token_len("+5"), 0);
+        assert_eq!(number_token_len(".5"), 0);
+        assert_eq!(number_token_len("-"), 0);
+        assert_eq!(number_token_len("abc"), 0);
+        assert_eq!(number_token_len(""), 0);
+        assert_eq!(number_token_len("#xFFzz"), 6);
+        assert_eq!(number_token_len("#b102)"), 5);
+        assert_eq!(number_token_len("#e1.5abc"), 5);
+        assert_eq!(number_token_len("#x"), 0);
+        assert_eq!(number_token_len("#x)"), 0);
+        assert_eq!(number_token_len("#x#x1"), 0);
+        assert_eq!(number_token_len("#t"), 0);
+        assert_eq!(number_token_len("1λ"), 1);
+    }
+
+    // §7.4 examples
+    #[test]
+    fn string_to_number_examples() {
+        assert_eq!(s2n("42"), int(42));
+        assert_eq!(s2n("-3.5"), float(-3.5));
+        assert_eq!(s2n("12.30"), float(12.3));
+        assert_eq!(s2n("1e3"), float(1000.0));
+        assert_eq!(s2n("1/2"), ratio("1", "2"));
+        assert_eq!(s2n("#xff"), int(255));
+        assert_eq!(s2n(" 12 "), int(12));
+        assert_eq!(s2n("\t\r\n12\n"), int(12));
+        for bad in [
+            "abc", "", "   ", "+5", "1.", ".5", "0x10", "1_000", "1 2", "12a", "\u{a0}12", "1/0",
+            "3+4i",
+        ] {
+            assert_eq!(s2n(bad), None, "{bad:?}");
+        }
+        assert_eq!(string_to_number("ff", Some(16)), int(255));
+        assert_eq!(string_to_number("FF", Some(16)), int(255));
+        assert_eq!(string_to_number("-ff", Some(16)), int(-255));
+        assert_eq!(string_to_number("+ff", Some(16)), None);
+        assert_eq!(string_to_number(" 101 ", Some(2)), int(5));
+        assert_eq!(string_to_number("z", Some(36)), int(35));
+        assert_eq!(string_to_number("12", Some(2)), None);
+        assert_eq!(string_to_number("1.5", Some(16)), None);
+        assert_eq!(string_to_number("1.5", Some(10)), float(1.5));
+        assert_eq!(string_to_number("#xff", Some(2)), int(255));
+        assert_eq!(string_to_number("1", Some(1)), None);
+        assert_eq!(string_to_number("1", Some(37)), None);
+        assert_eq!(string_to_number("", Some(16)), None);
+        assert_eq!(
+            string_to_number("ffffffffffffffffffff", Some(16)),
+            big("1208925819614629174706175")
+        );
+        assert_eq!(s2n("inf"), float(f64::INFINITY));
+        assert_eq!(s2n("9223372036854775808"), big("9223372036854775808"));
+    }
+}
