@@ -8,7 +8,7 @@ pub mod interner;
 pub mod list;
 pub mod loader;
 pub mod num;
-// number_syntax: being written
+pub mod number_syntax;
 pub mod printer;
 pub mod program;
 pub mod value;
