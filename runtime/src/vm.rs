@@ -81,6 +81,7 @@ pub fn map_get(map: &Value, key: &Value) -> Result<Value> {
 
 impl Vm {
     pub fn new(program: Program, args: Vec<String>) -> Vm {
+        builtins::system::start_clock();
         let program = Rc::new(program);
         let mut vm = Vm {
             stack: Vec::with_capacity(1024),
@@ -122,23 +123,9 @@ impl Vm {
     pub fn call(&mut self, callee: &Value, args: &[Value]) -> Result<Value> {
         match callee {
             Value::Closure(closure) => {
-                if self.nesting >= MAX_NESTING {
-                    return Err(stack_overflow());
-                }
                 let ret_to = self.stack.len();
                 self.stack.extend_from_slice(args);
-                let depth = self.frames.len();
-                if let Err(err) = self.push_frame(closure.clone(), args.len(), ret_to) {
-                    self.stack.truncate(ret_to);
-                    return Err(err);
-                }
-                self.nesting += 1;
-                let result = self.run(depth);
-                self.nesting -= 1;
-                if result.is_err() {
-                    self.stack.truncate(ret_to);
-                }
-                result
+                self.run_closure(closure, args.len(), ret_to)
             }
             Value::Native(builtin) => self.call_builtin_with(builtin, args),
             Value::Keyword(k) => keyword_call(*k, args),
@@ -146,11 +133,50 @@ impl Vm {
         }
     }
 
+    /// Like `call`, but moves the arguments: an accumulator handed to a closure this
+    /// way keeps reference count 1, so the closure's updates stay in place.
+    pub fn call_owned<const N: usize>(&mut self, callee: &Value, args: [Value; N]) -> Result<Value> {
+        match callee {
+            Value::Closure(closure) => {
+                let ret_to = self.stack.len();
+                self.stack.extend(args);
+                self.run_closure(closure, N, ret_to)
+            }
+            Value::Native(builtin) if matches!(builtin.func, NativeFn::Owned(_)) => {
+                builtin.check_arity(N)?;
+                let NativeFn::Owned(f) = builtin.func else { unreachable!("matched above") };
+                f(Vec::from(args))
+            }
+            other => self.call(other, &args),
+        }
+    }
+
+    /// Runs `closure` on the `argc` arguments on top of the stack to completion.
+    fn run_closure(&mut self, closure: &Rc<Closure>, argc: usize, ret_to: usize) -> Result<Value> {
+        if self.nesting >= MAX_NESTING {
+            self.stack.truncate(ret_to);
+            return Err(stack_overflow());
+        }
+        let depth = self.frames.len();
+        if let Err(err) = self.push_frame(closure.clone(), argc, ret_to) {
+            self.stack.truncate(ret_to);
+            return Err(err);
+        }
+        self.nesting += 1;
+        let result = self.run(depth);
+        self.nesting -= 1;
+        if result.is_err() {
+            self.stack.truncate(ret_to);
+        }
+        result
+    }
+
     fn call_builtin_with(&mut self, builtin: &'static Builtin, args: &[Value]) -> Result<Value> {
         builtin.check_arity(args.len())?;
         match builtin.func {
             NativeFn::Pure(f) => f(args),
             NativeFn::Vm(f) => f(self, args),
+            NativeFn::Owned(f) => f(args.to_vec()),
         }
     }
 
@@ -165,6 +191,7 @@ impl Vm {
                 let args: Vec<Value> = self.stack.drain(start..).collect();
                 f(self, &args)
             }
+            NativeFn::Owned(f) => f(self.stack.drain(start..).collect()),
         };
         self.stack.truncate(ret_to);
         result

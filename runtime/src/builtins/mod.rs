@@ -1,22 +1,31 @@
 //! The builtin functions, one module per area, and the registry the VM installs as
 //! globals at start-up.
 //!
-//! A builtin is either `Pure` (it gets its arguments as a slice of the VM stack, no
-//! copying) or `Vm` (it can call functions back through the VM). Arity is checked
-//! once, centrally, from `min`/`max`.
+//! A builtin is `Pure` (it gets its arguments as a slice of the VM stack, no
+//! copying), `Vm` (it can call functions back through the VM) or `Owned` (it takes
+//! its arguments by value, to update an unshared collection in place). Arity is
+//! checked once, centrally, from `min`/`max`.
 
 use crate::error::{Error, Result};
 use crate::value::Value;
 use crate::vm::Vm;
 
+pub mod arrays;
+pub mod collections;
+pub mod hof;
 pub mod io;
 pub mod lists;
 pub mod numbers;
+pub mod strings;
+pub mod system;
 
 #[derive(Clone, Copy)]
 pub enum NativeFn {
     Pure(fn(&[Value]) -> Result<Value>),
     Vm(fn(&mut Vm, &[Value]) -> Result<Value>),
+    /// Takes its arguments by value, so a collection whose only reference is the
+    /// argument can be updated in place (copy-on-write: `assoc`, `dissoc`, ...).
+    Owned(fn(Vec<Value>) -> Result<Value>),
 }
 
 pub struct Builtin {
@@ -52,9 +61,14 @@ pub const fn with_vm(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut 
     Builtin { name, min, max, func: NativeFn::Vm(f) }
 }
 
+/// A builtin that owns its arguments (see `NativeFn::Owned`).
+pub const fn owned(name: &'static str, min: u16, max: Option<u16>, f: fn(Vec<Value>) -> Result<Value>) -> Builtin {
+    Builtin { name, min, max, func: NativeFn::Owned(f) }
+}
+
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, numbers::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS].into_iter().flatten()
 }
 
 /// The builtin with this name, if any (the compiler uses this to decide what it may

@@ -1,0 +1,743 @@
+//! Strings, characters, symbols and keywords as text, number ↔ string conversion and
+//! `type` (LANGUAGE.md §3.1, §7.4, §12.5, §12.6, §12.7).
+//!
+//! Strings are indexed by Unicode scalar value, never by byte: every index a program
+//! passes or receives is a char index. `string/split` is on the 1BRC hot path and
+//! searches with `memchr`.
+
+use std::rc::Rc;
+
+use memchr::memmem;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+
+use super::{pure, with_vm, Builtin};
+use crate::error::{Error, Result};
+use crate::num;
+use crate::number_syntax::{string_to_number, NumberLit};
+use crate::printer::{repr, write_display};
+use crate::value::Value;
+use crate::vm::Vm;
+
+pub static BUILTINS: &[Builtin] = &[
+    // Length, indexing, slicing.
+    pure("string/length", 1, Some(1), |a| length(&a[0])),
+    pure("string-length", 1, Some(1), |a| length(&a[0])),
+    pure("string/ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
+    pure("string-ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
+    pure("substring", 2, Some(3), slice),
+    pure("string/slice", 2, Some(3), slice),
+    pure("string/byte-length", 1, Some(1), |a| Ok(Value::Int(string_arg(&a[0])?.len() as i64))),
+    pure("string/empty?", 1, Some(1), |a| Ok(Value::Bool(string_arg(&a[0])?.is_empty()))),
+    // Splitting and joining.
+    pure("string/split", 2, Some(2), |a| split(&a[0], &a[1])),
+    pure("string-split", 2, Some(2), |a| split(&a[0], &a[1])),
+    pure("string/join", 2, Some(2), |a| join(&a[0], &a[1])),
+    pure("string-join", 2, Some(2), |a| join(&a[0], &a[1])),
+    pure("string/lines", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.lines()))),
+    pure("string/words", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.split_whitespace()))),
+    // Trimming, case, padding.
+    pure("string/trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
+    pure("string-trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
+    pure("string/trim-left", 1, Some(1), |a| trimmed(&a[0], str::trim_start)),
+    pure("string/trim-right", 1, Some(1), |a| trimmed(&a[0], str::trim_end)),
+    pure("string/upper", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_uppercase()))),
+    pure("string-upcase", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_uppercase()))),
+    pure("string/lower", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_lowercase()))),
+    pure("string/capitalize", 1, Some(1), |a| Ok(Value::str(capitalize(string_arg(&a[0])?)))),
+    pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(string_arg(&a[0])?)))),
+    pure("string/pad-left", 2, Some(3), |a| pad(a, true)),
+    pure("string/pad-right", 2, Some(3), |a| pad(a, false)),
+    pure("string/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
+    pure("string/reverse", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.chars().rev().collect::<String>()))),
+    // Searching and replacing.
+    pure("string/contains?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.contains(string_arg(&a[1])?)))),
+    pure("string/starts-with?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.starts_with(string_arg(&a[1])?)))),
+    pure("string/ends-with?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.ends_with(string_arg(&a[1])?)))),
+    pure("string/index-of", 2, Some(2), |a| index_of(&a[0], &a[1], false)),
+    pure("string/last-index-of", 2, Some(2), |a| index_of(&a[0], &a[1], true)),
+    pure("string/replace", 3, Some(3), replace),
+    pure("string-ci=?", 2, Some(2), |a| {
+        Ok(Value::Bool(fold_case(string_arg(&a[0])?) == fold_case(string_arg(&a[1])?)))
+    }),
+    // Strings as chars and code points.
+    pure("string/chars", 1, Some(1), |a| chars(&a[0])),
+    pure("string/to-list", 1, Some(1), |a| chars(&a[0])),
+    pure("list->string", 1, Some(1), |a| list_to_string(&a[0])),
+    pure("string/codepoints", 1, Some(1), |a| {
+        Ok(Value::list(string_arg(&a[0])?.chars().map(|c| Value::Int(c as i64)).collect()))
+    }),
+    pure("string/from-codepoints", 1, Some(1), |a| from_codepoints(&a[0])),
+    pure("string/to-char", 1, Some(1), |a| to_char(&a[0])),
+    with_vm("string/map", 2, Some(2), string_map),
+    // Numbers.
+    pure("string/to-float", 1, Some(1), |a| to_float(&a[0])),
+    pure("string->number", 1, Some(2), |a| to_number("string->number", a)),
+    pure("string/to-number", 1, Some(2), |a| to_number("string/to-number", a)),
+    pure("string/number?", 1, Some(1), |a| {
+        let s = string_arg(&a[0])?;
+        Ok(Value::Bool(s.parse::<i64>().is_ok() || s.parse::<f64>().is_ok()))
+    }),
+    pure("number->string", 1, Some(2), |a| number_to_string("number->string", a)),
+    pure("number/to-string", 1, Some(2), |a| number_to_string("number/to-string", a)),
+    // Symbols and keywords.
+    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
+    pure("string->symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
+    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
+    pure("string->keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
+    pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])),
+    pure("symbol->string", 1, Some(1), |a| symbol_name(&a[0])),
+    pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])),
+    // Predicates and `type`.
+    pure("string?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Str(_))))),
+    pure("symbol?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Symbol(_))))),
+    pure("keyword?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Keyword(_))))),
+    pure("char?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Char(_))))),
+    pure("type", 1, Some(1), |a| Ok(Value::keyword(a[0].type_name()))),
+    // Characters.
+    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
+    pure("char->integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
+    pure("integer/to-char", 1, Some(1), |a| integer_to_char("integer/to-char", &a[0])),
+    pure("integer->char", 1, Some(1), |a| integer_to_char("integer->char", &a[0])),
+    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
+    pure("char-upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
+    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(char_arg(&a[0])?)))),
+    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_alphabetic()))),
+    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_numeric()))),
+    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace()))),
+    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase()))),
+    pure("char/lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
+    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))),
+    pure("char=?", 2, Some(2), |a| compare_chars(a, |x, y| x == y)),
+    pure("char<?", 2, Some(2), |a| compare_chars(a, |x, y| x < y)),
+    pure("char>?", 2, Some(2), |a| compare_chars(a, |x, y| x > y)),
+    pure("char<=?", 2, Some(2), |a| compare_chars(a, |x, y| x <= y)),
+    pure("char>=?", 2, Some(2), |a| compare_chars(a, |x, y| x >= y)),
+    pure("char-ci=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) == downcase(y))),
+];
+
+// ---------------------------------------------------------------------------------------
+// Argument helpers
+
+fn string_arg(v: &Value) -> Result<&str> {
+    match v {
+        Value::Str(s) => Ok(s),
+        other => Err(Error::type_error("string", other)),
+    }
+}
+
+fn char_arg(v: &Value) -> Result<char> {
+    match v {
+        Value::Char(c) => Ok(*c),
+        other => Err(Error::type_error("char", other)),
+    }
+}
+
+fn int_arg(v: &Value) -> Result<i64> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        other => Err(Error::type_error("int", other)),
+    }
+}
+
+/// The elements of a list or vector.
+fn list_or_vector<'a>(v: &'a Value, expected: &str) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
+    match v {
+        Value::List(l) => Ok(Box::new(l.iter())),
+        Value::Vector(items) => Ok(Box::new(items.iter())),
+        other => Err(Error::type_error(expected, other)),
+    }
+}
+
+fn str_list<'a>(parts: impl Iterator<Item = &'a str>) -> Value {
+    Value::list(parts.map(Value::str).collect())
+}
+
+/// The byte offset of char index `index` in `s`; `index == char count` gives `s.len()`.
+fn byte_offset(s: &str, index: usize) -> Option<usize> {
+    if s.is_ascii() {
+        return (index <= s.len()).then_some(index);
+    }
+    s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len())).nth(index)
+}
+
+// ---------------------------------------------------------------------------------------
+// Length, indexing, slicing
+
+fn length(v: &Value) -> Result<Value> {
+    Ok(Value::Int(string_arg(v)?.chars().count() as i64))
+}
+
+/// `string-ref`/`string/ref`; both report under the name `string-ref`.
+fn char_at(s: &Value, index: &Value) -> Result<Value> {
+    let s = string_arg(s)?;
+    let i = int_arg(index)?;
+    if i < 0 {
+        return Err(Error::eval(format!("string-ref: index {i} must be non-negative")));
+    }
+    let found = if s.is_ascii() { s.as_bytes().get(i as usize).map(|&b| b as char) } else { s.chars().nth(i as usize) };
+    found.map(Value::Char).ok_or_else(|| {
+        Error::eval(format!("string-ref: index {i} out of bounds (string length {})", s.chars().count()))
+    })
+}
+
+/// `substring`/`string/slice`: `(s start [end])`, char indices, end exclusive.
+fn slice(args: &[Value]) -> Result<Value> {
+    let s = string_arg(&args[0])?;
+    let start = int_arg(&args[1])?;
+    if start < 0 {
+        return Err(Error::eval(format!("substring: start index {start} must be non-negative")));
+    }
+    let end = match args.get(2) {
+        None => None,
+        Some(end) => {
+            let end = int_arg(end)?;
+            if end < 0 {
+                return Err(Error::eval(format!("substring: end index {end} must be non-negative")));
+            }
+            Some(end as usize)
+        }
+    };
+    let out_of_bounds = || Error::eval("substring: index out of bounds");
+    let start_byte = byte_offset(s, start as usize).ok_or_else(out_of_bounds)?;
+    let end_byte = match end {
+        None => s.len(),
+        Some(end) if end < start as usize => return Err(out_of_bounds()),
+        Some(end) => byte_offset(s, end).ok_or_else(out_of_bounds)?,
+    };
+    Ok(Value::str(&s[start_byte..end_byte]))
+}
+
+// ---------------------------------------------------------------------------------------
+// Splitting and joining
+
+/// `string/split`: every field between literal separators, empty fields kept. An empty
+/// separator splits between chars, with an empty field at each end.
+fn split(s: &Value, sep: &Value) -> Result<Value> {
+    let s = string_arg(s)?;
+    let sep = string_arg(sep)?;
+    Ok(Value::list(split_fields(s, sep)))
+}
+
+fn split_fields(s: &str, sep: &str) -> Vec<Value> {
+    let mut fields = Vec::new();
+    let mut start = 0;
+    match sep.as_bytes() {
+        [] => {
+            fields.push(Value::str(""));
+            fields.extend(s.char_indices().map(|(i, c)| Value::str(&s[i..i + c.len_utf8()])));
+            fields.push(Value::str(""));
+            return fields;
+        }
+        [byte] => {
+            for at in memchr::memchr_iter(*byte, s.as_bytes()) {
+                fields.push(Value::str(&s[start..at]));
+                start = at + 1;
+            }
+        }
+        needle => {
+            for at in memmem::find_iter(s.as_bytes(), needle) {
+                fields.push(Value::str(&s[start..at]));
+                start = at + needle.len();
+            }
+        }
+    }
+    fields.push(Value::str(&s[start..]));
+    fields
+}
+
+/// `string/join`: `(string/join seq sep)`, strings raw and everything else in repr.
+fn join(seq: &Value, sep: &Value) -> Result<Value> {
+    let items = list_or_vector(seq, "list or vector")?;
+    let sep = string_arg(sep)?;
+    let mut out = String::new();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        write_display(&mut out, item);
+    }
+    Ok(Value::str(out))
+}
+
+// ---------------------------------------------------------------------------------------
+// Trimming, case, padding
+
+/// Applies a trim; an untouched string is returned without copying.
+fn trimmed(v: &Value, trim: fn(&str) -> &str) -> Result<Value> {
+    let s = string_arg(v)?;
+    let t = trim(s);
+    Ok(if t.len() == s.len() { v.clone() } else { Value::str(t) })
+}
+
+/// First char upper case, the rest lower case.
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    let mut out = String::with_capacity(s.len());
+    if let Some(first) = chars.next() {
+        out.extend(first.to_uppercase());
+        for c in chars {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Each whitespace-separated word capitalized, words joined by one space.
+fn title_case(s: &str) -> String {
+    s.split_whitespace().map(capitalize).collect::<Vec<_>>().join(" ")
+}
+
+/// Caseless comparison key: full upper-casing folds `ß` to `SS`, lower-casing then
+/// merges the remaining case pairs.
+fn fold_case(s: &str) -> String {
+    s.to_uppercase().to_lowercase()
+}
+
+/// `string/pad-left`/`string/pad-right`: `(s width [pad])`, padding with the first char
+/// of `pad` (a space by default) up to `width` chars; never truncates.
+fn pad(args: &[Value], left: bool) -> Result<Value> {
+    let s = string_arg(&args[0])?;
+    let width = int_arg(&args[1])?;
+    let fill = match args.get(2) {
+        None => ' ',
+        Some(Value::Char(c)) => *c,
+        Some(p) => string_arg(p)?.chars().next().unwrap_or(' '),
+    };
+    let len = s.chars().count();
+    if width <= len as i64 {
+        return Ok(args[0].clone());
+    }
+    let padding: String = std::iter::repeat_n(fill, width as usize - len).collect();
+    Ok(Value::str(if left { padding + s } else { format!("{s}{padding}") }))
+}
+
+fn repeat(s: &Value, count: &Value) -> Result<Value> {
+    let s = string_arg(s)?;
+    let n = int_arg(count)?;
+    if n < 0 {
+        return Err(Error::eval(format!("string/repeat: expected a non-negative integer, got {n}")));
+    }
+    if s.len().checked_mul(n as usize).is_none_or(|total| total > isize::MAX as usize) {
+        return Err(Error::eval("string/repeat: result too large"));
+    }
+    Ok(Value::str(s.repeat(n as usize)))
+}
+
+fn upcase(c: char) -> char {
+    c.to_uppercase().next().unwrap_or(c)
+}
+
+fn downcase(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+// ---------------------------------------------------------------------------------------
+// Searching and replacing
+
+/// The char index of the first (or last) occurrence of the needle, or nil.
+fn index_of(s: &Value, needle: &Value, last: bool) -> Result<Value> {
+    let s = string_arg(s)?;
+    let needle = string_arg(needle)?;
+    let found = if last { s.rfind(needle) } else { s.find(needle) };
+    Ok(match found {
+        Some(byte) => Value::Int(s[..byte].chars().count() as i64),
+        None => Value::Nil,
+    })
+}
+
+/// `(string/replace s from to)`: every occurrence; an empty `from` inserts `to` between
+/// all chars and at both ends.
+fn replace(args: &[Value]) -> Result<Value> {
+    let s = string_arg(&args[0])?;
+    let from = string_arg(&args[1])?;
+    let to = string_arg(&args[2])?;
+    Ok(Value::str(s.replace(from, to)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Chars and code points
+
+fn chars(v: &Value) -> Result<Value> {
+    Ok(Value::list(string_arg(v)?.chars().map(Value::Char).collect()))
+}
+
+fn list_to_string(v: &Value) -> Result<Value> {
+    let mut out = String::new();
+    for item in list_or_vector(v, "list")? {
+        out.push(char_arg(item)?);
+    }
+    Ok(Value::str(out))
+}
+
+fn from_codepoints(v: &Value) -> Result<Value> {
+    let mut out = String::new();
+    for item in list_or_vector(v, "list or vector")? {
+        let n = match item {
+            Value::Int(n) => *n,
+            other => return Err(Error::type_error("integer", other)),
+        };
+        let c = u32::try_from(n)
+            .ok()
+            .and_then(char::from_u32)
+            .ok_or_else(|| Error::eval(format!("string/from-codepoints: invalid codepoint {n}")))?;
+        out.push(c);
+    }
+    Ok(Value::str(out))
+}
+
+fn to_char(v: &Value) -> Result<Value> {
+    let mut chars = string_arg(v)?.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(Value::Char(c)),
+        (None, _) => Err(Error::eval("string/to-char: empty string")),
+        (Some(_), Some(_)) => Err(Error::eval("string/to-char: string must have exactly one character")),
+    }
+}
+
+fn integer_to_char(name: &str, v: &Value) -> Result<Value> {
+    let n = int_arg(v)?;
+    u32::try_from(n)
+        .ok()
+        .and_then(char::from_u32)
+        .map(Value::Char)
+        .ok_or_else(|| Error::eval(format!("{name}: invalid codepoint {n}")))
+}
+
+fn compare_chars(args: &[Value], test: fn(char, char) -> bool) -> Result<Value> {
+    Ok(Value::Bool(test(char_arg(&args[0])?, char_arg(&args[1])?)))
+}
+
+/// `(string/map f s)`: `f` gets each char and returns a char or a string.
+fn string_map(vm: &mut Vm, args: &[Value]) -> Result<Value> {
+    let s = string_arg(&args[1])?;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match vm.call(&args[0], &[Value::Char(c)])? {
+            Value::Char(m) => out.push(m),
+            Value::Str(m) => out.push_str(&m),
+            other => return Err(Error::type_error("char or string", &other)),
+        }
+    }
+    Ok(Value::str(out))
+}
+
+// ---------------------------------------------------------------------------------------
+// Numbers
+
+/// `string/to-float`: Rust's `f64` grammar over the whole text, no trimming.
+fn to_float(v: &Value) -> Result<Value> {
+    let s = string_arg(v)?;
+    s.parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot parse '{s}' as float")))
+}
+
+fn radix_arg(name: &str, v: Option<&Value>) -> Result<Option<u32>> {
+    let Some(v) = v else { return Ok(None) };
+    let r = int_arg(v)?;
+    if !(2..=36).contains(&r) {
+        return Err(Error::eval(format!("{name}: radix must be between 2 and 36, got {r}")));
+    }
+    Ok(Some(r as u32))
+}
+
+/// `string->number`: the reader's number syntax; `#f` when the text is not exactly one
+/// number.
+fn to_number(name: &str, args: &[Value]) -> Result<Value> {
+    let s = string_arg(&args[0])?;
+    let radix = radix_arg(name, args.get(1))?;
+    Ok(match string_to_number(s, radix) {
+        Some(lit) => number_value(lit),
+        None => Value::Bool(false),
+    })
+}
+
+fn number_value(lit: NumberLit) -> Value {
+    let big = |text: &str| text.parse::<BigInt>().expect("number_syntax gives decimal digits");
+    match lit {
+        NumberLit::Int(i) => Value::Int(i),
+        NumberLit::Float(f) => Value::Float(f),
+        NumberLit::BigInt(text) => num::from_bigint(big(&text)),
+        NumberLit::Rational(n, d) => num::from_rational(BigRational::new(big(&n), big(&d))),
+    }
+}
+
+/// `number->string`: the repr; with a radix other than 10, integers only.
+fn number_to_string(name: &str, args: &[Value]) -> Result<Value> {
+    let n = &args[0];
+    if !n.is_number() {
+        return Err(Error::type_error("number", n));
+    }
+    let radix = radix_arg(name, args.get(1))?.unwrap_or(10);
+    if radix == 10 {
+        return Ok(Value::str(repr(n)));
+    }
+    match n {
+        Value::Int(i) => Ok(Value::str(BigInt::from(*i).to_str_radix(radix))),
+        Value::BigInt(b) => Ok(Value::str(b.to_str_radix(radix))),
+        other => Err(Error::type_error("integer", other)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Symbols and keywords
+
+fn symbol_name(v: &Value) -> Result<Value> {
+    match v {
+        Value::Symbol(s) => Ok(Value::Str(Rc::new(s.name()))),
+        other => Err(Error::type_error("symbol", other)),
+    }
+}
+
+fn keyword_name(v: &Value) -> Result<Value> {
+    match v {
+        Value::Keyword(k) => Ok(Value::Str(Rc::new(k.name()))),
+        other => Err(Error::type_error("keyword", other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::printer::repr;
+
+    fn call(name: &str, args: &[Value]) -> String {
+        let builtin = BUILTINS.iter().find(|b| b.name == name).unwrap_or_else(|| panic!("no builtin {name}"));
+        let result = builtin.check_arity(args.len()).and_then(|_| match builtin.func {
+            super::super::NativeFn::Pure(f) => f(args),
+            super::super::NativeFn::Vm(_) => panic!("{name} needs a VM"),
+            super::super::NativeFn::Owned(f) => f(args.to_vec()),
+        });
+        match result {
+            Ok(v) => repr(&v),
+            Err(e) => format!("ERR {}", e.report()),
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::str(text)
+    }
+
+    fn int(i: i64) -> Value {
+        Value::Int(i)
+    }
+
+    fn chars_list(text: &str) -> Value {
+        Value::list(text.chars().map(Value::Char).collect())
+    }
+
+    #[test]
+    fn split_keeps_empty_fields() {
+        assert_eq!(call("string/split", &[s("a,b,,c"), s(",")]), r#"("a" "b" "" "c")"#);
+        assert_eq!(call("string/split", &[s(""), s(",")]), r#"("")"#);
+        assert_eq!(call("string/split", &[s("abc"), s("")]), r#"("" "a" "b" "c" "")"#);
+        assert_eq!(call("string/split", &[s(""), s("")]), r#"("" "")"#);
+        assert_eq!(call("string/split", &[s("Berlin;12.3"), s(";")]), r#"("Berlin" "12.3")"#);
+        assert_eq!(call("string/split", &[s(",a,"), s(",")]), r#"("" "a" "")"#);
+        assert_eq!(call("string/split", &[s("a::b::::c"), s("::")]), r#"("a" "b" "" "c")"#);
+        assert_eq!(call("string/split", &[s("aaa"), s("aa")]), r#"("" "a")"#);
+        assert_eq!(call("string/split", &[s("é→λ→"), s("→")]), r#"("é" "λ" "")"#);
+        assert_eq!(call("string/split", &[s("héλ"), s("")]), r#"("" "h" "é" "λ" "")"#);
+        assert_eq!(call("string-split", &[s("a b"), s(" ")]), r#"("a" "b")"#);
+        assert_eq!(call("string/split", &[int(1), s(",")]), "ERR Type error: expected string, got int");
+        assert_eq!(call("string/split", &[s("a")]), "ERR Arity error: string/split expects 2 args, got 1");
+    }
+
+    #[test]
+    fn join_writes_strings_raw_and_the_rest_in_repr() {
+        let items = Value::list(vec![int(1), s("b"), Value::keyword("c")]);
+        assert_eq!(call("string/join", &[items, s("-")]), r#""1-b-:c""#);
+        let items = Value::vector(vec![Value::Nil, s("x"), Value::Char('c'), Value::Float(2.0)]);
+        assert_eq!(call("string/join", &[items, s(", ")]), r#""nil, x, #\\c, 2.0""#);
+        assert_eq!(call("string/join", &[Value::list(vec![]), s(",")]), r#""""#);
+        assert_eq!(call("string/join", &[s("abc"), s(",")]), "ERR Type error: expected list or vector, got string");
+        assert_eq!(call("string-join", &[Value::list(vec![s("a"), s("b")]), s("")]), r#""ab""#);
+    }
+
+    #[test]
+    fn indexing_is_by_char() {
+        assert_eq!(call("string/length", &[s("héllo")]), "5");
+        assert_eq!(call("string-length", &[s("")]), "0");
+        assert_eq!(call("string/byte-length", &[s("héllo")]), "6");
+        assert_eq!(call("string/ref", &[s("héllo"), int(1)]), r"#\é");
+        assert_eq!(call("string-ref", &[s("abc"), int(0)]), r"#\a");
+        assert_eq!(
+            call("string/ref", &[s("abc"), int(5)]),
+            "ERR Eval error: string-ref: index 5 out of bounds (string length 3)"
+        );
+        assert_eq!(
+            call("string/ref", &[s("λλλ"), int(3)]),
+            "ERR Eval error: string-ref: index 3 out of bounds (string length 3)"
+        );
+        assert_eq!(call("string/ref", &[s("abc"), Value::Float(1.0)]), "ERR Type error: expected int, got float");
+    }
+
+    #[test]
+    fn slicing_uses_char_indices() {
+        assert_eq!(call("substring", &[s("hello"), int(1), int(3)]), r#""el""#);
+        assert_eq!(call("string/slice", &[s("héllo"), int(1)]), r#""éllo""#);
+        assert_eq!(call("string/slice", &[s("héllo"), int(5)]), r#""""#);
+        assert_eq!(call("string/slice", &[s("héllo"), int(2), int(2)]), r#""""#);
+        assert_eq!(call("string/slice", &[s("abc"), int(2), int(1)]), "ERR Eval error: substring: index out of bounds");
+        assert_eq!(call("substring", &[s("abc"), int(1), int(4)]), "ERR Eval error: substring: index out of bounds");
+        assert_eq!(call("substring", &[s("abc"), int(4)]), "ERR Eval error: substring: index out of bounds");
+    }
+
+    #[test]
+    fn trimming_case_and_padding() {
+        assert_eq!(call("string/trim", &[s(" \t a b \n")]), r#""a b""#);
+        assert_eq!(call("string-trim", &[s("\u{3000}x\u{a0}")]), r#""x""#);
+        assert_eq!(call("string/trim-left", &[s("  a  ")]), r#""a  ""#);
+        assert_eq!(call("string/trim-right", &[s("  a  ")]), r#""  a""#);
+        assert_eq!(call("string/upper", &[s("straße")]), r#""STRASSE""#);
+        assert_eq!(call("string-upcase", &[s("abc")]), r#""ABC""#);
+        assert_eq!(call("string/lower", &[s("ÀB")]), r#""àb""#);
+        assert_eq!(call("string/capitalize", &[s("hELLO wORLD")]), r#""Hello world""#);
+        assert_eq!(call("string/capitalize", &[s("")]), r#""""#);
+        assert_eq!(call("string/title-case", &[s("hello  big wORLD")]), r#""Hello Big World""#);
+        assert_eq!(call("string/pad-left", &[s("5"), int(3), s("0")]), r#""005""#);
+        assert_eq!(call("string/pad-left", &[s("5"), int(3)]), r#""  5""#);
+        assert_eq!(call("string/pad-right", &[s("ab"), int(4), s("*-")]), r#""ab**""#);
+        assert_eq!(call("string/pad-right", &[s("abcdef"), int(3)]), r#""abcdef""#);
+        assert_eq!(call("string/pad-left", &[s("é"), int(2)]), r#"" é""#);
+        assert_eq!(call("string/repeat", &[s("ab"), int(3)]), r#""ababab""#);
+        assert_eq!(call("string/repeat", &[s("ab"), int(0)]), r#""""#);
+        assert_eq!(call("string/reverse", &[s("héllo")]), r#""olléh""#);
+        assert_eq!(call("string/empty?", &[s("")]), "#t");
+        assert_eq!(call("string/empty?", &[s(" ")]), "#f");
+    }
+
+    #[test]
+    fn searching_and_replacing() {
+        assert_eq!(call("string/contains?", &[s("hello"), s("ell")]), "#t");
+        assert_eq!(call("string/starts-with?", &[s("hello"), s("he")]), "#t");
+        assert_eq!(call("string/ends-with?", &[s("hello"), s("he")]), "#f");
+        assert_eq!(call("string/index-of", &[s("héllo"), s("l")]), "2");
+        assert_eq!(call("string/last-index-of", &[s("héllo"), s("l")]), "3");
+        assert_eq!(call("string/index-of", &[s("abc"), s("z")]), "nil");
+        assert_eq!(call("string/replace", &[s("a-b-c"), s("-"), s("+")]), r#""a+b+c""#);
+        assert_eq!(call("string/replace", &[s("hello"), s(""), s("-")]), r#""-h-e-l-l-o-""#);
+        assert_eq!(call("string-ci=?", &[s("Straße"), s("STRASSE")]), "#t");
+        assert_eq!(call("string-ci=?", &[s("abc"), s("ABD")]), "#f");
+        assert_eq!(call("string/lines", &[s("a\nb\r\n\nc\n")]), r#"("a" "b" "" "c")"#);
+        assert_eq!(call("string/words", &[s("  a  b\tc\n")]), r#"("a" "b" "c")"#);
+    }
+
+    #[test]
+    fn chars_and_codepoints() {
+        assert_eq!(call("string/to-list", &[s("aλ")]), r"(#\a #\λ)");
+        assert_eq!(call("string/chars", &[s("")]), "()");
+        assert_eq!(call("list->string", &[chars_list("hé")]), r#""hé""#);
+        assert_eq!(
+            call("list->string", &[Value::list(vec![Value::Char('a'), s("b")])]),
+            "ERR Type error: expected char, got string"
+        );
+        assert_eq!(call("string/codepoints", &[s("Aé")]), "(65 233)");
+        assert_eq!(call("string/from-codepoints", &[Value::list(vec![int(72), int(105)])]), r#""Hi""#);
+        assert_eq!(
+            call("string/from-codepoints", &[Value::list(vec![int(0xD800)])]),
+            "ERR Eval error: string/from-codepoints: invalid codepoint 55296"
+        );
+        assert_eq!(call("string/to-char", &[s("x")]), r"#\x");
+        assert_eq!(call("string/to-char", &[s("")]), "ERR Eval error: string/to-char: empty string");
+    }
+
+    #[test]
+    fn string_to_float_is_strict() {
+        assert_eq!(call("string/to-float", &[s("12")]), "12.0");
+        assert_eq!(call("string/to-float", &[s("12.3")]), "12.3");
+        assert_eq!(call("string/to-float", &[s("-0.5")]), "-0.5");
+        assert_eq!(call("string/to-float", &[s("1e2")]), "100.0");
+        assert_eq!(call("string/to-float", &[s("inf")]), "inf");
+        assert_eq!(call("string/to-float", &[s(" 1.5")]), "ERR Eval error: cannot parse ' 1.5' as float");
+        assert_eq!(call("string/to-float", &[s("abc")]), "ERR Eval error: cannot parse 'abc' as float");
+    }
+
+    #[test]
+    fn string_to_number_uses_the_reader_syntax() {
+        let cases = [
+            ("42", "42"),
+            ("-3.5", "-3.5"),
+            ("12.30", "12.3"),
+            ("1e3", "1000.0"),
+            ("1/2", "1/2"),
+            ("4/2", "2"),
+            ("#xff", "255"),
+            (" 12 ", "12"),
+            ("99999999999999999999", "99999999999999999999"),
+            ("abc", "#f"),
+            ("", "#f"),
+            ("+5", "#f"),
+            ("1.", "#f"),
+            (".5", "#f"),
+            ("0x10", "#f"),
+            ("1_000", "#f"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(call("string->number", &[s(text)]), want, "string->number {text:?}");
+            assert_eq!(call("string/to-number", &[s(text)]), want, "string/to-number {text:?}");
+        }
+        assert_eq!(call("string->number", &[s("ff"), int(16)]), "255");
+        assert_eq!(call("string->number", &[int(1)]), "ERR Type error: expected string, got int");
+    }
+
+    #[test]
+    fn number_to_string_is_the_repr() {
+        assert_eq!(call("number/to-string", &[Value::Float(3.0)]), r#""3.0""#);
+        assert_eq!(call("number->string", &[int(42)]), r#""42""#);
+        let third = num::div(&int(1), &int(3)).unwrap();
+        assert_eq!(call("number->string", &[third]), r#""1/3""#);
+        assert_eq!(call("number->string", &[int(255), int(16)]), r#""ff""#);
+        assert_eq!(call("number->string", &[int(-255), int(16)]), r#""-ff""#);
+        assert_eq!(call("number->string", &[int(i64::MIN), int(2)]).len(), 2 + 1 + 64);
+        assert_eq!(call("number->string", &[s("1")]), "ERR Type error: expected number, got string");
+        assert_eq!(
+            call("number->string", &[Value::Float(1.5), int(16)]),
+            "ERR Type error: expected integer, got float"
+        );
+    }
+
+    #[test]
+    fn symbols_keywords_and_type() {
+        assert_eq!(call("string/to-symbol", &[s("a b")]), "a b");
+        assert_eq!(call("string->symbol", &[s("x")]), "x");
+        assert_eq!(call("string/to-keyword", &[s("k")]), ":k");
+        assert_eq!(call("symbol/to-string", &[Value::symbol("foo")]), r#""foo""#);
+        assert_eq!(call("keyword/to-string", &[Value::keyword("foo")]), r#""foo""#);
+        assert_eq!(call("symbol->string", &[s("foo")]), "ERR Type error: expected symbol, got string");
+        assert_eq!(call("type", &[int(1)]), ":int");
+        assert_eq!(call("type", &[Value::list(vec![])]), ":list");
+        assert_eq!(call("type", &[Value::Nil]), ":nil");
+        assert_eq!(call("string?", &[s("")]), "#t");
+        assert_eq!(call("symbol?", &[Value::keyword("a")]), "#f");
+        assert_eq!(call("keyword?", &[Value::keyword("a")]), "#t");
+        assert_eq!(call("char?", &[Value::Char('a')]), "#t");
+        assert_eq!(call("string/number?", &[s("3.14")]), "#t");
+        assert_eq!(call("string/number?", &[s("1/2")]), "#f");
+        assert_eq!(call("string/number?", &[s("abc")]), "#f");
+    }
+
+    #[test]
+    fn characters() {
+        let c = Value::Char;
+        assert_eq!(call("char/to-integer", &[c('A')]), "65");
+        assert_eq!(call("char->integer", &[c('λ')]), "955");
+        assert_eq!(call("integer->char", &[int(97)]), r"#\a");
+        assert_eq!(call("integer/to-char", &[int(-1)]), "ERR Eval error: integer/to-char: invalid codepoint -1");
+        assert_eq!(call("char/upcase", &[c('a')]), r"#\A");
+        assert_eq!(call("char-upcase", &[c('é')]), r"#\É");
+        assert_eq!(call("char/downcase", &[c('A')]), r"#\a");
+        assert_eq!(call("char/upcase", &[s("a")]), "ERR Type error: expected char, got string");
+        assert_eq!(call("char/alphabetic?", &[c('λ')]), "#t");
+        assert_eq!(call("char/alphabetic?", &[c('1')]), "#f");
+        assert_eq!(call("char/numeric?", &[c('7')]), "#t");
+        assert_eq!(call("char/whitespace?", &[c('\n')]), "#t");
+        assert_eq!(call("char/upper-case?", &[c('A')]), "#t");
+        assert_eq!(call("char/lower-case?", &[c('A')]), "#f");
+        assert_eq!(call("char/to-string", &[c('a')]), r#""a""#);
+        assert_eq!(call("char<?", &[c('a'), c('b')]), "#t");
+        assert_eq!(call("char>=?", &[c('a'), c('b')]), "#f");
+        assert_eq!(call("char=?", &[c('a'), c('a')]), "#t");
+        assert_eq!(call("char-ci=?", &[c('a'), c('A')]), "#t");
+        assert_eq!(call("char=?", &[c('a')]), "ERR Arity error: char=? expects 2 args, got 1");
+    }
+}
