@@ -319,6 +319,8 @@ opcodes! {
     54 Nth {} pops(2) pushes(1) flow(Flow::Next);
     /// push the running closure (a named function referring to itself)
     55 LoadSelf {} pops(0) pushes(1) flow(Flow::Next);
+    /// push L[slot] and leave nil in it (the local's last use: the value moves)
+    56 MoveLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -225,6 +225,7 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), S
             Err(format!("constant {} out of range", idx.0))
         }
         Instr::LoadLocal { slot }
+        | Instr::MoveLocal { slot }
         | Instr::StoreLocal { slot }
         | Instr::MakeCell { slot }
         | Instr::LoadCellLocal { slot }

@@ -5,12 +5,13 @@
 //! byte offsets. Every expression is compiled either for its value or in tail
 //! position, where it must leave the function (a `Return` or a tail call).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use bundle_format::bundle::{Capture, Constant};
 use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, Slot, SmallInt, SymIdx, Target};
 
 use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, Program};
+use crate::liveness;
 use crate::lower::{error, Result};
 use crate::syntax::Span;
 
@@ -109,6 +110,8 @@ struct FnGen<'a> {
     next_slot: u32,
     asm: Vec<Asm>,
     next_label: u32,
+    /// Reads that are a local's last use (see `liveness`).
+    last_uses: HashSet<*const Expr>,
 }
 
 impl<'a> FnGen<'a> {
@@ -123,6 +126,7 @@ impl<'a> FnGen<'a> {
             next_slot: 0,
             asm: Vec::new(),
             next_label: 0,
+            last_uses: liveness::last_uses(program, fn_id),
         };
         let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
         for &param in &params {
@@ -261,7 +265,12 @@ impl<'a> FnGen<'a> {
                 self.ret_if(tail, span);
             }
             ExprKind::Local(local) => {
-                self.load_local(*local, span)?;
+                if self.last_uses.contains(&(e as *const Expr)) {
+                    let slot = Slot(self.slot(*local, span)?);
+                    self.emit(Instr::MoveLocal { slot }, span);
+                } else {
+                    self.load_local(*local, span)?;
+                }
                 self.ret_if(tail, span);
             }
             ExprKind::SelfRef => {

@@ -6,6 +6,7 @@ pub mod codegen;
 pub mod fold;
 pub mod ir;
 pub mod ir_print;
+pub mod liveness;
 pub mod lower;
 pub mod peephole;
 pub mod prelude;

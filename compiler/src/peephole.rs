@@ -57,9 +57,11 @@ fn not_then_branch(out: &mut Vec<Asm>) -> bool {
     true
 }
 
-/// `LoadLocal s; Int k; Add` → `AddLocalInt s k`: `(+ i 1)` in loops.
+/// `LoadLocal s; Int k; Add` → `AddLocalInt s k`: `(+ i 1)` in loops. A last-use
+/// `MoveLocal` fuses too: leaving the value in the dead slot changes nothing.
 fn add_local_int(out: &mut Vec<Asm>) -> bool {
-    let Some([(Instr::LoadLocal { slot }, _), (Instr::Int { value }, _), (Instr::Add {}, span)]) = last_ops::<3>(out)
+    let Some([(Instr::LoadLocal { slot } | Instr::MoveLocal { slot }, _), (Instr::Int { value }, _), (Instr::Add {}, span)]) =
+        last_ops::<3>(out)
     else {
         return false;
     };
@@ -78,6 +80,7 @@ fn pure_push_then_pop(out: &mut Vec<Asm>) -> bool {
             | Instr::Int { .. }
             | Instr::Const { .. }
             | Instr::LoadLocal { .. }
+            | Instr::MoveLocal { .. }
             | Instr::LoadCapture { .. }
             | Instr::LoadSelf {}
             | Instr::Closure { .. }

@@ -363,6 +363,10 @@ impl Vm {
                     let v = self.stack[base + slot.0 as usize].clone();
                     self.stack.push(v);
                 }
+                Instr::MoveLocal { slot } => {
+                    let v = std::mem::take(&mut self.stack[base + slot.0 as usize]);
+                    self.stack.push(v);
+                }
                 Instr::StoreLocal { slot } => {
                     let v = pop!();
                     self.stack[base + slot.0 as usize] = v;

@@ -6,7 +6,7 @@ function f0 <lambda> (entry): arity 0, locals 0, stack 1, captures []
   0011           Return
 
 function f1 f: arity 1, locals 1, stack 1, captures []
-  0000           LoadLocal l0
+  0000           MoveLocal l0
   0003           JumpIfTrue @14
   0008           Int 1
   0013           Return

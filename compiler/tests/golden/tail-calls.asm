@@ -19,7 +19,7 @@ function f1 loop: arity 1, locals 1, stack 2, captures []
   0009           JumpIfFalse @20
   0014           Const k0  ; 'done
   0019           Return
-  0020           LoadLocal l0
+  0020           MoveLocal l0
   0023           Int 1
   0028           Sub
   0029           TailCallGlobal s0 #1  ; loop
@@ -29,11 +29,11 @@ function f2 f: arity 1, locals 1, stack 2, captures []
   0003           Int 1
   0008           NumEq
   0009           JumpIfFalse @24
-  0014           LoadLocal l0
+  0014           MoveLocal l0
   0017           TailCallGlobal s5 #1  ; g
   0024           LoadLocal l0
   0027           JumpIfFalse @48
-  0032           LoadLocal l0
+  0032           MoveLocal l0
   0035           Int 1
   0040           Sub
   0041           TailCallGlobal s5 #1  ; g
@@ -43,7 +43,7 @@ function f2 f: arity 1, locals 1, stack 2, captures []
 function f3 h: arity 1, locals 1, stack 1, captures []
   0000           LoadLocal l0
   0003           JumpIfFalseOrPop @18
-  0008           LoadLocal l0
+  0008           MoveLocal l0
   0011           TailCallGlobal s5 #1  ; g
   0018           Return
 
@@ -54,8 +54,8 @@ function f4 k: arity 0, locals 2, stack 2, captures []
   0009           StoreLocal l1
   0012           Closure f5
   0017           StoreLocal l1
-  0020           LoadLocal l1
-  0023           LoadLocal l0
+  0020           MoveLocal l1
+  0023           MoveLocal l0
   0026           TailCall #1
 
 function f5 lp: arity 1, locals 1, stack 2, captures []
@@ -66,5 +66,5 @@ function f5 lp: arity 1, locals 1, stack 2, captures []
   0014           LoadSelf
   0015           AddLocalInt l0 1
   0022           TailCall #1
-  0025           LoadLocal l0
+  0025           MoveLocal l0
   0028           Return
