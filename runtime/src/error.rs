@@ -40,6 +40,8 @@ pub enum ErrorKind {
     Reader,
     /// A caught error map raised again; it is caught and reported unchanged.
     Rethrown { map: Value },
+    /// The run used up its `--fuel`; programs cannot catch it.
+    OutOfFuel,
 }
 
 impl Error {
@@ -74,6 +76,15 @@ impl Error {
 
     pub fn io(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Io, message.into())
+    }
+
+    pub fn out_of_fuel() -> Error {
+        Error::new(ErrorKind::OutOfFuel, "instruction budget exhausted (--fuel)".to_string())
+    }
+
+    /// Whether a `try` handler may catch it.
+    pub fn catchable(&self) -> bool {
+        !matches!(self.0.kind, ErrorKind::OutOfFuel)
     }
 
     pub fn reader(message: impl Into<String>) -> Error {
@@ -137,6 +148,7 @@ impl Error {
             ErrorKind::Io => "io",
             ErrorKind::Reader => "reader",
             ErrorKind::Rethrown { .. } => unreachable!("handled above"),
+            ErrorKind::OutOfFuel => "eval",
         };
         map.insert(kw("type"), kw(type_name));
         map.insert(kw("message"), Value::str(self.0.message.clone()));
@@ -171,6 +183,7 @@ impl Error {
             ErrorKind::Io => format!("IO error: {message}"),
             ErrorKind::Reader => format!("Reader error: {message}"),
             ErrorKind::Rethrown { .. } => message.clone(),
+            ErrorKind::OutOfFuel => format!("Eval error: {message}"),
         }
     }
 }

@@ -34,8 +34,11 @@ pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> Exit
 
 /// Runs a linked program to completion; returns the process exit status, having
 /// reported an uncaught error on stderr (LANGUAGE.md §11.6).
-pub fn run_program(program: program::Program, args: Vec<String>) -> u8 {
+pub fn run_program(program: program::Program, args: Vec<String>, fuel: Option<u64>) -> u8 {
     let mut vm = vm::Vm::new(program, args);
+    if let Some(steps) = fuel {
+        vm.set_fuel(steps);
+    }
     let result = vm.run_program();
     builtins::io::flush_stdout();
     match result {

@@ -52,6 +52,9 @@ pub struct Vm {
     globals: Vec<Option<Value>>,
     program: Rc<Program>,
     nesting: usize,
+    /// Calls and backward jumps left before the run stops (`--fuel`); effectively
+    /// unlimited by default.
+    fuel: u64,
     /// What `sys/args` returns.
     pub args: Vec<String>,
 }
@@ -90,12 +93,19 @@ impl Vm {
             globals: Vec::new(),
             program,
             nesting: 0,
+            fuel: u64::MAX,
             args,
         };
         for builtin in builtins::all() {
             vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
         }
         vm
+    }
+
+    /// Limits the run to `steps` calls and backward jumps; past that it stops with an
+    /// uncatchable error. Used to bound untrusted or mutated bundles.
+    pub fn set_fuel(&mut self, steps: u64) {
+        self.fuel = steps;
     }
 
     pub fn define_global(&mut self, sym: Sym, value: Value) {
@@ -231,7 +241,7 @@ impl Vm {
                         self.record_trace(&mut err, stop_depth);
                     }
                     match self.handlers.last() {
-                        Some(handler) if handler.frame >= stop_depth => {
+                        Some(handler) if handler.frame >= stop_depth && err.catchable() => {
                             let handler = self.handlers.pop().expect("checked above");
                             self.frames.truncate(handler.frame + 1);
                             // resize, not truncate: the handler's code relies on the
@@ -334,6 +344,16 @@ impl Vm {
                 *self.stack.last_mut().expect("verified stack depth (V6)") = result;
             }};
         }
+        // Charged on every call and backward jump, so every loop and recursion pays.
+        macro_rules! burn_fuel {
+            () => {
+                self.fuel -= 1;
+                if self.fuel == 0 {
+                    save_pc!();
+                    return Err(Error::out_of_fuel());
+                }
+            };
+        }
         macro_rules! reload {
             () => {{
                 let frame = self.frames.last().expect("a frame to resume");
@@ -408,7 +428,12 @@ impl Vm {
                     }
                     self.globals[index] = Some(v);
                 }
-                Instr::Jump { target } => pc = target.0 as usize,
+                Instr::Jump { target } => {
+                    if (target.0 as usize) < pc {
+                        burn_fuel!();
+                    }
+                    pc = target.0 as usize
+                }
                 Instr::JumpIfFalse { target } => {
                     if !pop!().truthy() {
                         pc = target.0 as usize;
@@ -434,6 +459,7 @@ impl Vm {
                     }
                 }
                 Instr::Call { argc } | Instr::TailCall { argc } => {
+                    burn_fuel!();
                     let argc = argc.0 as usize;
                     let callee_at = self.stack.len() - argc - 1;
                     let callee = std::mem::take(&mut self.stack[callee_at]);
@@ -446,6 +472,7 @@ impl Vm {
                     }
                 }
                 Instr::CallGlobal { sym, argc } | Instr::TailCallGlobal { sym, argc } => {
+                    burn_fuel!();
                     let callee = tri!(self.global(sym));
                     let argc = argc.0 as usize;
                     let ret_to = self.stack.len() - argc;
