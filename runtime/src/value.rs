@@ -22,7 +22,7 @@ use crate::program::FuncProto;
 pub type SortedMap = BTreeMap<Value, Value>;
 pub type HashMap = hashbrown::HashMap<Value, Value>;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub enum Value {
     #[default]
     Nil,
@@ -54,50 +54,6 @@ pub enum Value {
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
-
-impl Clone for Value {
-    // Immediates are copied inline at every use; only pointers take the slow path.
-    #[inline(always)]
-    fn clone(&self) -> Value {
-        match self {
-            Value::Nil => Value::Nil,
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
-            _ => self.clone_pointer(),
-        }
-    }
-}
-
-impl Value {
-    #[inline(never)]
-    fn clone_pointer(&self) -> Value {
-        match self {
-            Value::Nil => Value::Nil,
-            Value::Bool(b) => Value::Bool(*b),
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
-            Value::Char(c) => Value::Char(*c),
-            Value::Symbol(s) => Value::Symbol(*s),
-            Value::Keyword(s) => Value::Keyword(*s),
-            Value::BigInt(b) => Value::BigInt(b.clone()),
-            Value::Rational(r) => Value::Rational(r.clone()),
-            Value::Str(s) => Value::Str(s.clone()),
-            Value::List(l) => Value::List(l.clone()),
-            Value::Vector(v) => Value::Vector(v.clone()),
-            Value::Map(m) => Value::Map(m.clone()),
-            Value::HashMap(m) => Value::HashMap(m.clone()),
-            Value::Closure(c) => Value::Closure(c.clone()),
-            Value::Native(b) => Value::Native(b),
-            Value::Promise(p) => Value::Promise(p.clone()),
-            Value::Bytevector(b) => Value::Bytevector(b.clone()),
-            Value::MutableArray(a) => Value::MutableArray(a.clone()),
-            Value::I64Array(a) => Value::I64Array(a.clone()),
-            Value::F64Array(a) => Value::F64Array(a.clone()),
-            Value::Cell(c) => Value::Cell(c.clone()),
-        }
-    }
-}
 
 /// A function value: a prototype and the values (or cells) it captured.
 pub struct Closure {

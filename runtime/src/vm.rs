@@ -224,10 +224,7 @@ impl Vm {
         if self.frames.len() >= MAX_FRAMES {
             return Err(stack_overflow());
         }
-        let frame_top = base + proto.locals as usize;
-        if self.stack.len() < frame_top {
-            self.stack.resize(frame_top, Value::Nil);
-        }
+        self.stack.resize(base + proto.locals as usize, Value::Nil);
         self.stack.reserve(proto.max_stack as usize);
         self.frames.push(Frame { closure, pc: 0, base, ret_to });
         Ok(())
@@ -304,7 +301,6 @@ impl Vm {
     fn execute(&mut self, stop_depth: usize) -> Result<Value> {
         let frame = self.frames.last().expect("execute needs a frame");
         let mut closure = frame.closure.clone();
-        let mut code: *const [Instr] = &*closure.proto.code;
         let mut pc = frame.pc;
         let mut base = frame.base;
 
@@ -326,16 +322,12 @@ impl Vm {
         }
         macro_rules! pop {
             () => {
-                // SAFETY: V6 (verify.rs) proves this frame's operand stack holds at
-                // least as many values as the instruction pops, and the frame's values
-                // sit above every lower frame's, so the stack is not empty.
-                unsafe { self.stack.pop().unwrap_unchecked() }
+                self.stack.pop().expect("verified stack depth (V6)")
             };
         }
         macro_rules! top {
             () => {
-                // SAFETY: as for `pop!`: V6 proves the operand stack is not empty here.
-                unsafe { self.stack.last_mut().unwrap_unchecked() }
+                self.stack.last_mut().expect("verified stack depth (V6)")
             };
         }
         macro_rules! binary {
@@ -366,20 +358,13 @@ impl Vm {
             () => {{
                 let frame = self.frames.last().expect("a frame to resume");
                 closure = frame.closure.clone();
-                code = &*closure.proto.code;
                 pc = frame.pc;
                 base = frame.base;
             }};
         }
 
         loop {
-            // SAFETY: `code` points into the prototype of `closure`, which this
-            // function holds (an `Rc`) and reassigns only together with `code`. V7
-            // (verify.rs) proves every pc control can reach is an instruction index:
-            // jump and handler targets were mapped to indices below the length, and
-            // no instruction that continues to the next one is last. Resumed frames
-            // restart after a call, which is never last for the same reason.
-            let instr = unsafe { *(&*code).get_unchecked(pc) };
+            let instr = closure.proto.code[pc];
             pc += 1;
             match instr {
                 Instr::Nil {} => self.stack.push(Value::Nil),
