@@ -1,6 +1,8 @@
 //! The Sema runtime: values, the interner, the VM, the builtins and the bundle
 //! loader. It never depends on the compiler.
 
+#[cfg(unix)]
+pub mod alloc;
 pub mod builtins;
 pub mod compare;
 pub mod error;

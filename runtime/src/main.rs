@@ -9,6 +9,10 @@ use std::process::ExitCode;
 
 use sema_runtime::loader::load_file;
 
+#[cfg(unix)]
+#[global_allocator]
+static ALLOCATOR: sema_runtime::alloc::SemaAllocator = sema_runtime::alloc::SemaAllocator;
+
 const USAGE: &str = "usage: semarun [--fuel N] BUNDLE [--] [ARGS...]";
 
 const HELP: &str = "Runs a bundle written by `semac`.

@@ -33,11 +33,13 @@ pub static BUILTINS: &[Builtin] = &[
     pure("f64-array", 0, None, |a| Ok(Value::F64Array(Rc::new(a.iter().map(f64_arg).collect::<Result<_>>()?)))),
     pure("i64-array/make", 1, Some(2), |a| {
         let n = typed_length(&a[0], "i64-array/make")?;
+        super::ensure_allocatable(n, 8, "i64-array/make")?;
         let fill = a.get(1).map(i64_arg).transpose()?.unwrap_or(0);
         Ok(Value::I64Array(Rc::new(vec![fill; n])))
     }),
     pure("f64-array/make", 1, Some(2), |a| {
         let n = typed_length(&a[0], "f64-array/make")?;
+        super::ensure_allocatable(n, 8, "f64-array/make")?;
         let fill = a.get(1).map(f64_arg).transpose()?.unwrap_or(0.0);
         Ok(Value::F64Array(Rc::new(vec![fill; n])))
     }),
@@ -94,7 +96,11 @@ fn array_new(args: &[Value]) -> Result<Value> {
     let items = match args {
         [] => Vec::new(),
         [n] => Vec::with_capacity(index_arg(n, "mutable-array/new")?.min(1 << 20)),
-        [n, fill] => vec![fill.clone(); index_arg(n, "mutable-array/new")?],
+        [n, fill] => {
+            let n = index_arg(n, "mutable-array/new")?;
+            super::ensure_allocatable(n, std::mem::size_of::<Value>(), "mutable-array/new")?;
+            vec![fill.clone(); n]
+        }
         _ => unreachable!("arity checked"),
     };
     Ok(Value::MutableArray(Rc::new(RefCell::new(items))))

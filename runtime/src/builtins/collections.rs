@@ -536,6 +536,7 @@ fn frequencies(seq: &Value) -> Result<Value> {
 
 fn repeat(n: &Value, x: &Value) -> Result<Value> {
     let n = index_arg(n, "list/repeat")?;
+    super::ensure_allocatable(n, std::mem::size_of::<Value>(), "list/repeat")?;
     Ok(Value::list(vec![x.clone(); n]))
 }
 
@@ -1076,6 +1077,7 @@ fn make_bytevector(args: &[Value]) -> Result<Value> {
         Some(f) => byte_value(f, |n| format!("make-bytevector: fill value {n} out of range 0..255"))?,
         None => 0,
     };
+    super::ensure_allocatable(size as usize, 1, "make-bytevector")?;
     Ok(Value::Bytevector(Rc::new(vec![fill; size as usize])))
 }
 

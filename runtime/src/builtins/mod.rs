@@ -66,6 +66,16 @@ pub const fn owned(name: &'static str, min: u16, max: Option<u16>, f: fn(Vec<Val
     Builtin { name, min, max, func: NativeFn::Owned(f) }
 }
 
+/// Refuses a requested size that no allocation could hold, before `vec![x; n]` or
+/// `str::repeat` would panic on it; sizes that merely exceed the memory available end
+/// in the allocator's clean out-of-memory report instead.
+pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<()> {
+    match count.checked_mul(elem_size) {
+        Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
+        _ => Err(Error::eval(format!("{what}: size {count} is too large to allocate"))),
+    }
+}
+
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
     [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS].into_iter().flatten()
