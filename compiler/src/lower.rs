@@ -436,10 +436,7 @@ impl Lowerer {
         };
         // An internal define assigns the local its body declared; a top-level one
         // defines a global.
-        let local = match self.resolve_in_innermost_scope(&name) {
-            Some(local) => Some(local),
-            None => None,
-        };
+        let local = self.resolve_in_innermost_scope(&name);
         let self_fn = Some(self.functions.len() as FnId);
         let value = match value {
             FunctionOrExpr::Expr(None) => Expr::nil(span),

@@ -1,6 +1,10 @@
 //! The Sema runtime: values, the interner, the VM, the builtins and the bundle
 //! loader. It never depends on the compiler.
 
+// Values are map keys. The ones with interior mutability (mutable arrays, cells,
+// promises) hash and compare by identity, so mutating them never moves a key.
+#![allow(clippy::mutable_key_type)]
+
 #[cfg(unix)]
 pub mod alloc;
 pub mod builtins;
