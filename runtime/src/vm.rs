@@ -611,6 +611,9 @@ impl Vm {
     fn invoke(&mut self, callee: Value, argc: usize, ret_to: usize, tail: bool, stop_depth: usize) -> Result<Invoked> {
         match callee {
             Value::Closure(closure) => {
+                if tail && self.restart_if_self_call(&closure, argc) {
+                    return Ok(Invoked::Frame);
+                }
                 if tail {
                     let frame = self.frames.pop().expect("a running frame");
                     let args_start = self.stack.len() - argc;
@@ -637,6 +640,25 @@ impl Vm {
             }
             other => Err(not_callable(&other)),
         }
+    }
+
+    /// A tail call of the running closure with its exact arity (a named-let loop's
+    /// next iteration) reuses the frame in place: arguments move into the parameter
+    /// slots, the other locals are reset, and execution restarts at pc 0.
+    fn restart_if_self_call(&mut self, closure: &Rc<Closure>, argc: usize) -> bool {
+        let frame = self.frames.last_mut().expect("a running frame");
+        let proto = &closure.proto;
+        if !Rc::ptr_eq(&frame.closure, closure) || proto.rest || argc != proto.arity as usize {
+            return false;
+        }
+        let base = frame.base;
+        frame.pc = 0;
+        let args_start = self.stack.len() - argc;
+        self.stack.drain(base..args_start);
+        self.stack.resize(base + proto.locals as usize, Value::Nil);
+        let depth = self.frames.len() - 1;
+        self.drop_handlers_above(depth);
+        true
     }
 
     fn finish_call(&mut self, result: Value, tail: bool, stop_depth: usize) -> Result<Invoked> {
