@@ -4,6 +4,7 @@
 //! interned index (so `G[sym]` is a direct index into the globals table), constants
 //! become values, and each prototype gets its per-instruction source positions.
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -30,16 +31,37 @@ pub struct FuncProto {
     pub code: Box<[Instr]>,
     /// Source position of each instruction, when the bundle had debug info.
     pub positions: Option<Box<[(u32, u32)]>>,
-    /// Index into `Program::files`.
+    /// Index into `Unit::files`.
     pub file: Option<u32>,
+    /// The constants and sibling prototypes its instructions index.
+    pub unit: Rc<Unit>,
 }
 
-/// A linked program.
-pub struct Program {
-    pub protos: Vec<Rc<FuncProto>>,
-    pub constants: Vec<Value>,
-    pub entry: Rc<FuncProto>,
+/// What the prototypes of one bundle share. Each prototype points at its unit, so a
+/// VM can run code from several bundles (the compiler runs each macro as its own).
+pub struct Unit {
+    pub constants: Box<[Value]>,
+    protos: OnceCell<Box<[Rc<FuncProto>]>>,
     pub files: Vec<String>,
+}
+
+impl Unit {
+    /// A unit with no constants and no prototypes, for code built by hand in tests.
+    #[cfg(test)]
+    pub(crate) fn empty() -> Rc<Unit> {
+        Rc::new(Unit { constants: Box::new([]), protos: OnceCell::new(), files: Vec::new() })
+    }
+
+    /// The unit's prototypes, indexed by `ProtoIdx`.
+    pub fn protos(&self) -> &[Rc<FuncProto>] {
+        self.protos.get().map(|p| &p[..]).unwrap_or(&[])
+    }
+}
+
+/// A linked program: its unit and the top-level function.
+pub struct Program {
+    pub unit: Rc<Unit>,
+    pub entry: Rc<FuncProto>,
 }
 
 /// Links a verified bundle.
@@ -79,6 +101,8 @@ pub fn link(verified: VerifiedBundle) -> Program {
     }
 
     let debug = bundle.debug.as_ref();
+    let files = debug.map(|d| d.files.clone()).unwrap_or_default();
+    let unit = Rc::new(Unit { constants: constants.into_boxed_slice(), protos: OnceCell::new(), files });
     let protos: Vec<Rc<FuncProto>> = bundle
         .protos
         .iter()
@@ -107,12 +131,15 @@ pub fn link(verified: VerifiedBundle) -> Program {
                 code: instrs,
                 positions,
                 file: lines.map(|l| l.file),
+                unit: unit.clone(),
             })
         })
         .collect();
     let entry = protos[bundle.entry.0 as usize].clone();
-    let files = debug.map(|d| d.files.clone()).unwrap_or_default();
-    Program { protos, constants, entry, files }
+    // The unit now refers to its prototypes and they to it: a program lives as long
+    // as the process that loaded it, so the cycle is never meant to be freed.
+    let _ = unit.protos.set(protos.into_boxed_slice());
+    Program { unit, entry }
 }
 
 fn parse_big(text: &str) -> BigInt {

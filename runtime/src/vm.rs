@@ -116,6 +116,16 @@ impl Vm {
         self.globals[index] = Some(value);
     }
 
+    /// Runs the top-level code of another program in this VM (its globals are this
+    /// VM's); returns the value of its last form.
+    pub fn run_unit(&mut self, program: &Program) -> Result<Value> {
+        if self.globals.len() < Sym::count() {
+            self.globals.resize(Sym::count(), None);
+        }
+        let entry = Closure { proto: program.entry.clone(), captures: Box::new([]) };
+        self.call(&Value::Closure(Rc::new(entry)), &[])
+    }
+
     /// Runs the program's top-level code.
     pub fn run_program(&mut self) -> Result<Value> {
         // The linker interned every symbol the code names; make the table cover them.
@@ -274,7 +284,7 @@ impl Vm {
             let (line, col) = proto.positions.as_ref().and_then(|p| p.get(at).copied()).unwrap_or((0, 0));
             err.push_trace(TraceFrame {
                 function: proto.name.map(Sym::name).unwrap_or_else(|| "<lambda>".to_string()),
-                file: proto.file.and_then(|f| self.program.files.get(f as usize).cloned()),
+                file: proto.file.and_then(|f| proto.unit.files.get(f as usize).cloned()),
                 line,
                 col,
             });
@@ -371,7 +381,7 @@ impl Vm {
                 Instr::True {} => self.stack.push(Value::Bool(true)),
                 Instr::False {} => self.stack.push(Value::Bool(false)),
                 Instr::Int { value } => self.stack.push(Value::Int(value.0 as i64)),
-                Instr::Const { idx } => self.stack.push(self.program.constants[idx.0 as usize].clone()),
+                Instr::Const { idx } => self.stack.push(closure.proto.unit.constants[idx.0 as usize].clone()),
                 Instr::Pop {} => {
                     pop!();
                 }
@@ -492,7 +502,7 @@ impl Vm {
                     }
                 }
                 Instr::Closure { proto } => {
-                    let proto = self.program.protos[proto.0 as usize].clone();
+                    let proto = closure.proto.unit.protos()[proto.0 as usize].clone();
                     let captures: Box<[Value]> = proto
                         .captures
                         .iter()

@@ -604,7 +604,7 @@ pub(crate) mod tests {
 
     pub(crate) fn vm() -> Vm {
         let entry = proto(0, vec![Instr::Nil {}, Instr::Return {}]);
-        let program = Program { protos: vec![entry.clone()], constants: Vec::new(), entry, files: Vec::new() };
+        let program = Program { unit: entry.unit.clone(), entry };
         Vm::new(program, Vec::new())
     }
 
@@ -619,6 +619,7 @@ pub(crate) mod tests {
             code: code.into_boxed_slice(),
             positions: None,
             file: None,
+            unit: crate::program::Unit::empty(),
         })
     }
 

@@ -384,8 +384,9 @@ mod tests {
             code: Box::new([]),
             positions: None,
             file: None,
+            unit: crate::program::Unit::empty(),
         });
-        let program = Program { protos: vec![entry.clone()], constants: Vec::new(), entry, files: Vec::new() };
+        let program = Program { unit: entry.unit.clone(), entry };
         Vm::new(program, vec!["semarun".to_string(), "prog.sema".to_string(), "--".to_string(), "x".to_string()])
     }
 
