@@ -8,6 +8,7 @@ pub mod ir;
 pub mod ir_print;
 pub mod liveness;
 pub mod lower;
+pub mod macros;
 pub mod peephole;
 pub mod prelude;
 pub mod reader;
@@ -45,19 +46,46 @@ impl Default for Options {
     }
 }
 
-/// Reads, lowers and folds a source file: the IR `--emit=ir` shows.
-pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
+fn read(source: &str, file: &str) -> Result<Vec<syntax::Syntax>, Diagnostic> {
+    reader::read_program(source).map_err(|e| Diagnostic {
+        file: file.to_string(),
+        line: e.span.line,
+        col: e.span.col,
+        message: e.message,
+    })
+}
+
+fn lower_forms(
+    forms: &[syntax::Syntax],
+    file: &str,
+    macros: Option<&mut macros::MacroEngine>,
+) -> Result<ir::Program, Diagnostic> {
     let at = |line: u32, col: u32, message: String| Diagnostic { file: file.to_string(), line, col, message };
-    let forms = reader::read_program(source).map_err(|e| at(e.span.line, e.span.col, e.message))?;
-    let mut program = lower::lower_program(&forms).map_err(|e| at(e.span.line, e.span.col, e.message))?;
+    let mut program = lower::lower_program(forms, macros).map_err(|e| at(e.span.line, e.span.col, e.message))?;
     fold::fold_program(&mut program);
     Ok(program)
+}
+
+/// Reads, lowers and folds a source file: the IR `--emit=ir` shows.
+pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
+    lower_forms(&read(source, file)?, file, None)
 }
 
 /// Compiles source text to a bundle. `file` is the name recorded in the debug
 /// section and in diagnostics.
 pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Diagnostic> {
-    let program = front_end(source, file)?;
+    compile_forms(&read(source, file)?, file, options, None)
+}
+
+/// Compiles forms to a bundle, expanding macros with `macros` when given (a macro
+/// body compiled inside another compilation sees the macros defined before it).
+pub fn compile_forms(
+    forms: &[syntax::Syntax],
+    file: &str,
+    options: Options,
+    macros: Option<&mut macros::MacroEngine>,
+) -> Result<Bundle, Diagnostic> {
+    let program = lower_forms(forms, file, macros)?;
     let at = |e: lower::CompileError| Diagnostic {
         file: file.to_string(),
         line: e.span.line,

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use crate::macros::MacroEngine;
 use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
@@ -42,7 +43,7 @@ struct FnState {
     captures: Vec<LocalId>,
 }
 
-pub struct Lowerer {
+pub struct Lowerer<'a> {
     functions: Vec<Option<Function>>,
     fn_states: Vec<FnState>,
     locals: Vec<LocalInfo>,
@@ -50,11 +51,20 @@ pub struct Lowerer {
     current_fn: FnId,
     /// Globals the program defines or assigns: never inlined, never macro-expanded.
     program_globals: HashSet<String>,
+    /// The caller's macro engine (when lowering a macro body), else one made on the
+    /// first `defmacro`.
+    shared_macros: Option<&'a mut MacroEngine>,
+    own_macros: Option<MacroEngine>,
+    /// Auto-gensym names (`tmp#`) of the quasiquote being lowered, and their locals.
+    auto_gensyms: Vec<(String, LocalId)>,
 }
 
 /// Lowers a whole program (its top-level forms, in order).
-pub fn lower_program(forms: &[Syntax]) -> Result<Program> {
+pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>) -> Result<Program> {
     let mut lowerer = Lowerer {
+        shared_macros: macros,
+        own_macros: None,
+        auto_gensyms: Vec::new(),
         functions: vec![None],
         fn_states: vec![FnState { parent: None, captures: Vec::new() }],
         locals: Vec::new(),
@@ -122,7 +132,23 @@ fn list(items: Vec<Syntax>, span: Span) -> Syntax {
     Syntax::new(SyntaxKind::List(items), span)
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
+    fn macro_engine(&mut self) -> &mut MacroEngine {
+        match &mut self.shared_macros {
+            Some(engine) => engine,
+            None => self.own_macros.get_or_insert_with(MacroEngine::new),
+        }
+    }
+
+    /// A user macro visible here: defined, and not shadowed by a local or a global.
+    fn is_user_macro(&self, name: &str) -> bool {
+        let defined = match &self.shared_macros {
+            Some(engine) => engine.is_macro(name),
+            None => self.own_macros.as_ref().is_some_and(|e| e.is_macro(name)),
+        };
+        defined && !self.is_local(name) && !self.program_globals.contains(name)
+    }
+
     fn new_local(&mut self, name: &str) -> LocalId {
         let id = self.locals.len() as LocalId;
         self.locals.push(LocalInfo { name: name.to_string(), owner: self.current_fn, captured: false, assigned: false });
@@ -258,6 +284,10 @@ impl Lowerer {
             if let Some(expr) = self.lower_special(name, args, span)? {
                 return Ok(expr);
             }
+            if self.is_user_macro(name) {
+                let expanded = self.macro_engine().expand(name, args, span)?;
+                return self.lower(&expanded);
+            }
             if self.is_macro(name) {
                 let expanded = prelude::expand(name, args, span)?;
                 return self.lower(&expanded);
@@ -289,7 +319,25 @@ impl Lowerer {
             }
             "quasiquote" => {
                 let [template] = args else { return error(span, "quasiquote expects 1 arg") };
-                self.lower_quasi(template)?
+                // Each evaluation gives every `name#` in the template one fresh symbol.
+                let mut names = Vec::new();
+                collect_auto_gensyms(template, &mut names);
+                let saved = std::mem::take(&mut self.auto_gensyms);
+                let mut bindings = Vec::new();
+                for name in names {
+                    let local = self.new_local(&name);
+                    let prefix = Expr::new(ExprKind::Const(Literal::Str(name[..name.len() - 1].to_string())), span);
+                    bindings.push((local, Expr::new(ExprKind::CallGlobal("%gensym".into(), vec![prefix]), span)));
+                    self.auto_gensyms.push((name, local));
+                }
+                let built = self.lower_quasi(template);
+                self.auto_gensyms = saved;
+                let built = built?;
+                if bindings.is_empty() {
+                    built
+                } else {
+                    Expr::new(ExprKind::Let(bindings, Box::new(built)), span)
+                }
             }
             "unquote" | "unquote-splicing" => return error(span, format!("{name} outside quasiquote")),
             "if" => {
@@ -388,7 +436,21 @@ impl Lowerer {
                     span,
                 )
             }
-            "defmacro" | "define-syntax" | "define-record-type" | "match" | "match*" | "module" | "import" | "load"
+            "defmacro" => {
+                if !self.scopes.is_empty() {
+                    return error(span, "defmacro must be at top level");
+                }
+                let [name, params, body @ ..] = args else {
+                    return error(span, "defmacro expects a name, a parameter list and a body");
+                };
+                let Some(name) = name.as_symbol() else { return error(name.span, "defmacro: expected a symbol") };
+                if body.is_empty() {
+                    return error(span, "defmacro: empty body");
+                }
+                self.macro_engine().define(name, params, body, span)?;
+                Expr::nil(span)
+            }
+            "define-syntax" | "define-record-type" | "match" | "match*" | "module" | "import" | "load"
             | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
                 return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
             }
@@ -905,8 +967,45 @@ impl Lowerer {
                 }
                 Ok(Expr::new(ExprKind::MakeMap(exprs), span))
             }
+            SyntaxKind::Symbol(name) if is_auto_gensym(name) => {
+                let local = self.auto_gensyms.iter().find(|(n, _)| n == name).map(|(_, l)| *l);
+                match local {
+                    Some(local) => Ok(Expr::new(ExprKind::Local(local), span)),
+                    None => Ok(Expr::new(ExprKind::Const(quote_literal(template)), span)),
+                }
+            }
             _ => Ok(Expr::new(ExprKind::Const(quote_literal(template)), span)),
         }
+    }
+}
+
+/// `tmp#` (one trailing `#`, not `##`).
+fn is_auto_gensym(name: &str) -> bool {
+    name.len() > 1 && name.ends_with('#') && !name.ends_with("##")
+}
+
+/// The auto-gensym names of a quasiquote template, outside its unquoted parts.
+fn collect_auto_gensyms(template: &Syntax, names: &mut Vec<String>) {
+    match &template.kind {
+        SyntaxKind::Symbol(name) if is_auto_gensym(name) => {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        SyntaxKind::List(items) => {
+            if let Some(head) = items.first().and_then(Syntax::as_symbol) {
+                if matches!(head, "unquote" | "unquote-splicing") {
+                    return;
+                }
+            }
+            items.iter().for_each(|i| collect_auto_gensyms(i, names));
+        }
+        SyntaxKind::Vector(items) => items.iter().for_each(|i| collect_auto_gensyms(i, names)),
+        SyntaxKind::Map(pairs) => pairs.iter().for_each(|(k, v)| {
+            collect_auto_gensyms(k, names);
+            collect_auto_gensyms(v, names);
+        }),
+        _ => {}
     }
 }
 

@@ -15,6 +15,7 @@ pub mod collections;
 pub mod hof;
 pub mod io;
 pub mod lists;
+pub mod meta;
 pub mod numbers;
 pub mod strings;
 pub mod system;
@@ -78,7 +79,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS].into_iter().flatten()
 }
 
 /// The builtin with this name, if any (the compiler uses this to decide what it may

@@ -1,0 +1,137 @@
+//! User macros (`defmacro`), expanded ahead of time on the runtime's own VM.
+//!
+//! A `defmacro` is compiled by this compiler, as a one-function program, into a
+//! bundle; the bundle is verified, linked and run on the same VM `semarun` uses, which
+//! yields the transformer closure. Expanding a use converts the argument forms to
+//! runtime values, calls the closure there, and converts the result back to syntax.
+//! There is no second evaluator: macros see exactly the builtins and semantics that
+//! programs see.
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use sema_runtime::error::Error;
+use sema_runtime::list::List;
+use sema_runtime::loader::load_bytes;
+use sema_runtime::num::{from_bigint, from_rational};
+use sema_runtime::printer::repr;
+use sema_runtime::value::Value;
+use sema_runtime::vm::Vm;
+
+use crate::lower::{error, Result};
+use crate::syntax::{Span, Syntax, SyntaxKind};
+
+/// The compile-time VM and the macros defined so far, in source order.
+pub struct MacroEngine {
+    vm: Vm,
+    macros: HashMap<String, Value>,
+}
+
+impl MacroEngine {
+    pub fn new() -> MacroEngine {
+        let empty = crate::compile_forms(&[], "<macros>", crate::Options { debug_info: false }, None)
+            .expect("an empty program compiles");
+        let program = load_bytes(&bundle_format::write_bundle(&empty)).expect("an empty program loads");
+        MacroEngine { vm: Vm::new(program, vec!["semac".to_string()]), macros: HashMap::new() }
+    }
+
+    pub fn is_macro(&self, name: &str) -> bool {
+        self.macros.contains_key(name)
+    }
+
+    /// Compiles `(fn params body...)` and runs it to get the transformer.
+    pub fn define(&mut self, name: &str, params: &Syntax, body: &[Syntax], span: Span) -> Result<()> {
+        let mut lambda = vec![Syntax::new(SyntaxKind::Symbol("fn".into()), span), params.clone()];
+        lambda.extend(body.iter().cloned());
+        let form = Syntax::new(SyntaxKind::List(lambda), span);
+        let bundle = crate::compile_forms(std::slice::from_ref(&form), "<macro>", crate::Options { debug_info: false }, Some(self))
+            .map_err(|d| crate::lower::CompileError { span: Span { line: d.line, col: d.col }, message: format!("in macro {name}: {}", d.message) })?;
+        let program = match load_bytes(&bundle_format::write_bundle(&bundle)) {
+            Ok(program) => program,
+            Err(err) => return error(span, format!("internal compiler error: macro {name} did not load: {err}")),
+        };
+        let transformer = match self.vm.run_unit(&program) {
+            Ok(value) => value,
+            Err(err) => return error(span, format!("defmacro {name}: {}", err.report())),
+        };
+        self.macros.insert(name.to_string(), transformer);
+        Ok(())
+    }
+
+    /// Expands one use of macro `name`.
+    pub fn expand(&mut self, name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
+        let transformer = self.macros.get(name).cloned().expect("is_macro was checked");
+        let args: Vec<Value> = args.iter().map(to_value).collect();
+        match self.vm.call(&transformer, &args) {
+            Ok(result) => from_value(&result, span),
+            Err(err) => error(span, format!("error expanding macro {name}: {}", describe(&err))),
+        }
+    }
+}
+
+impl Default for MacroEngine {
+    fn default() -> MacroEngine {
+        MacroEngine::new()
+    }
+}
+
+fn describe(err: &Error) -> String {
+    err.report()
+}
+
+/// Syntax as the data a macro receives.
+pub fn to_value(form: &Syntax) -> Value {
+    match &form.kind {
+        SyntaxKind::Nil => Value::Nil,
+        SyntaxKind::Bool(b) => Value::Bool(*b),
+        SyntaxKind::Int(i) => Value::Int(*i),
+        SyntaxKind::BigInt(text) => from_bigint(text.parse::<BigInt>().unwrap_or_default()),
+        SyntaxKind::Float(f) => Value::Float(*f),
+        SyntaxKind::Rational(n, d) => from_rational(BigRational::new(
+            n.parse().unwrap_or_default(),
+            d.parse().unwrap_or_else(|_| BigInt::from(1)),
+        )),
+        SyntaxKind::Str(s) => Value::str(s.clone()),
+        SyntaxKind::Char(c) => Value::Char(*c),
+        SyntaxKind::Symbol(s) => Value::symbol(s),
+        SyntaxKind::Keyword(k) => Value::keyword(k),
+        SyntaxKind::List(items) => Value::List(List::from_iter_exact(items.iter().map(to_value))),
+        SyntaxKind::Vector(items) => Value::vector(items.iter().map(to_value).collect()),
+        SyntaxKind::Map(pairs) => {
+            let map: BTreeMap<Value, Value> = pairs.iter().map(|(k, v)| (to_value(k), to_value(v))).collect();
+            Value::Map(Rc::new(map))
+        }
+        SyntaxKind::Bytevector(bytes) => Value::Bytevector(Rc::new(bytes.clone())),
+    }
+}
+
+/// A macro's result as syntax; every node gets the span of the macro use.
+pub fn from_value(value: &Value, span: Span) -> Result<Syntax> {
+    let kind = match value {
+        Value::Nil => SyntaxKind::Nil,
+        Value::Bool(b) => SyntaxKind::Bool(*b),
+        Value::Int(i) => SyntaxKind::Int(*i),
+        Value::BigInt(b) => SyntaxKind::BigInt(b.to_string()),
+        Value::Float(f) => SyntaxKind::Float(*f),
+        Value::Rational(r) => SyntaxKind::Rational(r.numer().to_string(), r.denom().to_string()),
+        Value::Str(s) => SyntaxKind::Str(s.to_string()),
+        Value::Char(c) => SyntaxKind::Char(*c),
+        Value::Symbol(s) => SyntaxKind::Symbol(s.name()),
+        Value::Keyword(k) => SyntaxKind::Keyword(k.name()),
+        Value::List(items) => SyntaxKind::List(items.iter().map(|v| from_value(v, span)).collect::<Result<_>>()?),
+        Value::Vector(items) => SyntaxKind::Vector(items.iter().map(|v| from_value(v, span)).collect::<Result<_>>()?),
+        Value::Map(map) => SyntaxKind::Map(
+            map.iter().map(|(k, v)| Ok((from_value(k, span)?, from_value(v, span)?))).collect::<Result<_>>()?,
+        ),
+        Value::Bytevector(bytes) => SyntaxKind::Bytevector((**bytes).clone()),
+        other => {
+            return error(
+                span,
+                format!("macro expansion produced a {} that cannot appear in code: {}", other.type_name(), repr(other)),
+            )
+        }
+    };
+    Ok(Syntax::new(kind, span))
+}
