@@ -108,6 +108,12 @@ fn defined_name(form: &Syntax) -> Option<&str> {
 
 fn collect_program_globals(form: &Syntax, names: &mut HashSet<String>) {
     let Some(items) = form.as_list() else { return };
+    if items.first().and_then(Syntax::as_symbol) == Some("define-record-type") {
+        if let Ok(expanded) = expand_record_type(&items[1..], form.span) {
+            collect_program_globals(&expanded, names);
+        }
+        return;
+    }
     if let Some(name) = defined_name(form) {
         names.insert(name.to_string());
     }
@@ -450,7 +456,11 @@ impl Lowerer<'_> {
                 self.macro_engine().define(name, params, body, span)?;
                 Expr::nil(span)
             }
-            "define-syntax" | "define-record-type" | "match" | "match*" | "module" | "import" | "load"
+            "define-record-type" => {
+                let expanded = expand_record_type(args, span)?;
+                self.lower(&expanded)?
+            }
+            "define-syntax" | "match" | "match*" | "module" | "import" | "load"
             | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
                 return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
             }
@@ -977,6 +987,46 @@ impl Lowerer<'_> {
             _ => Ok(Expr::new(ExprKind::Const(quote_literal(template)), span)),
         }
     }
+}
+
+/// `(define-record-type name (ctor field...) pred? (field accessor [modifier])...)` as
+/// defines over the record builtins (§6.11). Modifiers are ignored: records are
+/// immutable. Constructor arity errors come from the constructor being a function of
+/// exactly its fields.
+fn expand_record_type(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let shape = || error(span, "define-record-type expects a name, (constructor field...), a predicate and field specs");
+    let [name, ctor, pred, specs @ ..] = args else { return shape() };
+    let Some(type_name) = name.as_symbol() else { return shape() };
+    let Some(ctor) = ctor.as_list().filter(|c| !c.is_empty()) else { return shape() };
+    if ctor.iter().any(|c| c.as_symbol().is_none()) || pred.as_symbol().is_none() {
+        return shape();
+    }
+    let mut fields = Vec::new();
+    let mut accessors = Vec::new();
+    for spec in specs {
+        let Some([field, accessor, ..]) = spec.as_list() else { return shape() };
+        let (Some(field), Some(_)) = (field.as_symbol(), accessor.as_symbol()) else { return shape() };
+        accessors.push((fields.len() as i64, accessor.clone()));
+        fields.push(field.to_string());
+    }
+    let quoted_type = list(vec![sym("quote", span), sym(type_name, span)], span);
+    let mut make = vec![sym("%make-record", span), quoted_type.clone()];
+    for field in &fields {
+        let given = ctor[1..].iter().any(|p| p.as_symbol() == Some(field.as_str()));
+        make.push(if given { sym(field, span) } else { Syntax::new(SyntaxKind::Nil, span) });
+    }
+    let define = |signature: Vec<Syntax>, body: Syntax| list(vec![sym("define", span), list(signature, span), body], span);
+    let mut forms = vec![sym("begin", span)];
+    forms.push(define(ctor.to_vec(), list(make, span)));
+    forms.push(define(
+        vec![pred.clone(), sym("v", span)],
+        list(vec![sym("%record-of?", span), quoted_type.clone(), sym("v", span)], span),
+    ));
+    for (index, accessor) in accessors {
+        let get = vec![sym("%record-get", span), quoted_type.clone(), Syntax::new(SyntaxKind::Int(index), span), sym("r", span)];
+        forms.push(define(vec![accessor, sym("r", span)], list(get, span)));
+    }
+    Ok(list(forms, span))
 }
 
 /// `tmp#` (one trailing `#`, not `##`).

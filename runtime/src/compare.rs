@@ -34,6 +34,7 @@ fn rank(value: &Value) -> u8 {
         Value::Rational(_) => 17,
         Value::MutableArray(_) => 19,
         Value::Cell(_) => 20,
+        Value::Record(_) => 12,
     }
 }
 
@@ -115,6 +116,14 @@ pub fn total_cmp(a: &Value, b: &Value) -> Ordering {
             })
         }
         (Value::Rational(x), Value::Rational(y)) => x.cmp(y),
+        (Value::Record(x), Value::Record(y)) => {
+            let by_name = if x.type_name == y.type_name {
+                Ordering::Equal
+            } else {
+                x.type_name.with_name(|a| y.type_name.with_name(|b| a.cmp(b)))
+            };
+            by_name.then_with(|| lexicographic(x.fields.iter(), y.fields.iter(), total_cmp))
+        }
         (Value::Bytevector(x), Value::Bytevector(y)) => x.cmp(y),
         (Value::I64Array(x), Value::I64Array(y)) => x.cmp(y),
         (Value::F64Array(x), Value::F64Array(y)) => lexicographic(x.iter(), y.iter(), |a, b| float_cmp(*a, *b)),
@@ -178,6 +187,10 @@ impl Hash for Value {
             // Unordered: the length is all that is order-independent and cheap.
             Value::HashMap(m) => m.len().hash(state),
             Value::Rational(r) => r.hash(state),
+            Value::Record(r) => {
+                r.type_name.hash(state);
+                r.fields.iter().for_each(|v| v.hash(state));
+            }
             Value::Bytevector(b) => b.hash(state),
             Value::I64Array(a) => a.hash(state),
             Value::F64Array(a) => a.len().hash(state),

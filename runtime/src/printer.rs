@@ -173,6 +173,15 @@ pub fn write_repr(out: &mut String, value: &Value) {
             let _ = write!(out, "<mutable-array {}>", items.borrow().len());
         }
         Value::Cell(_) => out.push_str("<mutable-cell>"),
+        Value::Record(record) => {
+            out.push_str("#<record ");
+            record.type_name.with_name(|name| out.push_str(name));
+            for field in record.fields.iter() {
+                out.push(' ');
+                write_repr(out, field);
+            }
+            out.push('>');
+        }
     }
 }
 

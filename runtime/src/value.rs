@@ -51,6 +51,8 @@ pub enum Value {
     /// A boxed variable shared between closures (captured and assigned). Never
     /// visible to programs: the VM unwraps it on every access.
     Cell(Rc<RefCell<Value>>),
+    /// An instance of a `define-record-type` type.
+    Record(Rc<Record>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -59,6 +61,12 @@ const _: () = assert!(std::mem::size_of::<Value>() == 16);
 pub struct Closure {
     pub proto: Rc<FuncProto>,
     pub captures: Box<[Value]>,
+}
+
+/// A record: its type's name and its field values in declaration order.
+pub struct Record {
+    pub type_name: Sym,
+    pub fields: Box<[Value]>,
 }
 
 /// The state of a `delay`ed expression.
@@ -116,6 +124,7 @@ impl Value {
             Value::I64Array(_) => "i64-array",
             Value::F64Array(_) => "f64-array",
             Value::Cell(_) => "mutable-cell",
+            Value::Record(_) => "record",
         }
     }
 

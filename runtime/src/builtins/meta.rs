@@ -1,16 +1,55 @@
-//! Meta builtins: `gensym` (LANGUAGE.md §6.13).
+//! Meta builtins: `gensym` (LANGUAGE.md §6.13) and the record operations that
+//! `define-record-type` (§6.11) expands to.
 
 use std::cell::Cell;
 
 use super::{pure, Builtin};
 use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::value::{Record, Value};
 
 pub static BUILTINS: &[Builtin] = &[
     pure("gensym", 0, Some(1), gensym),
     // What the compiler calls for auto-gensym (`foo#`), whatever `gensym` is bound to.
     pure("%gensym", 0, Some(1), gensym),
+    pure("record?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Record(_))))),
+    // What define-record-type expands to: (%make-record 'type field...),
+    // (%record-of? 'type v), (%record-get 'type index v).
+    pure("%make-record", 1, None, make_record),
+    pure("%record-of?", 2, Some(2), |a| Ok(Value::Bool(record_of(&a[0], &a[1]).is_some()))),
+    pure("%record-get", 3, Some(3), record_get),
 ];
+
+fn type_symbol(v: &Value) -> Result<crate::interner::Sym> {
+    match v {
+        Value::Symbol(s) => Ok(*s),
+        other => Err(Error::type_error("symbol", other)),
+    }
+}
+
+fn make_record(args: &[Value]) -> Result<Value> {
+    let type_name = type_symbol(&args[0])?;
+    let fields = args[1..].to_vec().into_boxed_slice();
+    Ok(Value::Record(std::rc::Rc::new(Record { type_name, fields })))
+}
+
+fn record_of<'a>(type_name: &Value, v: &'a Value) -> Option<&'a Record> {
+    match (type_name, v) {
+        (Value::Symbol(t), Value::Record(r)) if r.type_name == *t => Some(r),
+        _ => None,
+    }
+}
+
+/// A field of a record of the given type; `expected TYPE, got T` otherwise.
+fn record_get(args: &[Value]) -> Result<Value> {
+    let type_name = type_symbol(&args[0])?;
+    let Some(record) = record_of(&args[0], &args[2]) else {
+        return Err(type_name.with_name(|name| Error::type_error(name, &args[2])));
+    };
+    match &args[1] {
+        Value::Int(i) => record.fields.get(*i as usize).cloned().ok_or_else(|| Error::eval("record field out of range")),
+        other => Err(Error::type_error("int", other)),
+    }
+}
 
 thread_local! {
     /// One counter for the process, shared with auto-gensym (`foo#`).

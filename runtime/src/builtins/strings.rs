@@ -93,7 +93,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("symbol?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Symbol(_))))),
     pure("keyword?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Keyword(_))))),
     pure("char?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Char(_))))),
-    pure("type", 1, Some(1), |a| Ok(Value::keyword(a[0].type_name()))),
+    pure("type", 1, Some(1), |a| match &a[0] {
+        Value::Record(r) => Ok(Value::Keyword(r.type_name)),
+        other => Ok(Value::keyword(other.type_name())),
+    }),
     // Characters.
     pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
     pure("char->integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
