@@ -177,6 +177,8 @@ impl LocalInfo {
 pub struct Program {
     pub functions: Vec<Function>,
     pub locals: Vec<LocalInfo>,
+    /// Problems that do not stop compilation (reported as `file:line:col: warning: ...`).
+    pub warnings: Vec<crate::lower::CompileError>,
 }
 
 impl fmt::Display for Literal {

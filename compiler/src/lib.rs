@@ -9,6 +9,7 @@ pub mod ir_print;
 pub mod liveness;
 pub mod lower;
 pub mod macros;
+pub mod modules;
 pub mod peephole;
 pub mod prelude;
 pub mod reader;
@@ -55,26 +56,50 @@ fn read(source: &str, file: &str) -> Result<Vec<syntax::Syntax>, Diagnostic> {
     })
 }
 
+/// A compile error or warning located in one of the program's files.
+fn diagnostic(modules: &modules::Modules, e: lower::CompileError) -> Diagnostic {
+    let file = modules.files.get(e.span.file as usize).cloned().unwrap_or_default();
+    Diagnostic { file, line: e.span.line, col: e.span.col, message: e.message }
+}
+
 fn lower_forms(
     forms: &[syntax::Syntax],
-    file: &str,
+    modules: &mut modules::Modules,
     macros: Option<&mut macros::MacroEngine>,
 ) -> Result<ir::Program, Diagnostic> {
-    let at = |line: u32, col: u32, message: String| Diagnostic { file: file.to_string(), line, col, message };
-    let mut program = lower::lower_program(forms, macros).map_err(|e| at(e.span.line, e.span.col, e.message))?;
+    let mut program = lower::lower_program(forms, macros, modules).map_err(|e| diagnostic(modules, e))?;
     fold::fold_program(&mut program);
     Ok(program)
 }
 
 /// Reads, lowers and folds a source file: the IR `--emit=ir` shows.
 pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
-    lower_forms(&read(source, file)?, file, None)
+    let mut modules = modules::Modules::new(file, std::path::Path::new("."));
+    lower_forms(&read(source, file)?, &mut modules, None)
 }
 
 /// Compiles source text to a bundle. `file` is the name recorded in the debug
-/// section and in diagnostics.
+/// section and in diagnostics; imports resolve against the working directory.
 pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Diagnostic> {
-    compile_forms(&read(source, file)?, file, options, None)
+    let mut modules = modules::Modules::new(file, std::path::Path::new("."));
+    compile_forms_in(&read(source, file)?, &mut modules, options, None).map(|(bundle, _)| bundle)
+}
+
+/// A compiled program and the warnings met on the way.
+pub struct Compiled {
+    pub bundle: Bundle,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Compiles the program whose main file is `path`, with every file it loads or
+/// imports, into one bundle.
+pub fn compile_file(path: &std::path::Path, source: &str, options: Options) -> Result<Compiled, Diagnostic> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let mut modules = modules::Modules::new(&name, &dir);
+    let forms = read(source, &name)?;
+    let (bundle, warnings) = compile_forms_in(&forms, &mut modules, options, None)?;
+    Ok(Compiled { bundle, warnings })
 }
 
 /// Compiles forms to a bundle, expanding macros with `macros` when given (a macro
@@ -85,13 +110,19 @@ pub fn compile_forms(
     options: Options,
     macros: Option<&mut macros::MacroEngine>,
 ) -> Result<Bundle, Diagnostic> {
-    let program = lower_forms(forms, file, macros)?;
-    let at = |e: lower::CompileError| Diagnostic {
-        file: file.to_string(),
-        line: e.span.line,
-        col: e.span.col,
-        message: e.message,
-    };
+    let mut modules = modules::Modules::new(file, std::path::Path::new("."));
+    compile_forms_in(forms, &mut modules, options, macros).map(|(bundle, _)| bundle)
+}
+
+fn compile_forms_in(
+    forms: &[syntax::Syntax],
+    modules: &mut modules::Modules,
+    options: Options,
+    macros: Option<&mut macros::MacroEngine>,
+) -> Result<(Bundle, Vec<Diagnostic>), Diagnostic> {
+    let program = lower_forms(forms, modules, macros)?;
+    let warnings = program.warnings.iter().cloned().map(|w| diagnostic(modules, w)).collect();
+    let at = |e: lower::CompileError| diagnostic(modules, e);
     let mut tables = codegen::Tables::default();
     let codes = codegen::generate(&program, &mut tables).map_err(at)?;
     let mut protos = Vec::with_capacity(codes.len());
@@ -109,8 +140,9 @@ pub fn compile_forms(
             captures: code.captures,
             code: assembled.code,
         });
-        debug.push(ProtoDebug { file: 0, lines: assembled.lines });
+        debug.push(ProtoDebug { file: function.span.file, lines: assembled.lines });
     }
-    let debug = options.debug_info.then(|| DebugInfo { files: vec![file.to_string()], protos: debug });
-    Ok(Bundle { symbols: tables.symbols, constants: tables.constants, protos, entry: ProtoIdx(0), debug })
+    let debug = options.debug_info.then(|| DebugInfo { files: modules.files.clone(), protos: debug });
+    let bundle = Bundle { symbols: tables.symbols, constants: tables.constants, protos, entry: ProtoIdx(0), debug };
+    Ok((bundle, warnings))
 }

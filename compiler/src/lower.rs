@@ -7,9 +7,10 @@
 //! running function itself (`SelfRef`, for named lets and internal function defines,
 //! so a loop calling itself needs no cell), or to globals.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::macros::MacroEngine;
+use crate::modules::{Exports, Modules};
 use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
@@ -57,14 +58,22 @@ pub struct Lowerer<'a> {
     own_macros: Option<MacroEngine>,
     /// Auto-gensym names (`tmp#`) of the quasiquote being lowered, and their locals.
     auto_gensyms: Vec<(String, LocalId)>,
+    /// The program's files and what each import exports.
+    modules: &'a mut Modules,
+    /// While a module body is lowered: its own globals and the hidden names they get.
+    renames: Vec<HashMap<String, String>>,
+    warnings: Vec<CompileError>,
 }
 
 /// Lowers a whole program (its top-level forms, in order).
-pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>) -> Result<Program> {
+pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules: &mut Modules) -> Result<Program> {
     let mut lowerer = Lowerer {
         shared_macros: macros,
         own_macros: None,
         auto_gensyms: Vec::new(),
+        modules,
+        renames: Vec::new(),
+        warnings: Vec::new(),
         functions: vec![None],
         fn_states: vec![FnState { parent: None, captures: Vec::new() }],
         locals: Vec::new(),
@@ -86,7 +95,7 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>) -> Resu
         span,
     });
     let functions = lowerer.functions.into_iter().map(|f| f.expect("every function lowered")).collect();
-    Ok(Program { functions, locals: lowerer.locals })
+    Ok(Program { functions, locals: lowerer.locals, warnings: lowerer.warnings })
 }
 
 const DEFINE_FORMS: &[&str] = &["define", "def", "defun", "defn"];
@@ -191,8 +200,14 @@ impl Lowerer<'_> {
                 self.note_use(local);
                 Expr::new(ExprKind::Local(local), span)
             }
-            None => Expr::new(ExprKind::Global(name.to_string()), span),
+            None => Expr::new(ExprKind::Global(self.global_name(name)), span),
         }
+    }
+
+    /// The global a top-level name means here: inside a module body, the module's own
+    /// definitions are hidden under another name.
+    fn global_name(&self, name: &str) -> String {
+        self.renames.last().and_then(|r| r.get(name)).cloned().unwrap_or_else(|| name.to_string())
     }
 
     /// Records that the running function uses `local`, capturing it through every
@@ -370,7 +385,7 @@ impl Lowerer<'_> {
                         self.locals[local as usize].assigned = true;
                         Expr::new(ExprKind::SetLocal(local, value), span)
                     }
-                    _ => Expr::new(ExprKind::SetGlobal(target_name.to_string(), value), span),
+                    _ => Expr::new(ExprKind::SetGlobal(self.global_name(target_name), value), span),
                 }
             }
             "lambda" | "fn" => {
@@ -456,17 +471,170 @@ impl Lowerer<'_> {
                 self.macro_engine().define(name, params, body, span)?;
                 Expr::nil(span)
             }
+            "load" => {
+                let [path] = args else { return error(span, "load expects 1 arg") };
+                match path.kind {
+                    SyntaxKind::Str(ref text) => self.lower_load(text, span)?,
+                    _ => self.dynamic_module(path, span)?,
+                }
+            }
+            "import" => {
+                let Some((path, names)) = args.split_first() else { return error(span, "import expects a path") };
+                match path.kind {
+                    SyntaxKind::Str(ref text) => self.lower_import(text, names, span)?,
+                    _ => self.dynamic_module(path, span)?,
+                }
+            }
+            "module" => {
+                // A module form outside an import: its body runs at top level.
+                let [_name, _exports, body @ ..] = args else {
+                    return error(span, "module expects a name, (export ...) and a body");
+                };
+                self.lower_sequence(body, span)?
+            }
             "define-record-type" => {
                 let expanded = expand_record_type(args, span)?;
                 self.lower(&expanded)?
             }
-            "define-syntax" | "match" | "match*" | "module" | "import" | "load"
+            "define-syntax" | "match" | "match*"
             | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
                 return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
             }
             _ => return Ok(None),
         };
         Ok(Some(expr))
+    }
+
+    /// `(load "path")`: the file's forms run here, in the global environment, every
+    /// time the load runs.
+    fn lower_load(&mut self, path: &str, span: Span) -> Result<Expr> {
+        let resolved = self.modules.resolve(span.file, path);
+        let (file, forms) = self.modules.read(&resolved, span)?;
+        let saved = std::mem::take(&mut self.renames);
+        let body = self.lower_file_body(&forms, Span { line: 1, col: 1, file });
+        self.renames = saved;
+        body
+    }
+
+    /// `(import "path" name...)`: the file runs once; a `module` file exposes only its
+    /// exports (or the listed subset), a plain file all its definitions.
+    fn lower_import(&mut self, path: &str, names: &[Syntax], span: Span) -> Result<Expr> {
+        let resolved = self.modules.resolve(span.file, path);
+        let mut exprs = Vec::new();
+        let exports = match self.modules.exports_of(&resolved) {
+            Some(exports) => exports.clone(),
+            None => {
+                self.modules.start_import(&resolved, span)?;
+                match self.compile_import(&resolved, span) {
+                    Ok((run, exports)) => {
+                        self.modules.finish_import(resolved.clone(), exports.clone());
+                        exprs.push(run);
+                        exports
+                    }
+                    Err(err) => {
+                        self.modules.abandon_import(&resolved);
+                        return Err(err);
+                    }
+                }
+            }
+        };
+        let wanted: Vec<&str> = names.iter().filter_map(Syntax::as_symbol).collect();
+        if wanted.len() != names.len() {
+            return error(span, "import: names to import must be symbols");
+        }
+        for name in &wanted {
+            if !exports.iter().any(|(public, _)| public == name) {
+                return error(span, format!("import: {name} is not exported by {path}"));
+            }
+        }
+        for (public, global) in &exports {
+            if public != global && (wanted.is_empty() || wanted.contains(&public.as_str())) {
+                let value = Expr::new(ExprKind::Global(global.clone()), span);
+                exprs.push(Expr::new(ExprKind::DefineGlobal(self.global_name(public), Box::new(value)), span));
+            }
+        }
+        exprs.push(Expr::nil(span));
+        Ok(Expr::new(ExprKind::Seq(exprs), span))
+    }
+
+    fn compile_import(&mut self, path: &std::path::Path, span: Span) -> Result<(Expr, Exports)> {
+        let (file, forms) = self.modules.read(path, span)?;
+        let file_span = Span { line: 1, col: 1, file };
+        let module = match &forms[..] {
+            [form] => form.as_list().filter(|items| items.first().and_then(Syntax::as_symbol) == Some("module")),
+            _ => None,
+        };
+        let saved = std::mem::take(&mut self.renames);
+        let result = match module {
+            Some(items) => self.compile_module(items, file, file_span),
+            None => {
+                let mut defined = Vec::new();
+                collect_body_defines(&forms, &mut defined);
+                let exports = defined.into_iter().map(|n| (n.clone(), n)).collect();
+                self.lower_file_body(&forms, file_span).map(|run| (run, exports))
+            }
+        };
+        self.renames = saved;
+        result
+    }
+
+    /// A `(module name (export sym...) body...)` file: its definitions get hidden
+    /// global names (`name@FILE`), and only the exports are bound under their own names.
+    fn compile_module(&mut self, items: &[Syntax], file: u32, span: Span) -> Result<(Expr, Exports)> {
+        let [_, _name, exports, body @ ..] = items else {
+            return error(span, "module expects a name, (export ...) and a body");
+        };
+        let export_names: Vec<String> = match exports.as_list() {
+            Some([head, names @ ..]) if head.as_symbol() == Some("export") => {
+                names.iter().filter_map(|n| n.as_symbol().map(str::to_string)).collect()
+            }
+            _ => return error(exports.span, "module: expected (export name...)"),
+        };
+        let mut defined = Vec::new();
+        collect_body_defines(body, &mut defined);
+        let renames: HashMap<String, String> =
+            defined.iter().map(|n| (n.clone(), format!("{n}@{file}"))).collect();
+        let exports = export_names
+            .iter()
+            .map(|n| (n.clone(), renames.get(n).cloned().unwrap_or_else(|| n.clone())))
+            .collect();
+        self.renames.push(renames);
+        let run = self.lower_file_body(body, span);
+        self.renames.pop();
+        Ok((run?, exports))
+    }
+
+    /// A file's top level as its own zero-argument function, called in place: its
+    /// defines are globals and its code has its own file in the debug section.
+    fn lower_file_body(&mut self, forms: &[Syntax], span: Span) -> Result<Expr> {
+        let id = self.functions.len() as FnId;
+        self.functions.push(None);
+        self.fn_states.push(FnState { parent: Some(self.current_fn), captures: Vec::new() });
+        let outer_fn = std::mem::replace(&mut self.current_fn, id);
+        let outer_scopes = std::mem::take(&mut self.scopes);
+        let mut global_defines = HashSet::new();
+        for form in forms {
+            collect_program_globals(form, &mut global_defines);
+        }
+        self.program_globals.extend(global_defines);
+        let body = self.lower_sequence(forms, span);
+        self.scopes = outer_scopes;
+        self.current_fn = outer_fn;
+        let body = body?;
+        self.functions[id as usize] =
+            Some(Function { name: None, params: Vec::new(), rest: None, captures: Vec::new(), body, span });
+        let callee = Expr::new(ExprKind::Lambda(id), span);
+        Ok(Expr::new(ExprKind::Call(Box::new(callee), Vec::new()), span))
+    }
+
+    /// A load or import whose path is computed at run time: it cannot be compiled in.
+    fn dynamic_module(&mut self, path: &Syntax, span: Span) -> Result<Expr> {
+        self.warnings.push(CompileError {
+            span,
+            message: "warning: the path is not a literal string, so the file cannot be compiled into the bundle; this raises an error when it runs".to_string(),
+        });
+        let path = self.lower(path)?;
+        Ok(Expr::new(ExprKind::CallGlobal("%module-not-in-bundle".into(), vec![path]), span))
     }
 
     fn lower_define(&mut self, form: &str, args: &[Syntax], span: Span) -> Result<Expr> {
@@ -533,7 +701,7 @@ impl Lowerer<'_> {
                 ]),
                 span,
             ),
-            None => Expr::new(ExprKind::DefineGlobal(name, Box::new(value)), span),
+            None => Expr::new(ExprKind::DefineGlobal(self.global_name(&name), Box::new(value)), span),
         })
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use sema_compiler::{compile, front_end, ir_print, Options};
+use sema_compiler::{compile_file, front_end, ir_print, Options};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Emit {
@@ -70,8 +70,13 @@ fn run(cli: Cli) -> ExitCode {
         },
         Emit::Asm | Emit::Bundle => {
             let options = Options { debug_info: !cli.strip_debug };
-            let bundle = match compile(&source, &file, options) {
-                Ok(bundle) => bundle,
+            let bundle = match compile_file(&cli.source, &source, options) {
+                Ok(compiled) => {
+                    for warning in &compiled.warnings {
+                        eprintln!("{warning}");
+                    }
+                    compiled.bundle
+                }
                 Err(diag) => return fail(&diag),
             };
             if let Emit::Asm = cli.emit {

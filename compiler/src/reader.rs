@@ -227,6 +227,7 @@ impl<'a> Reader<'a> {
         Span {
             line: self.line,
             col: self.col,
+            file: 0,
         }
     }
 
@@ -881,6 +882,7 @@ fn short_lambda(open: Span, items: Vec<Syntax>) -> Result<Syntax, ReadError> {
     let body_span = Span {
         line: open.line,
         col: open.col.saturating_add(1),
+        file: open.file,
     };
     let mut body = Syntax::new(SyntaxKind::List(items), body_span);
     let max = match rename_percent(&mut body) {
@@ -975,7 +977,7 @@ mod tests {
     // ----- helpers ---------------------------------------------------------------------
 
     fn sp(line: u32, col: u32) -> Span {
-        Span { line, col }
+        Span { line, col, file: 0 }
     }
     fn at(kind: SyntaxKind, line: u32, col: u32) -> Syntax {
         Syntax::new(kind, sp(line, col))

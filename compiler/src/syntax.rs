@@ -3,11 +3,13 @@
 
 use std::fmt;
 
-/// A 1-based source position.
+/// A 1-based source position, in the file with index `file` (0 is the program's
+/// main file; imported and loaded files follow in the order they are read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
     pub line: u32,
     pub col: u32,
+    pub file: u32,
 }
 
 impl fmt::Display for Span {
@@ -54,6 +56,24 @@ impl Syntax {
         match &self.kind {
             SyntaxKind::Symbol(name) => Some(name),
             _ => None,
+        }
+    }
+
+    /// Sets the file index of this datum and everything inside it.
+    pub fn set_file(&mut self, file: u32) {
+        let mut pending = vec![self];
+        while let Some(syntax) = pending.pop() {
+            syntax.span.file = file;
+            match &mut syntax.kind {
+                SyntaxKind::List(items) | SyntaxKind::Vector(items) => pending.extend(items.iter_mut()),
+                SyntaxKind::Map(pairs) => {
+                    for (k, v) in pairs.iter_mut() {
+                        pending.push(k);
+                        pending.push(v);
+                    }
+                }
+                _ => {}
+            }
         }
     }
 

@@ -17,6 +17,13 @@ pub static BUILTINS: &[Builtin] = &[
     pure("%make-record", 1, None, make_record),
     pure("%record-of?", 2, Some(2), |a| Ok(Value::Bool(record_of(&a[0], &a[1]).is_some()))),
     pure("%record-get", 3, Some(3), record_get),
+    // What a load/import with a computed path compiles to (LANGUAGE.md §10).
+    pure("%module-not-in-bundle", 1, Some(1), |a| {
+        Err(Error::eval(format!(
+            "cannot load {} at run time: only files named by a literal string are compiled into the bundle",
+            crate::printer::repr(&a[0])
+        )))
+    }),
 ];
 
 fn type_symbol(v: &Value) -> Result<crate::interner::Sym> {

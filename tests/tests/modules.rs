@@ -1,0 +1,133 @@
+//! Multi-file programs: `import`/`load`/`module` are traced by semac at compile time
+//! and every file is compiled into the one bundle (LANGUAGE.md §10).
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use sema_e2e::{run_with_timeout, tool, Outcome, TempDir};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn semac(dir: &Path, args: &[&str]) -> Outcome {
+    let mut cmd = Command::new(tool("semac"));
+    cmd.current_dir(dir).args(args);
+    run_with_timeout(cmd, TIMEOUT).expect("run semac")
+}
+
+fn semarun(dir: &Path, bundle: &str) -> Outcome {
+    let mut cmd = Command::new(tool("semarun"));
+    cmd.current_dir(dir).arg(bundle);
+    run_with_timeout(cmd, TIMEOUT).expect("run semarun")
+}
+
+fn stdout(outcome: &Outcome) -> String {
+    String::from_utf8_lossy(&outcome.stdout).into_owned()
+}
+
+#[test]
+fn a_program_with_imports_loads_and_macros_runs_from_one_bundle_without_its_sources() {
+    let project = TempDir::new("modules-src");
+    let dir = project.path();
+    write(dir, "app/main.sema", r#"
+(import "lib/math.sema")
+(import "lib/text.sema" shout)
+(load "lib/plain.sema")
+(defmacro unless2 (c . body) `(if ,c nil (begin ,@body)))
+(println (square 7) (cube 2))
+(println (shout "hi"))
+(println (try (hidden 1) (catch e (get e :message))))
+(println (try (whisper "x") (catch e (get e :message))))
+(println plain-value (plus-one 3))
+(import "lib/math.sema")
+(unless2 #f (println "macro ok"))
+"#);
+    write(dir, "app/lib/math.sema", r#"
+(module math (export square cube)
+  (define (hidden x) (* x 100))
+  (define (square x) (* x x))
+  (define (cube x) (* x (square x)))
+  (println "math runs once"))
+"#);
+    write(dir, "app/lib/text.sema", r#"
+(module text (export shout whisper)
+  (import "../lib/helpers.sema")
+  (define (shout s) (bang s))
+  (define (whisper s) s))
+"#);
+    write(dir, "app/lib/helpers.sema", r#"(define (bang s) (string-append s "!"))"#);
+    write(dir, "app/lib/plain.sema", "(define plain-value 42)\n(define (plus-one x) (+ x 1))\n");
+    let compiled = semac(&dir.join("app"), &["main.sema", "-o", "main.semb"]);
+    assert!(compiled.success(), "semac failed: {}", compiled.stderr_text());
+
+    // Run from another directory with every source deleted.
+    let elsewhere = TempDir::new("modules-run");
+    fs::copy(dir.join("app/main.semb"), elsewhere.path().join("main.semb")).unwrap();
+    fs::remove_dir_all(dir.join("app")).unwrap();
+    let run = semarun(elsewhere.path(), "main.semb");
+    assert!(run.success(), "semarun failed: {}", run.stderr_text());
+    assert_eq!(
+        stdout(&run),
+        "math runs once\n49 8\nhi!\nUnbound variable: hidden\nUnbound variable: whisper\n42 4\nmacro ok\n"
+    );
+}
+
+#[test]
+fn errors_inside_an_imported_file_name_that_file() {
+    let project = TempDir::new("modules-trace");
+    let dir = project.path();
+    write(dir, "main.sema", "(import \"lib.sema\")\n(first-of 5)\n");
+    write(dir, "lib.sema", "(module lib (export first-of)\n  (define (first-of x)\n    (car x)))\n");
+    assert!(semac(dir, &["main.sema", "-o", "main.semb"]).success());
+    let run = semarun(dir, "main.semb");
+    assert_eq!(run.code(), Some(1));
+    let stderr = run.stderr_text();
+    assert!(stderr.starts_with("Error: Type error: expected list or vector, got int"), "{stderr}");
+    assert!(stderr.contains("--> lib.sema:3:5"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_a_compile_error_at_the_import() {
+    let project = TempDir::new("modules-missing");
+    write(project.path(), "main.sema", "(println 1)\n(import \"nope.sema\")\n");
+    let out = semac(project.path(), &["main.sema", "-o", "main.semb"]);
+    assert_eq!(out.code(), Some(1));
+    assert!(out.stderr_text().starts_with("main.sema:2:1: cannot read nope.sema:"), "{}", out.stderr_text());
+    assert!(!project.path().join("main.semb").exists());
+}
+
+#[test]
+fn an_import_cycle_is_reported_with_its_chain() {
+    let project = TempDir::new("modules-cycle");
+    let dir = project.path();
+    write(dir, "main.sema", "(import \"a.sema\")\n");
+    write(dir, "a.sema", "(import \"b.sema\")\n");
+    write(dir, "b.sema", "(import \"a.sema\")\n");
+    let out = semac(dir, &["main.sema", "-o", "main.semb"]);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.stderr_text().lines().next(), Some("b.sema:1:1: import cycle: a.sema -> b.sema -> a.sema"));
+}
+
+#[test]
+fn a_computed_path_warns_at_compile_time_and_fails_clearly_when_run() {
+    let project = TempDir::new("modules-dynamic");
+    let dir = project.path();
+    write(dir, "main.sema", "(define p \"x.sema\")\n(println \"before\")\n(load p)\n");
+    let out = semac(dir, &["main.sema", "-o", "main.semb"]);
+    assert!(out.success());
+    assert!(out.stderr_text().starts_with("main.sema:3:1: warning: the path is not a literal string"), "{}", out.stderr_text());
+    let run = semarun(dir, "main.semb");
+    assert_eq!(run.code(), Some(1));
+    assert_eq!(stdout(&run), "before\n");
+    assert_eq!(
+        run.stderr_text().lines().next(),
+        Some("Error: Eval error: cannot load \"x.sema\" at run time: only files named by a literal string are compiled into the bundle")
+    );
+}
