@@ -10,6 +10,7 @@ pub mod liveness;
 pub mod lower;
 pub mod macros;
 pub mod modules;
+pub mod patterns;
 pub mod peephole;
 pub mod prelude;
 pub mod reader;

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use crate::macros::MacroEngine;
 use crate::modules::{Exports, Modules};
 use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
+use crate::patterns;
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
@@ -63,6 +64,7 @@ pub struct Lowerer<'a> {
     /// While a module body is lowered: its own globals and the hidden names they get.
     renames: Vec<HashMap<String, String>>,
     warnings: Vec<CompileError>,
+    match_temps: patterns::Temps,
 }
 
 /// Lowers a whole program (its top-level forms, in order).
@@ -74,6 +76,7 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules
         modules,
         renames: Vec::new(),
         warnings: Vec::new(),
+        match_temps: patterns::Temps::new(),
         functions: vec![None],
         fn_states: vec![FnState { parent: None, captures: Vec::new() }],
         locals: Vec::new(),
@@ -496,8 +499,11 @@ impl Lowerer<'_> {
                 let expanded = expand_record_type(args, span)?;
                 self.lower(&expanded)?
             }
-            "define-syntax" | "match" | "match*"
-            | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
+            "match" | "match*" => {
+                let expanded = patterns::expand_match(args, name == "match", &mut self.match_temps, span)?;
+                self.lower(&expanded)?
+            }
+            "define-syntax" | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
                 return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
             }
             _ => return Ok(None),

@@ -99,6 +99,9 @@ impl Vm {
         for builtin in builtins::all() {
             vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
         }
+        for (name, value) in builtins::constants() {
+            vm.define_global(Sym::intern(name), value);
+        }
         vm
     }
 

@@ -17,6 +17,36 @@ pub static BUILTINS: &[Builtin] = &[
     pure("%make-record", 1, None, make_record),
     pure("%record-of?", 2, Some(2), |a| Ok(Value::Bool(record_of(&a[0], &a[1]).is_some()))),
     pure("%record-get", 3, Some(3), record_get),
+    // What match patterns compile to (LANGUAGE.md §6.15; compiler/src/patterns.rs).
+    // Literal patterns match by structural equality (`equal?`): 0.0 does not match 0.
+    pure("%match-equal?", 2, Some(2), |a| Ok(Value::Bool(a[0] == a[1]))),
+    pure("%match-seq?", 3, Some(3), match_seq),
+    pure("%match-ref", 2, Some(2), |a| match_items(&a[0]).and_then(|items| match &a[1] {
+        Value::Int(i) => Ok(items.get(*i as usize).cloned().unwrap_or(Value::Nil)),
+        other => Err(Error::type_error("int", other)),
+    })),
+    pure("%match-drop", 2, Some(2), |a| match_items(&a[0]).map(|items| match &a[1] {
+        Value::Int(i) => Value::list(items.into_iter().skip(*i as usize).collect()),
+        _ => Value::list(Vec::new()),
+    })),
+    pure("%match-map?", 2, Some(2), |a| {
+        let keys = match &a[1] {
+            Value::List(keys) => keys.to_vec(),
+            _ => Vec::new(),
+        };
+        Ok(Value::Bool(match &a[0] {
+            Value::Map(m) => keys.iter().all(|k| m.contains_key(k)),
+            Value::HashMap(m) => keys.iter().all(|k| m.contains_key(k)),
+            _ => false,
+        }))
+    }),
+    pure("%match-get", 2, Some(2), |a| match &a[0] {
+        Value::Map(_) | Value::HashMap(_) => crate::vm::map_get(&a[0], &a[1]),
+        _ => Ok(Value::Nil),
+    }),
+    pure("%match-fail", 1, Some(1), |a| {
+        Err(Error::eval(format!("match: no clause matched value: {}", crate::printer::repr(&a[0]))))
+    }),
     // What a load/import with a computed path compiles to (LANGUAGE.md §10).
     pure("%module-not-in-bundle", 1, Some(1), |a| {
         Err(Error::eval(format!(
@@ -25,6 +55,28 @@ pub static BUILTINS: &[Builtin] = &[
         )))
     }),
 ];
+
+/// The elements of a list or vector a sequence pattern looks into.
+fn match_items(v: &Value) -> Result<Vec<Value>> {
+    match v {
+        Value::List(items) => Ok(items.to_vec()),
+        Value::Vector(items) => Ok((**items).clone()),
+        other => Err(Error::type_error("list or vector", other)),
+    }
+}
+
+/// `(%match-seq? v n rest?)`: a list or vector of exactly n elements (at least n
+/// with a rest pattern).
+fn match_seq(args: &[Value]) -> Result<Value> {
+    let len = match &args[0] {
+        Value::List(items) => items.len(),
+        Value::Vector(items) => items.len(),
+        _ => return Ok(Value::Bool(false)),
+    };
+    let Value::Int(n) = args[1] else { return Err(Error::type_error("int", &args[1])) };
+    let n = n.max(0) as usize;
+    Ok(Value::Bool(if args[2].truthy() { len >= n } else { len == n }))
+}
 
 fn type_symbol(v: &Value) -> Result<crate::interner::Sym> {
     match v {

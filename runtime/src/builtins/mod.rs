@@ -15,8 +15,10 @@ pub mod collections;
 pub mod hof;
 pub mod io;
 pub mod lists;
+pub mod math;
 pub mod meta;
 pub mod numbers;
+pub mod predicates;
 pub mod strings;
 pub mod system;
 
@@ -79,7 +81,13 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS].into_iter().flatten()
+}
+
+/// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
+/// builtins.
+pub fn constants() -> impl Iterator<Item = (&'static str, Value)> {
+    math::CONSTANTS.iter().map(|&(name, x)| (name, Value::Float(x)))
 }
 
 /// The builtin with this name, if any (the compiler uses this to decide what it may
