@@ -675,8 +675,19 @@ impl Lowerer<'_> {
                 }
                 (name.to_string(), FunctionOrExpr::Signature(signature, body))
             }
-            (SyntaxKind::Vector(_) | SyntaxKind::Map(_), _) => {
-                return error(span, "destructuring define is not supported yet by semac");
+            (SyntaxKind::Vector(_) | SyntaxKind::Map(_), "define" | "def") => {
+                if !self.scopes.is_empty() {
+                    return error(span, "destructuring define is supported at top level only; use let inside a body");
+                }
+                let [_, value] = args else { return error(span, format!("{form} expects a pattern and one value")) };
+                let mut bindings = Vec::new();
+                patterns::destructure(target, value.clone(), &mut self.match_temps, &mut bindings)?;
+                let mut forms = vec![sym("begin", span)];
+                for (name, value) in bindings {
+                    forms.push(list(vec![sym("define", span), sym(&name, span), value], span));
+                }
+                forms.push(Syntax::new(SyntaxKind::Nil, span));
+                return self.lower(&list(forms, span));
             }
             _ => return error(target.span, format!("{form}: expected a symbol")),
         };
@@ -754,6 +765,22 @@ impl Lowerer<'_> {
                 return error(params.span, format!("expected list or vector, got {got}"));
             }
         };
+        if items.iter().any(patterns::is_pattern) {
+            // Pattern parameters: plain temporaries, destructured at the top of the body.
+            let mut plain = Vec::with_capacity(items.len());
+            let mut bindings = Vec::new();
+            for item in items {
+                if patterns::is_pattern(item) {
+                    let temp = patterns::temp(&mut self.match_temps, "param");
+                    patterns::destructure(item, sym(&temp, item.span), &mut self.match_temps, &mut bindings)?;
+                    plain.push(sym(&temp, item.span));
+                } else {
+                    plain.push(item.clone());
+                }
+            }
+            let body = patterns::let_star(bindings, body, span);
+            return self.lower_function(name, &list(plain, params.span), &[body], span, self_binding);
+        }
         let id = self.functions.len() as FnId;
         self.functions.push(None);
         self.fn_states.push(FnState { parent: Some(self.current_fn), captures: Vec::new() });
@@ -824,6 +851,51 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The (target, init) pairs of a binding list when some target is a pattern.
+    fn pattern_bindings<'s>(&self, bindings: &'s Syntax) -> Option<Vec<(&'s Syntax, &'s Syntax)>> {
+        let (SyntaxKind::List(items) | SyntaxKind::Vector(items)) = &bindings.kind else { return None };
+        let pairs: Vec<(&Syntax, &Syntax)> = items
+            .iter()
+            .filter_map(|b| match &b.kind {
+                SyntaxKind::List(p) | SyntaxKind::Vector(p) if p.len() == 2 => Some((&p[0], &p[1])),
+                _ => None,
+            })
+            .collect();
+        (pairs.len() == items.len() && pairs.iter().any(|(t, _)| patterns::is_pattern(t))).then_some(pairs)
+    }
+
+    /// `(let ((PAT init) ...) body)`: every init runs first in the outer scope (bound
+    /// to a temporary), then the patterns destructure in order (§8).
+    fn destructuring_let(&mut self, args: &[Syntax], span: Span) -> Result<Option<Syntax>> {
+        let Some(pairs) = self.pattern_bindings(&args[0]) else { return Ok(None) };
+        let mut outer = Vec::new();
+        let mut inner = Vec::new();
+        for (target, init) in pairs {
+            if patterns::is_pattern(target) {
+                let temp = patterns::temp(&mut self.match_temps, "init");
+                outer.push((temp.clone(), init.clone()));
+                patterns::destructure(target, sym(&temp, target.span), &mut self.match_temps, &mut inner)?;
+            } else if let Some(name) = target.as_symbol() {
+                outer.push((name.to_string(), init.clone()));
+            } else {
+                return error(target.span, "let: a binding name must be a symbol or a pattern");
+            }
+        }
+        let body = patterns::let_star(inner, &args[1..], span);
+        let outer_pairs = outer.into_iter().map(|(n, v)| list(vec![sym(&n, span), v], span)).collect();
+        Ok(Some(list(vec![sym("let", span), list(outer_pairs, span), body], span)))
+    }
+
+    /// `(let* ((PAT init) ...) body)`: each pattern destructures in turn.
+    fn destructuring_let_star(&mut self, args: &[Syntax], span: Span) -> Result<Option<Syntax>> {
+        let Some(pairs) = self.pattern_bindings(&args[0]) else { return Ok(None) };
+        let mut bindings = Vec::new();
+        for (target, init) in pairs {
+            patterns::destructure(target, init.clone(), &mut self.match_temps, &mut bindings)?;
+        }
+        Ok(Some(patterns::let_star(bindings, &args[1..], span)))
+    }
+
     /// `(name init)` pairs of a binding list.
     fn binding_pairs<'a>(&self, bindings: &'a Syntax, form: &str) -> Result<Vec<(&'a str, &'a Syntax, Span)>> {
         let items = match &bindings.kind {
@@ -853,6 +925,9 @@ impl Lowerer<'_> {
         }
         if args.len() < 2 {
             return error(span, "let expects 2+ args");
+        }
+        if let Some(rewritten) = self.destructuring_let(args, span)? {
+            return self.lower(&rewritten);
         }
         let pairs = self.binding_pairs(&args[0], "let")?;
         let mut inits = Vec::new();
@@ -913,6 +988,9 @@ impl Lowerer<'_> {
     fn lower_let_star(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
         if args.len() < 2 {
             return error(span, "let* expects 2+ args");
+        }
+        if let Some(rewritten) = self.destructuring_let_star(args, span)? {
+            return self.lower(&rewritten);
         }
         let pairs = self.binding_pairs(&args[0], "let*")?;
         let mut bound = Vec::new();

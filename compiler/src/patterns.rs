@@ -158,3 +158,76 @@ fn compile_pattern(pattern: &Syntax, subject: &str, success: Syntax, fail: &Synt
 fn int(value: usize, span: Span) -> Syntax {
     Syntax::new(SyntaxKind::Int(value as i64), span)
 }
+
+/// Destructuring (LANGUAGE.md §8): the `(name value)` bindings, in order, that bind
+/// `pattern`'s variables to the parts of `value`. A shape mismatch raises when the
+/// bindings run (`destructure: expected 3 elements, got 2`).
+pub fn destructure(pattern: &Syntax, value: Syntax, temps: &mut Temps, out: &mut Vec<(String, Syntax)>) -> Result<()> {
+    let span = pattern.span;
+    match &pattern.kind {
+        SyntaxKind::Symbol(name) if name == "_" => out.push((temps.next("ignored"), value)),
+        SyntaxKind::Symbol(name) => out.push((name.clone(), value)),
+        SyntaxKind::Vector(items) => {
+            let rest_at = items.iter().position(|p| p.as_symbol() == Some("&"));
+            let fixed = &items[..rest_at.unwrap_or(items.len())];
+            let rest = match rest_at {
+                Some(at) if at + 2 == items.len() => Some(&items[at + 1]),
+                Some(_) => return error(span, "destructure: `&` must be followed by exactly one pattern"),
+                None => None,
+            };
+            let temp = temps.next("seq");
+            let checked = call(
+                "%destructure-seq",
+                vec![value, int(fixed.len(), span), Syntax::new(SyntaxKind::Bool(rest.is_some()), span)],
+                span,
+            );
+            out.push((temp.clone(), checked));
+            for (i, element) in fixed.iter().enumerate() {
+                destructure(element, call("%match-ref", vec![sym(&temp, span), int(i, span)], span), temps, out)?;
+            }
+            if let Some(rest) = rest {
+                destructure(rest, call("%match-drop", vec![sym(&temp, span), int(fixed.len(), span)], span), temps, out)?;
+            }
+        }
+        SyntaxKind::Map(pairs) => {
+            let temp = temps.next("map");
+            out.push((temp.clone(), call("%destructure-map", vec![value], span)));
+            for (key, target) in pairs {
+                if key.kind == SyntaxKind::Keyword("keys".into()) {
+                    let (SyntaxKind::Vector(names) | SyntaxKind::List(names)) = &target.kind else {
+                        return error(target.span, "destructure: {:keys [...]} needs a vector of names");
+                    };
+                    for name in names {
+                        let Some(n) = name.as_symbol() else { return error(name.span, "destructure: :keys names must be symbols") };
+                        let key = Syntax::new(SyntaxKind::Keyword(n.to_string()), name.span);
+                        out.push((n.to_string(), call("%match-get", vec![sym(&temp, span), key], span)));
+                    }
+                } else if matches!(key.kind, SyntaxKind::Symbol(_)) {
+                    return error(key.span, "destructure: map patterns go from key to pattern ({:k pat}), not {pat :k}");
+                } else {
+                    destructure(target, call("%match-get", vec![sym(&temp, span), quote(key.clone())], span), temps, out)?;
+                }
+            }
+        }
+        _ => return error(span, "destructure: a pattern is a symbol, a vector pattern or a map pattern"),
+    }
+    Ok(())
+}
+
+/// Whether a binding target is a destructuring pattern rather than a name.
+pub fn is_pattern(target: &Syntax) -> bool {
+    matches!(target.kind, SyntaxKind::Vector(_) | SyntaxKind::Map(_))
+}
+
+/// `(let* ((name value)...) body...)` from destructuring bindings.
+pub fn let_star(bindings: Vec<(String, Syntax)>, body: &[Syntax], span: Span) -> Syntax {
+    let pairs = bindings.into_iter().map(|(name, value)| list(vec![sym(&name, span), value], span)).collect();
+    let mut form = vec![sym("let*", span), list(pairs, span)];
+    form.extend(body.iter().cloned());
+    list(form, span)
+}
+
+/// A fresh name for a temporary (a parameter or binding that gets destructured).
+pub fn temp(temps: &mut Temps, what: &str) -> String {
+    temps.next(what)
+}

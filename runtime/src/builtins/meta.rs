@@ -44,6 +44,12 @@ pub static BUILTINS: &[Builtin] = &[
         Value::Map(_) | Value::HashMap(_) => crate::vm::map_get(&a[0], &a[1]),
         _ => Ok(Value::Nil),
     }),
+    // What destructuring (§8) compiles to: shape checks that raise the spec's errors.
+    pure("%destructure-seq", 3, Some(3), destructure_seq),
+    pure("%destructure-map", 1, Some(1), |a| match &a[0] {
+        Value::Map(_) | Value::HashMap(_) | Value::Nil => Ok(a[0].clone()),
+        other => Err(Error::type_error("map or hashmap", other)),
+    }),
     pure("%match-fail", 1, Some(1), |a| {
         Err(Error::eval(format!("match: no clause matched value: {}", crate::printer::repr(&a[0]))))
     }),
@@ -76,6 +82,24 @@ fn match_seq(args: &[Value]) -> Result<Value> {
     let Value::Int(n) = args[1] else { return Err(Error::type_error("int", &args[1])) };
     let n = n.max(0) as usize;
     Ok(Value::Bool(if args[2].truthy() { len >= n } else { len == n }))
+}
+
+/// `(%destructure-seq v n rest?)`: v itself when it is a list or vector of n
+/// elements (at least n with a rest pattern).
+fn destructure_seq(args: &[Value]) -> Result<Value> {
+    let len = match &args[0] {
+        Value::List(items) => items.len(),
+        Value::Vector(items) => items.len(),
+        other => return Err(Error::type_error("list or vector", other)),
+    };
+    let Value::Int(n) = args[1] else { return Err(Error::type_error("int", &args[1])) };
+    let n = n.max(0) as usize;
+    let rest = args[2].truthy();
+    if (rest && len < n) || (!rest && len != n) {
+        let at_least = if rest { "at least " } else { "" };
+        return Err(Error::eval(format!("destructure: expected {at_least}{n} elements, got {len}")));
+    }
+    Ok(args[0].clone())
 }
 
 fn type_symbol(v: &Value) -> Result<crate::interner::Sym> {
