@@ -3,6 +3,7 @@
 
 pub mod assemble;
 pub mod codegen;
+pub mod evaluator;
 pub mod fold;
 pub mod ir;
 pub mod ir_print;

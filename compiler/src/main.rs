@@ -34,6 +34,13 @@ struct Cli {
     /// Leave out the debug section (source positions in error reports).
     #[arg(long)]
     strip_debug: bool,
+    /// Compile and run at once, with a compiler for `eval` and `read` (which a
+    /// plain `semarun` does not have). Arguments after `--` reach the program.
+    #[arg(long)]
+    run: bool,
+    /// The program's arguments (with --run).
+    #[arg(last = true)]
+    args: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +86,9 @@ fn run(cli: Cli) -> ExitCode {
                 }
                 Err(diag) => return fail(&diag),
             };
+            if cli.run {
+                return run_now(&cli, &bundle);
+            }
             if let Emit::Asm = cli.emit {
                 print!("{}", bundle_format::disasm::disassemble(&bundle));
                 return ExitCode::SUCCESS;
@@ -91,6 +101,22 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `--run`: loads the bundle just compiled and runs it with `eval` and `read`.
+fn run_now(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
+    let program = match sema_runtime::loader::load_bytes(&bundle_format::write_bundle(bundle)) {
+        Ok(program) => program,
+        Err(err) => {
+            eprintln!("semac: internal error: the compiled bundle did not load: {err}");
+            return ExitCode::from(70);
+        }
+    };
+    let argv0 = std::env::args().next().unwrap_or_else(|| "semac".to_string());
+    let mut args = vec![argv0, cli.source.display().to_string(), "--".to_string()];
+    args.extend(cli.args.iter().cloned());
+    let evaluator = Box::new(sema_compiler::evaluator::CompilerEvaluator::new());
+    ExitCode::from(sema_runtime::run_program_with(program, args, None, Some(evaluator)))
 }
 
 fn fail(diag: &sema_compiler::Diagnostic) -> ExitCode {

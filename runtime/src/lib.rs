@@ -41,9 +41,22 @@ pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> Exit
 /// Runs a linked program to completion; returns the process exit status, having
 /// reported an uncaught error on stderr (LANGUAGE.md §11.6).
 pub fn run_program(program: program::Program, args: Vec<String>, fuel: Option<u64>) -> u8 {
+    run_program_with(program, args, fuel, None)
+}
+
+/// `run_program`, with a compiler for `eval` and `read` when one is given.
+pub fn run_program_with(
+    program: program::Program,
+    args: Vec<String>,
+    fuel: Option<u64>,
+    evaluator: Option<Box<dyn vm::Evaluator>>,
+) -> u8 {
     let mut vm = vm::Vm::new(program, args);
     if let Some(steps) = fuel {
         vm.set_fuel(steps);
+    }
+    if let Some(evaluator) = evaluator {
+        vm.set_evaluator(evaluator);
     }
     let result = vm.run_program();
     builtins::io::flush_stdout();

@@ -57,7 +57,20 @@ pub struct Vm {
     fuel: u64,
     /// What `sys/args` returns.
     pub args: Vec<String>,
+    /// `eval` and `read` (a compiler); `semarun` has none.
+    evaluator: Option<Box<dyn Evaluator>>,
 }
+
+/// What `eval` and `read` need: a reader and a compiler. The runtime does not
+/// contain one; `semac --run` installs its own.
+pub trait Evaluator {
+    /// Compiles `form` and runs it in `vm`'s global environment.
+    fn eval(&mut self, vm: &mut Vm, form: &Value) -> Result<Value>;
+    /// Reads the first form of `text` (`nil` when there is none).
+    fn read(&mut self, text: &str) -> Result<Value>;
+}
+
+const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE` instead";
 
 fn stack_overflow() -> Error {
     Error::eval("stack overflow: maximum call depth exceeded")
@@ -95,6 +108,7 @@ impl Vm {
             nesting: 0,
             fuel: u64::MAX,
             args,
+            evaluator: None,
         };
         for builtin in builtins::all() {
             vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
@@ -103,6 +117,29 @@ impl Vm {
             vm.define_global(Sym::intern(name), value);
         }
         vm
+    }
+
+    /// Gives `eval` and `read` a compiler.
+    pub fn set_evaluator(&mut self, evaluator: Box<dyn Evaluator>) {
+        self.evaluator = Some(evaluator);
+    }
+
+    /// `(eval form)`.
+    pub fn eval(&mut self, form: &Value) -> Result<Value> {
+        let Some(mut evaluator) = self.evaluator.take() else {
+            return Err(Error::eval(format!("eval {NO_COMPILER}")));
+        };
+        let result = evaluator.eval(self, form);
+        self.evaluator = Some(evaluator);
+        result
+    }
+
+    /// `(read text)`.
+    pub fn read(&mut self, text: &str) -> Result<Value> {
+        match &mut self.evaluator {
+            Some(evaluator) => evaluator.read(text),
+            None => Err(Error::eval(format!("read {NO_COMPILER}"))),
+        }
     }
 
     /// Limits the run to `steps` calls and backward jumps; past that it stops with an

@@ -3,11 +3,16 @@
 
 use std::cell::Cell;
 
-use super::{pure, Builtin};
+use super::{pure, with_vm, Builtin};
 use crate::error::{Error, Result};
 use crate::value::{Record, Value};
 
 pub static BUILTINS: &[Builtin] = &[
+    with_vm("eval", 1, Some(1), |vm, a| vm.eval(&a[0])),
+    with_vm("read", 1, Some(1), |vm, a| match &a[0] {
+        Value::Str(text) => vm.read(text),
+        other => Err(Error::type_error("string", other)),
+    }),
     pure("gensym", 0, Some(1), gensym),
     // What the compiler calls for auto-gensym (`foo#`), whatever `gensym` is bound to.
     pure("%gensym", 0, Some(1), gensym),
