@@ -4,7 +4,7 @@
 //! 2 when the bundle cannot be loaded (missing, foreign, corrupt, wrong version,
 //! rejected by the verifier) or the command line is wrong.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use sema_runtime::loader::load_file;
@@ -13,7 +13,7 @@ use sema_runtime::loader::load_file;
 #[global_allocator]
 static ALLOCATOR: sema_runtime::alloc::SemaAllocator = sema_runtime::alloc::SemaAllocator;
 
-const USAGE: &str = "usage: semarun [--fuel N] BUNDLE [--] [ARGS...]";
+const USAGE: &str = "usage: semarun [--fuel N] BUNDLE [--] [ARGS...]\n       semarun --info BUNDLE | --verify BUNDLE";
 
 const HELP: &str = "Runs a bundle written by `semac`.
 
@@ -21,8 +21,10 @@ Arguments after the bundle reach the program through (sys/args) as
 (\"semarun\" BUNDLE \"--\" ARGS...).
 
 options:
-  --fuel N     stop with an error after N calls and backward jumps
-  -h, --help   print this help";
+  --fuel N         stop with an error after N calls and backward jumps
+  --info BUNDLE    describe the bundle (format version, digest, sizes, files) without running it
+  --verify BUNDLE  check the bundle (header, digest, verifier) without running it
+  -h, --help       print this help";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
@@ -33,6 +35,13 @@ fn main() -> ExitCode {
             Some("-h" | "--help") => {
                 println!("{USAGE}\n\n{HELP}");
                 return ExitCode::SUCCESS;
+            }
+            Some(flag @ ("--info" | "--verify")) => {
+                let Some(path) = rest.get(1) else {
+                    eprintln!("semarun: {flag} needs a bundle path\n{USAGE}");
+                    return ExitCode::from(2);
+                };
+                return inspect(flag == "--info", Path::new(path));
             }
             Some("--fuel") => match rest.get(1).and_then(|n| n.parse::<u64>().ok()).filter(|n| *n > 0) {
                 Some(n) => {
@@ -67,4 +76,49 @@ fn main() -> ExitCode {
             2
         }
     })
+}
+
+/// `--info` and `--verify`: read and verify the bundle without running it.
+fn inspect(describe: bool, path: &Path) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("semarun: {}: {message}", path.display());
+        ExitCode::from(2)
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => return fail(err.to_string()),
+    };
+    let header = match bundle_format::read::read_header(&bytes) {
+        Ok(header) => header,
+        Err(err) => return fail(err.to_string()),
+    };
+    let bundle = match bundle_format::read_bundle(&bytes) {
+        Ok(bundle) => bundle,
+        Err(err) => return fail(err.to_string()),
+    };
+    let verified = match bundle_format::verify_bundle(bundle) {
+        Ok(verified) => verified,
+        Err(err) => return fail(err.to_string()),
+    };
+    if !describe {
+        println!("{}: ok (format version {}, verified)", path.display(), header.version);
+        return ExitCode::SUCCESS;
+    }
+    let bundle = verified.bundle();
+    let code_bytes: usize = bundle.protos.iter().map(|p| p.code.len()).sum();
+    println!("file:           {}", path.display());
+    println!("format version: {}", header.version);
+    println!("digest:         {:016x} (XXH3-64 of the payload, matches)", header.digest);
+    println!("size:           {} bytes ({} header + {} payload)", bytes.len(), bundle_format::header::HEADER_LEN, header.payload_len);
+    println!("symbols:        {}", bundle.symbols.len());
+    println!("constants:      {}", bundle.constants.len());
+    println!("functions:      {} ({} bytes of code)", bundle.protos.len(), code_bytes);
+    match &bundle.debug {
+        Some(debug) => {
+            println!("debug info:     yes");
+            println!("source files:   {}", debug.files.join(", "));
+        }
+        None => println!("debug info:     no (compiled with --strip-debug)"),
+    }
+    ExitCode::SUCCESS
 }
