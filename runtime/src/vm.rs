@@ -292,6 +292,14 @@ impl Vm {
                     }
                     match self.handlers.last() {
                         Some(handler) if handler.frame >= stop_depth && err.catchable() => {
+                            // Entering a handler pays fuel: a handler can loop back
+                            // through a throw without any jump.
+                            self.fuel -= 1;
+                            if self.fuel == 0 {
+                                self.frames.truncate(stop_depth);
+                                self.drop_handlers_above(stop_depth);
+                                return Err(Error::out_of_fuel());
+                            }
                             let handler = self.handlers.pop().expect("checked above");
                             self.frames.truncate(handler.frame + 1);
                             // resize, not truncate: the handler's code relies on the
@@ -404,6 +412,16 @@ impl Vm {
                 }
             };
         }
+        // Every backward transfer pays fuel, so no loop escapes the budget.
+        macro_rules! jump_to {
+            ($target:expr) => {{
+                let target = $target.0 as usize;
+                if target < pc {
+                    burn_fuel!();
+                }
+                pc = target;
+            }};
+        }
         macro_rules! reload {
             () => {{
                 let frame = self.frames.last().expect("a frame to resume");
@@ -478,32 +496,27 @@ impl Vm {
                     }
                     self.globals[index] = Some(v);
                 }
-                Instr::Jump { target } => {
-                    if (target.0 as usize) < pc {
-                        burn_fuel!();
-                    }
-                    pc = target.0 as usize
-                }
+                Instr::Jump { target } => jump_to!(target),
                 Instr::JumpIfFalse { target } => {
                     if !pop!().truthy() {
-                        pc = target.0 as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpIfTrue { target } => {
                     if pop!().truthy() {
-                        pc = target.0 as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpIfFalseOrPop { target } => {
                     if top!().truthy() {
                         pop!();
                     } else {
-                        pc = target.0 as usize;
+                        jump_to!(target);
                     }
                 }
                 Instr::JumpIfTrueOrPop { target } => {
                     if top!().truthy() {
-                        pc = target.0 as usize;
+                        jump_to!(target);
                     } else {
                         pop!();
                     }
