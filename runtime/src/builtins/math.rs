@@ -367,11 +367,12 @@ fn inexact(v: &Value) -> Result<Value> {
     Ok(Value::Float(float_arg(v)?))
 }
 
-/// `(float x)`: any number, or the text of one (Rust float syntax).
+/// `(float x)`: any number, or the text of one (Rust float syntax; surrounding
+/// whitespace allowed).
 fn to_float(v: &Value) -> Result<Value> {
     match v {
         Value::Str(s) => {
-            s.parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot convert '{s}' to float")))
+            s.trim().parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot convert '{s}' to float")))
         }
         other => match num::to_f64(other) {
             Some(f) => Ok(Value::Float(f)),
@@ -381,7 +382,7 @@ fn to_float(v: &Value) -> Result<Value> {
 }
 
 /// `(int x)`: integers unchanged, floats and fractions truncated toward zero, strings
-/// parsed as decimal integers.
+/// parsed as decimal integers (surrounding whitespace allowed).
 fn to_int(v: &Value) -> Result<Value> {
     match v {
         Value::Int(_) | Value::BigInt(_) => Ok(v.clone()),
@@ -394,9 +395,9 @@ fn to_int(v: &Value) -> Result<Value> {
                 Err(Error::eval(format!("cannot convert {shown} to int")))
             }
         },
-        Value::Str(s) => match s.parse::<i64>() {
+        Value::Str(s) => match s.trim().parse::<i64>() {
             Ok(i) => Ok(Value::Int(i)),
-            Err(_) => match s.parse::<BigInt>() {
+            Err(_) => match s.trim().parse::<BigInt>() {
                 Ok(b) if !s.contains('_') => Ok(num::from_bigint(b)),
                 _ => Err(Error::eval(format!("cannot convert '{s}' to int"))),
             },
@@ -439,7 +440,7 @@ fn shift(v: &Value, amount: &Value, left: bool, name: &str) -> Result<Value> {
         }
         return Ok(num::from_bigint(n << k as usize));
     }
-    if k >= n.bits() + 1 {
+    if k > n.bits() {
         return Ok(Value::Int(if n.sign() == Sign::Minus { -1 } else { 0 }));
     }
     // `>>` on a negative BigInt rounds toward negative infinity: an arithmetic shift.
@@ -625,6 +626,9 @@ mod tests {
         assert_eq!(call("int", &[fl(-2.7)]), "-2");
         assert_eq!(call("int", &[fl(3.9)]), "3");
         assert_eq!(call("int", &[Value::str("5")]), "5");
+        assert_eq!(call("int", &[Value::str(" 5\n")]), "5");
+        assert_eq!(call("int", &[Value::str("3.5")]), "ERR Eval error: cannot convert '3.5' to int");
+        assert_eq!(call("float", &[Value::str(" 1e3 ")]), "1000.0");
         assert_eq!(call("int", &[Value::str("nope")]), "ERR Eval error: cannot convert 'nope' to int");
         assert_eq!(call("int", &[Value::str("99999999999999999999")]), "99999999999999999999");
         assert_eq!(call("int", &[rat(-7, 2)]), "-3");
