@@ -153,8 +153,9 @@ fn check_magic(bytes: &[u8]) -> Result<(), ReadError> {
             Err(ReadError::Truncated { expected: HEADER_LEN as u64, actual: bytes.len() as u64 })
         };
     }
-    // "\x89SMB" followed by a translated newline, or with the high bit stripped.
-    let mangled_newline = bytes.len() >= 5 && bytes[..4] == MAGIC[..4] && bytes[4] != b'\r';
+    // "\x89SMB" followed by anything but the magic's CR LF SUB LF: a newline
+    // translation (either direction) or a stripped high bit.
+    let mangled_newline = bytes.len() >= 5 && bytes[..4] == MAGIC[..4];
     let stripped_high_bit = bytes.len() >= 4 && bytes[0] == 0x09 && bytes[1..4] == MAGIC[1..4];
     if mangled_newline || stripped_high_bit {
         Err(ReadError::TextMangled)
