@@ -42,7 +42,18 @@ impl Evaluator for CompilerEvaluator {
         match reader::read_first(text) {
             Ok(Some(form)) => Ok(to_value(&form)),
             Ok(None) => Ok(Value::Nil),
-            Err(e) => Err(Error::reader(format!("{} at {}:{}", e.message, e.span.line, e.span.col))),
+            Err(e) => Err(reader_error(&e)),
         }
     }
+
+    fn read_many(&mut self, text: &str) -> Result<Value> {
+        match reader::read_program(text) {
+            Ok(forms) => Ok(Value::list(forms.iter().map(to_value).collect())),
+            Err(e) => Err(reader_error(&e)),
+        }
+    }
+}
+
+fn reader_error(e: &reader::ReadError) -> Error {
+    Error::reader(format!("{} at {}:{}", e.message, e.span.line, e.span.col))
 }

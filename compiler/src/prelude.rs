@@ -4,7 +4,7 @@
 use crate::lower::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
-const MACROS: &[&str] = &["dotimes", "for-range", "->", "->>", "as->", "when-let", "if-let"];
+const MACROS: &[&str] = &["dotimes", "for-range", "->", "->>", "as->", "some->", "when-let", "if-let", "guard"];
 
 pub fn is_prelude_macro(name: &str) -> bool {
     MACROS.contains(&name)
@@ -30,6 +30,8 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "->" => thread(args, span, false),
         "->>" => thread(args, span, true),
         "as->" => as_thread(args, span),
+        "some->" => some_thread(args, span),
+        "guard" => guard(args, span),
         "when-let" | "if-let" => when_let(name, args, span),
         _ => error(span, format!("unknown macro {name}")),
     }
@@ -82,6 +84,51 @@ fn thread(args: &[Syntax], span: Span, last: bool) -> Result<Syntax> {
         };
     }
     Ok(acc)
+}
+
+/// `(some-> x step...)`: like `->`, but the first nil result ends the chain with nil.
+fn some_thread(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((value, steps)) = args.split_first() else { return error(span, "some-> expects a value") };
+    const VALUE: &str = "%some-value";
+    let mut body = sym(VALUE, span);
+    for step in steps.iter().rev() {
+        let next = thread(&[sym(VALUE, span), step.clone()], span, false)?;
+        body = let_unless_nil(VALUE, next, body, span);
+    }
+    Ok(let_unless_nil(VALUE, value.clone(), body, span))
+}
+
+/// `(let ((name value)) (if (nil? name) nil body))`, by an internal test.
+fn let_unless_nil(name: &str, value: Syntax, body: Syntax, span: Span) -> Syntax {
+    let is_nil = list(vec![sym("%match-equal?", span), sym(name, span), Syntax::new(SyntaxKind::Nil, span)], span);
+    let test = list(vec![sym("if", span), is_nil, Syntax::new(SyntaxKind::Nil, span), body], span);
+    let binding = list(vec![list(vec![sym(name, span), value], span)], span);
+    list(vec![sym("let", span), binding, test], span)
+}
+
+/// `(guard (var clause...) body...)` (§6.10): on an error, `var` is the thrown value
+/// for `throw`/`raise`, else the error map; the clauses are `cond` clauses, and when
+/// none applies the error is raised again unchanged.
+fn guard(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((spec, body)) = args.split_first() else { return error(span, "guard expects (var clause...) and a body") };
+    let Some([var, clauses @ ..]) = spec.as_list() else { return error(spec.span, "guard expects (var clause...)") };
+    const ERROR: &str = "%guard-error";
+    let field = |key: &str| {
+        list(vec![sym("%match-get", span), sym(ERROR, span), Syntax::new(SyntaxKind::Keyword(key.into()), span)], span)
+    };
+    let user = list(vec![sym("%match-equal?", span), field("type"), Syntax::new(SyntaxKind::Keyword("user".into()), span)], span);
+    let value = list(vec![sym("if", span), user, field("value"), sym(ERROR, span)], span);
+    let mut cond = vec![sym("cond", span)];
+    cond.extend(clauses.iter().cloned());
+    cond.push(list(vec![sym("else", span), list(vec![sym("throw", span), sym(ERROR, span)], span)], span));
+    let handler = list(
+        vec![sym("let", span), list(vec![list(vec![var.clone(), value], span)], span), list(cond, span)],
+        span,
+    );
+    let mut protected = vec![sym("begin", span)];
+    protected.extend(body.iter().cloned());
+    let catch = list(vec![sym("catch", span), sym(ERROR, span), handler], span);
+    Ok(list(vec![sym("try", span), list(protected, span), catch], span))
 }
 
 /// `(as-> x name form...)` → nested lets rebinding `name`.

@@ -68,6 +68,8 @@ pub trait Evaluator {
     fn eval(&mut self, vm: &mut Vm, form: &Value) -> Result<Value>;
     /// Reads the first form of `text` (`nil` when there is none).
     fn read(&mut self, text: &str) -> Result<Value>;
+    /// Reads every form of `text` into a list.
+    fn read_many(&mut self, text: &str) -> Result<Value>;
 }
 
 const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE` instead";
@@ -139,6 +141,14 @@ impl Vm {
         match &mut self.evaluator {
             Some(evaluator) => evaluator.read(text),
             None => Err(Error::eval(format!("read {NO_COMPILER}"))),
+        }
+    }
+
+    /// `(read-many text)`.
+    pub fn read_many(&mut self, text: &str) -> Result<Value> {
+        match &mut self.evaluator {
+            Some(evaluator) => evaluator.read_many(text),
+            None => Err(Error::eval(format!("read-many {NO_COMPILER}"))),
         }
     }
 

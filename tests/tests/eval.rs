@@ -18,6 +18,7 @@ const PROGRAM: &str = r#"(println (eval '(+ 1 2)) (eval (read "(* 2 3)")))
 (eval '(twice (display "x")))
 (newline)
 (println (cdr (cdr (sys/args))))
+(println (read-many "(a b) 1 \"s\""))
 "#;
 
 #[test]
@@ -30,7 +31,7 @@ fn semac_run_gives_programs_eval_and_read() {
     assert!(out.success(), "{}", out.stderr_text());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "3 6\n42\n42\nnil (a \"b\" [1 2])\n(:reader \"unterminated list at 1:1\")\nxx\n(\"--\" \"a\" \"b\")\n"
+        "3 6\n42\n42\nnil (a \"b\" [1 2])\n(:reader \"unterminated list at 1:1\")\nxx\n(\"--\" \"a\" \"b\")\n((a b) 1 \"s\")\n"
     );
 }
 

@@ -13,6 +13,14 @@ pub static BUILTINS: &[Builtin] = &[
         Value::Str(text) => vm.read(text),
         other => Err(Error::type_error("string", other)),
     }),
+    with_vm("read-many", 1, Some(1), |vm, a| match &a[0] {
+        Value::Str(text) => vm.read_many(text),
+        other => Err(Error::type_error("string", other)),
+    }),
+    with_vm("io/read-many", 1, Some(1), |vm, a| match &a[0] {
+        Value::Str(text) => vm.read_many(text),
+        other => Err(Error::type_error("string", other)),
+    }),
     pure("gensym", 0, Some(1), gensym),
     // What the compiler calls for auto-gensym (`foo#`), whatever `gensym` is bound to.
     pure("%gensym", 0, Some(1), gensym),
