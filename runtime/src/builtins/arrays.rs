@@ -216,13 +216,11 @@ fn f64_range(args: &[Value]) -> Result<Value> {
 
 #[cfg(test)]
 mod tests {
+    use crate::builtins::test_support::*;
     use super::*;
     use crate::builtins::hof::tests::{call, native, vm};
     use crate::printer::repr;
 
-    fn int(i: i64) -> Value {
-        Value::Int(i)
-    }
 
     #[test]
     fn mutable_arrays() {

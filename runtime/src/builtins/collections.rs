@@ -1215,40 +1215,11 @@ fn parse_int10(bytes: &[u8]) -> std::result::Result<i64, String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::builtins::test_support::*;
     use super::*;
     use crate::printer::repr;
 
-    pub(crate) fn call(name: &str, args: &[Value]) -> String {
-        let builtin = crate::builtins::find(name).unwrap_or_else(|| panic!("no builtin {name}"));
-        let result = builtin.check_arity(args.len()).and_then(|_| match builtin.func {
-            crate::builtins::NativeFn::Pure(f) => f(args),
-            crate::builtins::NativeFn::Owned(f) => f(args.to_vec()),
-            crate::builtins::NativeFn::Vm(_) => panic!("{name} needs a VM"),
-        });
-        match result {
-            Ok(v) => repr(&v),
-            Err(e) => format!("ERR {}", e.report()),
-        }
-    }
 
-    fn int(i: i64) -> Value {
-        Value::Int(i)
-    }
-    fn ints(xs: &[i64]) -> Value {
-        Value::list(xs.iter().map(|x| Value::Int(*x)).collect())
-    }
-    fn vector(xs: &[i64]) -> Value {
-        Value::vector(xs.iter().map(|x| Value::Int(*x)).collect())
-    }
-    fn kw(name: &str) -> Value {
-        Value::keyword(name)
-    }
-    fn s(text: &str) -> Value {
-        Value::str(text)
-    }
-    fn sym(name: &str) -> Value {
-        Value::symbol(name)
-    }
     fn map(pairs: &[(Value, Value)]) -> Value {
         Value::Map(Rc::new(pairs.iter().cloned().collect()))
     }

@@ -595,6 +595,7 @@ fn append_splice(args: &[Value]) -> Result<Value> {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use crate::builtins::test_support::*;
     use super::*;
     use crate::interner::Sym;
     use crate::printer::repr;
@@ -661,21 +662,6 @@ pub(crate) mod tests {
         }
     }
 
-    fn int(i: i64) -> Value {
-        Value::Int(i)
-    }
-    fn ints(xs: &[i64]) -> Value {
-        Value::list(xs.iter().map(|x| Value::Int(*x)).collect())
-    }
-    fn vector(xs: &[i64]) -> Value {
-        Value::vector(xs.iter().map(|x| Value::Int(*x)).collect())
-    }
-    fn s(text: &str) -> Value {
-        Value::str(text)
-    }
-    fn kw(name: &str) -> Value {
-        Value::keyword(name)
-    }
 
     #[test]
     fn map_filter_fold() {

@@ -497,24 +497,11 @@ fn pick(v: &Value) -> Result<Value> {
 
 #[cfg(test)]
 mod tests {
+    use crate::builtins::test_support::*;
     use super::*;
     use crate::printer::repr;
 
-    fn call(name: &str, args: &[Value]) -> String {
-        let b = BUILTINS.iter().find(|b| b.name == name).unwrap_or_else(|| panic!("no builtin {name}"));
-        let result = b.check_arity(args.len()).and_then(|()| match b.func {
-            NativeFn::Pure(f) => f(args),
-            _ => unreachable!(),
-        });
-        match result {
-            Ok(v) => repr(&v),
-            Err(e) => format!("ERR {}", e.report()),
-        }
-    }
 
-    fn int(i: i64) -> Value {
-        Value::Int(i)
-    }
 
     fn fl(f: f64) -> Value {
         Value::Float(f)

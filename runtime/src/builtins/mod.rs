@@ -21,6 +21,8 @@ pub mod numbers;
 pub mod predicates;
 pub mod strings;
 pub mod system;
+#[cfg(test)]
+mod test_support;
 
 #[derive(Clone, Copy)]
 pub enum NativeFn {

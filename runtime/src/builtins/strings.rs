@@ -500,29 +500,11 @@ fn keyword_name(v: &Value) -> Result<Value> {
 
 #[cfg(test)]
 mod tests {
+    use crate::builtins::test_support::*;
     use super::*;
-    use crate::printer::repr;
 
-    fn call(name: &str, args: &[Value]) -> String {
-        let builtin = BUILTINS.iter().find(|b| b.name == name).unwrap_or_else(|| panic!("no builtin {name}"));
-        let result = builtin.check_arity(args.len()).and_then(|_| match builtin.func {
-            super::super::NativeFn::Pure(f) => f(args),
-            super::super::NativeFn::Vm(_) => panic!("{name} needs a VM"),
-            super::super::NativeFn::Owned(f) => f(args.to_vec()),
-        });
-        match result {
-            Ok(v) => repr(&v),
-            Err(e) => format!("ERR {}", e.report()),
-        }
-    }
 
-    fn s(text: &str) -> Value {
-        Value::str(text)
-    }
 
-    fn int(i: i64) -> Value {
-        Value::Int(i)
-    }
 
     fn chars_list(text: &str) -> Value {
         Value::list(text.chars().map(Value::Char).collect())
