@@ -1289,11 +1289,7 @@ fn is_auto_gensym(name: &str) -> bool {
 /// The auto-gensym names of a quasiquote template, outside its unquoted parts.
 fn collect_auto_gensyms(template: &Syntax, names: &mut Vec<String>) {
     match &template.kind {
-        SyntaxKind::Symbol(name) if is_auto_gensym(name) => {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
+        SyntaxKind::Symbol(name) if is_auto_gensym(name) && !names.contains(name) => names.push(name.clone()),
         SyntaxKind::List(items) => {
             if let Some(head) = items.first().and_then(Syntax::as_symbol) {
                 if matches!(head, "unquote" | "unquote-splicing") {

@@ -100,6 +100,8 @@ pub fn to_value(form: &Syntax) -> Value {
         SyntaxKind::List(items) => Value::List(List::from_iter_exact(items.iter().map(to_value))),
         SyntaxKind::Vector(items) => Value::vector(items.iter().map(to_value).collect()),
         SyntaxKind::Map(pairs) => {
+            // Keys here are data read from source: never mutable values.
+            #[allow(clippy::mutable_key_type)]
             let map: BTreeMap<Value, Value> = pairs.iter().map(|(k, v)| (to_value(k), to_value(v))).collect();
             Value::Map(Rc::new(map))
         }
