@@ -96,7 +96,16 @@ pub fn generate(program: &Program, tables: &mut Tables) -> Result<Vec<FnCode>> {
         .map(|id| FnGen::generate(program, id as FnId, tables))
         .collect::<Result<Vec<_>>>()?;
     for (id, code) in codes.iter_mut().enumerate() {
-        code.captures = tables.captures.remove(&(id as FnId)).unwrap_or_default();
+        match tables.captures.remove(&(id as FnId)) {
+            Some(captures) => code.captures = captures,
+            // No closure of it is ever made (folding removed the lambda): its code
+            // would name captures nobody provides, so it becomes a stub.
+            None if !program.functions[id].captures.is_empty() => {
+                let span = program.functions[id].span;
+                code.asm = vec![Asm::Op(Instr::Nil {}, span), Asm::Op(Instr::Return {}, span)];
+            }
+            None => {}
+        }
     }
     Ok(codes)
 }

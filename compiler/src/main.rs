@@ -93,6 +93,11 @@ fn run(cli: Cli) -> ExitCode {
                 print!("{}", bundle_format::disasm::disassemble(&bundle));
                 return ExitCode::SUCCESS;
             }
+            // What semarun will check, checked before anything is written.
+            if let Err(err) = bundle_format::verify_bundle(bundle.clone()) {
+                eprintln!("semac: internal compiler error: the generated bundle does not verify: {err}");
+                return ExitCode::from(70);
+            }
             let output = cli.output.unwrap_or_else(|| default_output(&cli.source));
             if let Err(err) = std::fs::write(&output, bundle_format::write_bundle(&bundle)) {
                 eprintln!("semac: cannot write {}: {err}", output.display());
@@ -116,7 +121,7 @@ fn run_now(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
     let mut args = vec![argv0, cli.source.display().to_string(), "--".to_string()];
     args.extend(cli.args.iter().cloned());
     let evaluator = Box::new(sema_compiler::evaluator::CompilerEvaluator::new());
-    ExitCode::from(sema_runtime::run_program_with(program, args, None, Some(evaluator)))
+    ExitCode::from(sema_runtime::run_program_with(program, args, sema_runtime::Limits::default(), Some(evaluator)))
 }
 
 fn fail(diag: &sema_compiler::Diagnostic) -> ExitCode {

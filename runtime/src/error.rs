@@ -40,7 +40,7 @@ pub enum ErrorKind {
     Reader,
     /// A caught error map raised again; it is caught and reported unchanged.
     Rethrown { map: Value },
-    /// The run used up its `--fuel`; programs cannot catch it.
+    /// The run used up its `--fuel` or `--max-seconds`; programs cannot catch it.
     OutOfFuel,
 }
 
@@ -80,6 +80,10 @@ impl Error {
 
     pub fn out_of_fuel() -> Error {
         Error::new(ErrorKind::OutOfFuel, "instruction budget exhausted (--fuel)".to_string())
+    }
+
+    pub fn out_of_time() -> Error {
+        Error::new(ErrorKind::OutOfFuel, "time limit exceeded (--max-seconds)".to_string())
     }
 
     /// Whether a `try` handler may catch it.

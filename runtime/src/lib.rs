@@ -40,20 +40,30 @@ pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> Exit
 
 /// Runs a linked program to completion; returns the process exit status, having
 /// reported an uncaught error on stderr (LANGUAGE.md §11.6).
-pub fn run_program(program: program::Program, args: Vec<String>, fuel: Option<u64>) -> u8 {
-    run_program_with(program, args, fuel, None)
+pub fn run_program(program: program::Program, args: Vec<String>, limits: Limits) -> u8 {
+    run_program_with(program, args, limits, None)
+}
+
+/// Budgets for running untrusted code (`semarun --fuel`, `--max-seconds`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    pub fuel: Option<u64>,
+    pub max_seconds: Option<f64>,
 }
 
 /// `run_program`, with a compiler for `eval` and `read` when one is given.
 pub fn run_program_with(
     program: program::Program,
     args: Vec<String>,
-    fuel: Option<u64>,
+    limits: Limits,
     evaluator: Option<Box<dyn vm::Evaluator>>,
 ) -> u8 {
     let mut vm = vm::Vm::new(program, args);
-    if let Some(steps) = fuel {
+    if let Some(steps) = limits.fuel {
         vm.set_fuel(steps);
+    }
+    if let Some(seconds) = limits.max_seconds {
+        vm.set_deadline(std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds));
     }
     if let Some(evaluator) = evaluator {
         vm.set_evaluator(evaluator);

@@ -13,7 +13,7 @@ use sema_runtime::loader::load_file;
 #[global_allocator]
 static ALLOCATOR: sema_runtime::alloc::SemaAllocator = sema_runtime::alloc::SemaAllocator;
 
-const USAGE: &str = "usage: semarun [--fuel N] BUNDLE [--] [ARGS...]\n       semarun --info BUNDLE | --verify BUNDLE";
+const USAGE: &str = "usage: semarun [--fuel N] [--max-seconds S] BUNDLE [--] [ARGS...]\n       semarun --info BUNDLE | --verify BUNDLE";
 
 const HELP: &str = "Runs a bundle written by `semac`.
 
@@ -22,6 +22,7 @@ Arguments after the bundle reach the program through (sys/args) as
 
 options:
   --fuel N         stop with an error after N calls and backward jumps
+  --max-seconds S  stop with an error after S seconds of running (checked every 1024 steps)
   --info BUNDLE    describe the bundle (format version, digest, sizes, files) without running it
   --verify BUNDLE  check the bundle (header, digest, verifier) without running it
   -h, --help       print this help";
@@ -29,7 +30,7 @@ options:
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     let mut rest = &argv[1..];
-    let mut fuel = None;
+    let mut limits = sema_runtime::Limits::default();
     loop {
         match rest.first().map(String::as_str) {
             Some("-h" | "--help") => {
@@ -45,11 +46,21 @@ fn main() -> ExitCode {
             }
             Some("--fuel") => match rest.get(1).and_then(|n| n.parse::<u64>().ok()).filter(|n| *n > 0) {
                 Some(n) => {
-                    fuel = Some(n);
+                    limits.fuel = Some(n);
                     rest = &rest[2..];
                 }
                 None => {
                     eprintln!("semarun: --fuel needs a positive whole number\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            Some("--max-seconds") => match rest.get(1).and_then(|n| n.parse::<f64>().ok()).filter(|n| *n > 0.0 && n.is_finite()) {
+                Some(seconds) => {
+                    limits.max_seconds = Some(seconds);
+                    rest = &rest[2..];
+                }
+                None => {
+                    eprintln!("semarun: --max-seconds needs a positive number\n{USAGE}");
                     return ExitCode::from(2);
                 }
             },
@@ -70,7 +81,7 @@ fn main() -> ExitCode {
     args.extend(user_args.iter().cloned());
     let path = PathBuf::from(bundle_arg);
     sema_runtime::on_interpreter_thread(move || match load_file(&path) {
-        Ok(program) => sema_runtime::run_program(program, args, fuel),
+        Ok(program) => sema_runtime::run_program(program, args, limits),
         Err(err) => {
             eprintln!("semarun: {}: {err}", path.display());
             2

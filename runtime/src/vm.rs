@@ -59,7 +59,12 @@ pub struct Vm {
     pub args: Vec<String>,
     /// `eval` and `read` (a compiler); `semarun` has none.
     evaluator: Option<Box<dyn Evaluator>>,
+    /// When the run must stop (`--max-seconds`).
+    deadline: Option<std::time::Instant>,
 }
+
+/// How many units of fuel pass between two looks at the clock.
+const DEADLINE_CHECK_INTERVAL: u64 = 1024;
 
 /// What `eval` and `read` need: a reader and a compiler. The runtime does not
 /// contain one; `semac --run` installs its own.
@@ -111,6 +116,7 @@ impl Vm {
             fuel: u64::MAX,
             args,
             evaluator: None,
+            deadline: None,
         };
         for builtin in builtins::all() {
             vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
@@ -158,6 +164,29 @@ impl Vm {
         self.fuel = steps;
     }
 
+    /// Limits the run's wall-clock time; checked every `DEADLINE_CHECK_INTERVAL`
+    /// units of fuel, so a step whose cost grows (bignum arithmetic) is bounded too.
+    pub fn set_deadline(&mut self, deadline: std::time::Instant) {
+        self.deadline = Some(deadline);
+    }
+
+    /// Charges one unit of fuel (a call or a backward transfer).
+    #[inline]
+    fn burn_fuel(&mut self) -> Result<()> {
+        self.fuel -= 1;
+        if self.fuel == 0 {
+            return Err(Error::out_of_fuel());
+        }
+        if self.fuel % DEADLINE_CHECK_INTERVAL == 0 {
+            if let Some(deadline) = self.deadline {
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::out_of_time());
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn define_global(&mut self, sym: Sym, value: Value) {
         let index = sym.index();
         if index >= self.globals.len() {
@@ -191,6 +220,8 @@ impl Vm {
     /// Calls any callable value with `args` and returns its result. Builtins that take
     /// functions use this.
     pub fn call(&mut self, callee: &Value, args: &[Value]) -> Result<Value> {
+        // Builtins that loop over calls (map, foldl, sort...) pay per call.
+        self.burn_fuel()?;
         match callee {
             Value::Closure(closure) => {
                 let ret_to = self.stack.len();
@@ -206,6 +237,7 @@ impl Vm {
     /// Like `call`, but moves the arguments: an accumulator handed to a closure this
     /// way keeps reference count 1, so the closure's updates stay in place.
     pub fn call_owned<const N: usize>(&mut self, callee: &Value, args: [Value; N]) -> Result<Value> {
+        self.burn_fuel()?;
         match callee {
             Value::Closure(closure) => {
                 let ret_to = self.stack.len();
@@ -304,11 +336,10 @@ impl Vm {
                         Some(handler) if handler.frame >= stop_depth && err.catchable() => {
                             // Entering a handler pays fuel: a handler can loop back
                             // through a throw without any jump.
-                            self.fuel -= 1;
-                            if self.fuel == 0 {
+                            if let Err(err) = self.burn_fuel() {
                                 self.frames.truncate(stop_depth);
                                 self.drop_handlers_above(stop_depth);
-                                return Err(Error::out_of_fuel());
+                                return Err(err);
                             }
                             let handler = self.handlers.pop().expect("checked above");
                             self.frames.truncate(handler.frame + 1);
@@ -415,10 +446,9 @@ impl Vm {
         // Charged on every call and backward jump, so every loop and recursion pays.
         macro_rules! burn_fuel {
             () => {
-                self.fuel -= 1;
-                if self.fuel == 0 {
+                if let Err(err) = self.burn_fuel() {
                     save_pc!();
-                    return Err(Error::out_of_fuel());
+                    return Err(err);
                 }
             };
         }
