@@ -3,8 +3,9 @@
 //! The tests drive the real `semac` and `semarun` binaries. They are located in
 //! `$SEMA_BIN_DIR` when that variable is set, otherwise in the cargo profile directory
 //! that holds the test executable (`target/<profile>/deps/corpus-xxxx` →
-//! `target/<profile>/`). This crate deliberately depends on no other workspace crate,
-//! so `cargo test -p sema-e2e` builds only the tests themselves.
+//! `target/<profile>/`). This library deliberately depends on no other workspace crate
+//! (only the mutation and bundle-error tests use `bundle-format`, as a dev-dependency),
+//! so `cargo test -p sema-e2e` builds little beyond the tests themselves.
 
 use std::ffi::OsStr;
 use std::fs;
@@ -324,4 +325,57 @@ pub fn copy_into(src: &Path, dir: &Path) -> PathBuf {
     let dst = dir.join(name);
     fs::copy(src, &dst).unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", src.display(), dst.display()));
     dst
+}
+
+/// Caps a child's address space at `bytes` and disables core dumps (Linux only; a no-op
+/// elsewhere), so a test that runs untrusted bundles cannot exhaust the machine's
+/// memory. `semarun` reserves a 1 GiB interpreter stack, so leave room above that.
+pub fn limit_child_memory(cmd: &mut Command, bytes: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        #[repr(C)]
+        struct RLimit {
+            cur: u64,
+            max: u64,
+        }
+        extern "C" {
+            fn setrlimit(resource: i32, rlim: *const RLimit) -> i32;
+        }
+        const RLIMIT_CORE: i32 = 4;
+        const RLIMIT_AS: i32 = 9;
+        // SAFETY: the closure runs in the forked child before exec and only makes two
+        // setrlimit system calls (async-signal-safe); it neither allocates nor locks.
+        unsafe {
+            cmd.pre_exec(move || {
+                let core = RLimit { cur: 0, max: 0 };
+                let memory = RLimit { cur: bytes, max: bytes };
+                if setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_AS, &memory) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (cmd, bytes);
+    }
+}
+
+/// Compiles `source` with `semac` (plus `extra_args`) to `out`, returning the bundle's
+/// bytes, or a report of why it failed.
+pub fn compile_bundle(source: &Path, out: &Path, extra_args: &[&str], timeout: Duration) -> Result<Vec<u8>, String> {
+    let mut cmd = Command::new(tool("semac"));
+    cmd.arg(source).arg("-o").arg(out).args(extra_args);
+    let outcome = run_with_timeout(cmd, timeout).map_err(|e| format!("cannot start semac: {e}"))?;
+    if !outcome.success() {
+        return Err(format!(
+            "semac {} failed ({}):\n{}",
+            source.display(),
+            outcome.describe_end(),
+            outcome.stderr_text()
+        ));
+    }
+    fs::read(out).map_err(|e| format!("cannot read bundle {}: {e}", out.display()))
 }
