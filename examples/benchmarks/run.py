@@ -7,11 +7,24 @@ memory and whether the output matched the program's `.expected` file.
 
     python3 examples/benchmarks/run.py [--bin-dir target/release] [--runs N]
                                        [--only NAME[,NAME...]] [--rows N]
+                                       [--lua PATH | --no-lua] [--no-extras]
+                                       [--markdown]
 
 1brc reads a generated measurements file (gen-1brc.py, --rows lines, cached
 between invocations); its timed runs are not compared with anything, but the
 program is also run once on data/1brc-sample.txt and that output must match
 1brc.expected.
+
+Side by side with Lua: when `lua5.4` is on PATH (or --lua PATH is given, and
+--no-lua is not), every benchmark also runs its Lua 5.4 port
+lua/NAME.lua, alternating with semarun (--runs runs of each), and the table
+shows both medians, the ratio semarun/lua, both peak memories and the
+geometric mean of the ratios.  Lua's output is checked like semarun's (for
+1brc: the sample run must match 1brc.expected and each timed run must print
+what semarun printed on the same data).  Unless --no-extras, three more
+figures follow: start-up (semarun on hello.semb vs `lua5.4 -e 'print(1)'`,
+median of 20 runs each), the compile time of a large generated program and
+the load time of a bundle that only defines its functions.
 
 Exit status: 0 when every program ran and printed what was expected; 1 when
 any program failed to compile, failed at run time, timed out or printed
@@ -22,7 +35,9 @@ Python 3.11 standard library only; Linux or macOS (posix_spawn + wait4).
 
 import argparse
 import difflib
+import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +52,10 @@ REPO_ROOT = BENCH_DIR.parent.parent
 GENERATOR = BENCH_DIR / "gen-1brc.py"
 ONEBRC = "1brc"
 ONEBRC_SAMPLE = BENCH_DIR / "data" / "1brc-sample.txt"
+LUA_DIR = BENCH_DIR / "lua"
+HELLO = REPO_ROOT / "examples" / "hello.sema"
+STARTUP_RUNS = 20
+LARGE_FUNCTIONS = 5000          # definitions in the generated compile/load program
 
 
 @dataclass
@@ -53,7 +72,8 @@ class Run:
 class Result:
     name: str
     times: list = field(default_factory=list)     # seconds per successful run
-    rss_kib: list = field(default_factory=list)
+    rss_kib: list = field(default_factory=list)   # ru_maxrss of each timed run
+    peak_kib: int = None                          # from the GNU time run, when there is one
     verdict: str = "ok"                           # ok, MISMATCH, FAILED, ...
     details: list = field(default_factory=list)   # lines explaining a failure
 
@@ -122,6 +142,50 @@ def run_process(argv, workdir, timeout):
                state["timed_out"], stdout, stderr)
 
 
+# GNU time, when installed: it forks the program from its own small process and
+# reports that child's ru_maxrss.  Needed on Linux because exec records the
+# old address space's high-water mark in the new program's ru_maxrss, and a
+# child spawned by this runner starts from the runner's address space: read
+# directly, every figure would be at least the runner's own peak (~15 MiB).
+GNU_TIME = None
+
+
+def find_gnu_time():
+    path = shutil.which("time")
+    if path is None or sys.platform == "darwin":
+        return None
+    probe = subprocess.run([path, "-f", "%M", "true"], capture_output=True, text=True)
+    lines = probe.stderr.split()
+    return path if probe.returncode == 0 and lines and lines[-1].isdigit() else None
+
+
+def peak_rss_kib(argv, workdir, timeout):
+    """Peak resident memory (KiB) of one untimed run of argv under GNU time, or None."""
+    if GNU_TIME is None:
+        return None
+    rss_file = os.path.join(workdir, "maxrss")
+    run = run_process([GNU_TIME, "-f", "%M", "-o", rss_file] + list(argv), workdir, timeout)
+    if run.status != 0 or run.timed_out:
+        return None
+    try:
+        return int(Path(rss_file).read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def peak_mib(r):
+    """Peak memory of a Result or Extra as table text."""
+    if r.peak_kib is not None:
+        return f"{r.peak_kib / 1024:.1f}"
+    return f"{max(r.rss_kib) / 1024:.1f}" if r.rss_kib else "-"
+
+
+def memory_note():
+    if GNU_TIME is not None:
+        return "peak MiB: one extra untimed run under GNU time"
+    return "peak MiB: ru_maxrss of the timed runs (on Linux at least the runner's own peak)"
+
+
 def describe_exit(run):
     if run.timed_out:
         return "TIMEOUT", "killed after the time limit"
@@ -165,60 +229,137 @@ def ensure_1brc_data(rows, data_dir):
     return path
 
 
-def benchmark(name, semac, semarun, args, workdir):
-    result = Result(name)
-    source = BENCH_DIR / f"{name}.sema"
-    bundle = os.path.join(workdir, f"{name}.semb")
-    expected_path = BENCH_DIR / f"{name}.expected"
+class Contender:
+    """One program run the timed way: the bundle under semarun, or the Lua port."""
 
-    progress(f"{name}: compiling")
-    compiled = subprocess.run([str(semac), str(source), "-o", bundle], capture_output=True)
-    if compiled.returncode != 0:
-        result.fail("COMPILE ERROR", f"  semac exited with status {compiled.returncode}",
-                    *tail(compiled.stderr))
-        return result
+    def __init__(self, label, name, argv):
+        self.label = label
+        self.argv = argv               # None when there is nothing to run
+        self.result = Result(name)
+        self.stopped = False           # a timed run failed or printed something wrong
+        self.last_stdout = None
 
-    expected = expected_path.read_bytes() if expected_path.exists() else None
-    if expected is None:
-        result.fail("NO .expected", f"  missing {expected_path.relative_to(REPO_ROOT)}")
+    def active(self):
+        return self.argv is not None and not self.stopped
 
-    argv = [str(semarun), bundle]
-    check_each_run = True
-    if name == ONEBRC:
-        # The timed runs use generated data; the sample run is what is checked.
-        check_each_run = False
-        if expected is not None:
-            sample = run_process(argv + ["--", str(ONEBRC_SAMPLE)], workdir, args.timeout)
-            if sample.status != 0 or sample.timed_out:
-                verdict, why = describe_exit(sample)
-                result.fail(verdict, f"  sample run: {why}", *tail(sample.stderr))
-            elif sample.stdout != expected:
-                result.fail("MISMATCH", "  sample run output differs:",
-                            *output_diff(expected, sample.stdout))
-        argv += ["--", str(ensure_1brc_data(args.rows, args.data_dir))]
+    def sample_run(self, expected, args, workdir):
+        """1brc: run once on the sample file; the output must be `expected`."""
+        sample = run_process(self.argv + ["--", str(ONEBRC_SAMPLE)], workdir, args.timeout)
+        if sample.status != 0 or sample.timed_out:
+            verdict, why = describe_exit(sample)
+            self.result.fail(verdict, f"  sample run: {why}", *tail(sample.stderr))
+        elif sample.stdout != expected:
+            self.result.fail("MISMATCH", "  sample run output differs:",
+                             *output_diff(expected, sample.stdout))
 
-    for i in range(args.runs):
-        run = run_process(argv, workdir, args.timeout)
+    def timed_run(self, i, args, workdir, expected, check_each_run):
+        """Run once more, record time and memory, check the output."""
+        result = self.result
+        run = run_process(self.argv, workdir, args.timeout)
         if run.status != 0 or run.timed_out:
             verdict, why = describe_exit(run)
             result.fail(verdict, f"  run {i + 1}: {why}", *tail(run.stderr))
-            break
+            self.stopped = True
+            return
         result.times.append(run.seconds)
         result.rss_kib.append(run.max_rss_kib)
-        progress(f"{name}: run {i + 1}/{args.runs}: {run.seconds * 1000:.0f} ms, "
-                 f"{run.max_rss_kib / 1024:.1f} MiB")
+        self.last_stdout = run.stdout
+        who = "" if self.label == "semarun" else f" ({self.label})"
+        memory = "" if GNU_TIME else f", {run.max_rss_kib / 1024:.1f} MiB"
+        progress(f"{result.name}{who}: run {i + 1}/{args.runs}: {run.seconds * 1000:.0f} ms"
+                 f"{memory}")
         if check_each_run:
             if expected is not None and run.stdout != expected:
                 result.fail("MISMATCH", f"  run {i + 1} output differs:",
                             *output_diff(expected, run.stdout))
-                break
+                self.stopped = True
         else:
             text = run.stdout.decode("utf-8", errors="replace")
             if not (text.startswith("{") and text.endswith("}\n") and text.count("\n") == 1):
                 result.fail("MISMATCH", f"  run {i + 1}: expected one line {{...}}, got:",
                             *tail(run.stdout, 3))
-                break
-    return result
+                self.stopped = True
+
+
+def benchmark(name, semac, semarun, lua, args, workdir):
+    """Compile and time one program; with `lua`, time its Lua port alternately.
+
+    Returns (semarun Result, Lua Result or None)."""
+    source = BENCH_DIR / f"{name}.sema"
+    bundle = os.path.join(workdir, f"{name}.semb")
+    expected_path = BENCH_DIR / f"{name}.expected"
+
+    sema = Contender("semarun", name, [str(semarun), bundle])
+    contenders = [sema]
+    if lua is not None:
+        port = LUA_DIR / f"{name}.lua"
+        ported = Contender("lua", name, [str(lua), str(port)] if port.exists() else None)
+        if not port.exists():
+            ported.result.fail("NO LUA PORT", f"  missing {port.relative_to(REPO_ROOT)}")
+        contenders.append(ported)
+
+    progress(f"{name}: compiling")
+    compiled = subprocess.run([str(semac), str(source), "-o", bundle], capture_output=True)
+    if compiled.returncode != 0:
+        sema.result.fail("COMPILE ERROR", f"  semac exited with status {compiled.returncode}",
+                         *tail(compiled.stderr))
+        sema.argv = None
+        if lua is None:
+            return sema.result, None
+
+    expected = expected_path.read_bytes() if expected_path.exists() else None
+    if expected is None:
+        for c in contenders:
+            c.result.fail("NO .expected", f"  missing {expected_path.relative_to(REPO_ROOT)}")
+
+    check_each_run = True
+    if name == ONEBRC:
+        # The timed runs use generated data; the sample run is what is checked.
+        check_each_run = False
+        data = str(ensure_1brc_data(args.rows, args.data_dir))
+        for c in contenders:
+            if c.active() and expected is not None:
+                c.sample_run(expected, args, workdir)
+            if c.argv is not None:
+                c.argv = c.argv + ["--", data]
+
+    # One untimed run each for the peak memory (also warms the file cache).
+    for c in contenders:
+        if c.active():
+            c.result.peak_kib = peak_rss_kib(c.argv, workdir, args.timeout)
+
+    # Alternate semarun and Lua so that both see the same machine conditions.
+    for i in range(args.runs):
+        for c in contenders:
+            if c.active():
+                c.timed_run(i, args, workdir, expected, check_each_run)
+        if (name == ONEBRC and len(contenders) == 2 and all(c.active() for c in contenders)
+                and sema.last_stdout != contenders[1].last_stdout):
+            contenders[1].result.fail("MISMATCH", f"  run {i + 1}: Lua printed something other "
+                                      "than semarun on the generated data:",
+                                      *output_diff(sema.last_stdout, contenders[1].last_stdout))
+            contenders[1].stopped = True
+    return sema.result, (contenders[1].result if lua is not None else None)
+
+
+def print_rows(header, rows, right, markdown):
+    """Print a table as aligned text columns, or as a Markdown table."""
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "|".join("---:" if r else "---" for r in right) + "|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if r else c.ljust(w)
+                         for c, w, r in zip(cells, widths, right)).rstrip()
+
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    for row in rows:
+        print(line(row))
 
 
 def print_table(results, args):
@@ -228,30 +369,227 @@ def print_table(results, args):
         if r.times:
             median = f"{statistics.median(r.times) * 1000:.1f}"
             best = f"{min(r.times) * 1000:.1f}"
-            peak = f"{max(r.rss_kib) / 1024:.1f}"
+            peak = peak_mib(r)
         else:
             median = best = peak = "-"
         verdict = r.verdict
         if r.name == ONEBRC and verdict == "ok":
             verdict = "ok (sample)"
         rows.append([r.name, median, best, peak, verdict])
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    right = [False, True, True, True, False]
-
-    def line(cells):
-        return "  ".join(c.rjust(w) if r else c.ljust(w)
-                         for c, w, r in zip(cells, widths, right)).rstrip()
-
-    print(f"runs per benchmark: {args.runs}; 1brc rows: {args.rows}; binaries: {args.bin_dir}")
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for row in rows:
-        print(line(row))
+    print(f"runs per benchmark: {args.runs}; 1brc rows: {args.rows}; binaries: {args.bin_dir}; "
+          f"{memory_note()}")
+    print_rows(header, rows, [False, True, True, True, False], args.markdown)
     for r in results:
         if r.details:
             print(f"\n{r.name}: {r.verdict}")
             for d in r.details:
                 print(d)
+
+
+def median_ms(times):
+    return statistics.median(times) * 1000
+
+
+def print_side_by_side(pairs, args, lua):
+    """The semarun-vs-Lua table; returns the geometric mean of the ratios."""
+    header = ["benchmark", "semarun ms", "lua ms", "ratio", "semarun MiB", "lua MiB", "output"]
+    rows, ratios = [], []
+    for sema, port in pairs:
+        cells = [sema.name]
+        for r in (sema, port):
+            cells.append(f"{median_ms(r.times):.1f}" if r.times else "-")
+        if sema.times and port.times:
+            ratio = statistics.median(sema.times) / statistics.median(port.times)
+            cells.append(f"{ratio:.2f}")
+            if sema.verdict == "ok" and port.verdict == "ok":
+                ratios.append(ratio)
+        else:
+            cells.append("-")
+        for r in (sema, port):
+            cells.append(peak_mib(r))
+        if sema.verdict == "ok" and port.verdict == "ok":
+            verdict = "ok (sample, same)" if sema.name == ONEBRC else "ok"
+        elif sema.verdict == "ok" and port.verdict == "NO LUA PORT":
+            verdict = "ok (no Lua port)"
+        else:
+            verdict = f"semarun {sema.verdict}, lua {port.verdict}"
+        cells.append(verdict)
+        rows.append(cells)
+    print(f"runs per benchmark: {args.runs} each, alternating; 1brc rows: {args.rows}; "
+          f"binaries: {args.bin_dir}; lua: {lua}; {memory_note()}")
+    print_rows(header, rows, [False, True, True, True, True, True, False], args.markdown)
+    geomean = math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else None
+    print()
+    if geomean is None:
+        print("geometric mean of the ratios: - (no benchmark ran correctly under both)")
+    else:
+        plural = "" if len(ratios) == 1 else "s"
+        print(f"geometric mean of the ratios (semarun/lua) over {len(ratios)} benchmark{plural}: "
+              f"{geomean:.2f}")
+    for sema, port in pairs:
+        for label, r in (("semarun", sema), ("lua", port)):
+            if r.details:
+                print(f"\n{r.name} ({label}): {r.verdict}")
+                for d in r.details:
+                    print(d)
+    return geomean
+
+
+def large_program(functions, with_calls):
+    """Sema source of `functions` small definitions in 8 shapes (arithmetic,
+    `if`, named-let loops, map/filter/foldl with closures, strings, maps and
+    keywords, `cond` with `let*`, calls to earlier definitions), a few lines
+    each; with_calls adds one top-level call of each function, summed into a
+    global and printed."""
+    out = [";; Generated by examples/benchmarks/run.py for the compile/load measurement.\n"]
+    calls = []
+    for i in range(functions):
+        f = f"f{i}"
+        kind = i % 8 if i >= 8 else i % 7       # shape 7 calls f(i-7), f(i-6), f(i-5)
+        if kind == 0:
+            out.append(f"(define ({f} a b)\n  (+ (* a {i % 17 + 2})\n     (- b {i})))\n")
+            calls.append(f"({f} {i % 5} {i % 7})")
+        elif kind == 1:
+            out.append(f"(define ({f} x)\n  (if (< x {i % 50})\n      (* x 2)\n"
+                       f"      (- x {i % 9})))\n")
+            calls.append(f"({f} {i % 60})")
+        elif kind == 2:
+            out.append(f"(define ({f} n)\n  (let loop ((i 0) (acc {i % 3}))\n"
+                       f"    (if (= i n)\n        acc\n        (loop (+ i 1) (+ acc i)))))\n")
+            calls.append(f"({f} {i % 10})")
+        elif kind == 3:
+            out.append(f"(define ({f} xs)\n  (foldl + 0\n"
+                       f"         (map (fn (x) (* x {i % 5 + 1}))\n"
+                       f"              (filter (fn (x) (> x {i % 4})) xs))))\n")
+            calls.append(f"({f} (list 1 2 3 4 5))")
+        elif kind == 4:
+            out.append(f"(define ({f} s)\n  (let ((t (string-append s \"-{i}\")))\n"
+                       f"    (length (str t \":\" (string/join (list s t) \",\")))))\n")
+            calls.append(f"({f} \"w{i % 13}\")")
+        elif kind == 5:
+            out.append(f"(define ({f} m)\n  (let ((m2 (assoc m :k{i} {i})))\n"
+                       f"    (+ (get m2 :k{i} 0)\n       (get m2 :missing {i % 11}))))\n")
+            calls.append(f"({f} {{:a 1 :b 2}})")
+        elif kind == 6:
+            out.append(f"(define ({f} x)\n  (cond ((= x 0) {i % 23})\n"
+                       f"        ((< x 0) (- {i % 19} x))\n"
+                       f"        (else (let* ((y (* x x)) (z (+ y {i % 29}))) (- z x)))))\n")
+            calls.append(f"({f} {i % 7 - 3})")
+        else:
+            out.append(f"(define ({f} x)\n  (+ (f{i - 7} x {i % 3})\n     (f{i - 6} x)\n"
+                       f"     (f{i - 5} {i % 4})))\n")
+            calls.append(f"({f} {i % 6})")
+    if with_calls:
+        out.append("\n(define checksum 0)\n")
+        out.extend(f"(set! checksum (+ checksum {c}))\n" for c in calls)
+        out.append("(println \"checksum:\" checksum)\n")
+    return "".join(out)
+
+
+def brief(stderr):
+    """The end of a stderr on one line."""
+    return " / ".join(line.strip() for line in tail(stderr, 3))
+
+
+@dataclass
+class Extra:
+    what: str
+    times: list = field(default_factory=list)
+    rss_kib: list = field(default_factory=list)
+    peak_kib: int = None
+    problem: str = ""
+
+    def add(self, run, ok, why):
+        if run.status != 0 or run.timed_out:
+            self.problem = self.problem or f"{describe_exit(run)[1]}: {brief(run.stderr)}"
+        elif not ok:
+            self.problem = self.problem or why
+        else:
+            self.times.append(run.seconds)
+            self.rss_kib.append(run.max_rss_kib)
+
+
+def extras(semac, semarun, lua, args, workdir):
+    """Start-up, compile and load figures; returns (list of Extra, notes)."""
+    hello = os.path.join(workdir, "hello.semb")
+    built = subprocess.run([str(semac), str(HELLO), "-o", hello], capture_output=True)
+    hello_expected = HELLO.with_suffix(".expected").read_bytes()
+    sema_start = Extra("start-up: `semarun hello.semb`")
+    lua_start = Extra("start-up: `lua5.4 -e 'print(1)'`")
+    sema_start.peak_kib = peak_rss_kib([str(semarun), hello], workdir, args.timeout)
+    lua_start.peak_kib = peak_rss_kib([str(lua), "-e", "print(1)"], workdir, args.timeout)
+    if built.returncode != 0:
+        sema_start.problem = f"semac {HELLO.name} failed: {brief(built.stderr)}"
+    progress(f"start-up: {STARTUP_RUNS} runs each")
+    for _ in range(STARTUP_RUNS):
+        run = run_process([str(semarun), hello], workdir, args.timeout)
+        sema_start.add(run, run.stdout == hello_expected, "output differs from hello.expected")
+        run = run_process([str(lua), "-e", "print(1)"], workdir, args.timeout)
+        lua_start.add(run, run.stdout == b"1\n", "did not print 1")
+
+    full_src = os.path.join(workdir, "large.sema")
+    defs_src = os.path.join(workdir, "large-defs.sema")
+    full_bundle = os.path.join(workdir, "large.semb")
+    defs_bundle = os.path.join(workdir, "large-defs.semb")
+    full_text = large_program(LARGE_FUNCTIONS, with_calls=True)
+    defs_text = large_program(LARGE_FUNCTIONS, with_calls=False)
+    Path(full_src).write_text(full_text)
+    Path(defs_src).write_text(defs_text)
+    full_lines, defs_lines = full_text.count("\n"), defs_text.count("\n")
+    built = subprocess.run([str(semac), defs_src, "-o", defs_bundle], capture_output=True)
+    compile_ = Extra(f"compile: `semac` on a generated {full_lines:,}-line program")
+    load = Extra(f"load: `semarun` on the bundle of its {LARGE_FUNCTIONS:,} definitions "
+                 f"({defs_lines:,} lines) alone")
+    compile_.peak_kib = peak_rss_kib([str(semac), full_src, "-o", full_bundle], workdir,
+                                     args.timeout)
+    load.peak_kib = peak_rss_kib([str(semarun), defs_bundle], workdir, args.timeout)
+    verify = Extra("of which read + verify: `semarun --verify` on that bundle")
+    verify.peak_kib = peak_rss_kib([str(semarun), "--verify", defs_bundle], workdir, args.timeout)
+    if built.returncode != 0:
+        load.problem = f"semac on the definitions failed: {brief(built.stderr)}"
+    progress(f"compile/load: {full_lines} lines, {STARTUP_RUNS} runs each")
+    for _ in range(STARTUP_RUNS):
+        run = run_process([str(semac), full_src, "-o", full_bundle], workdir, args.timeout)
+        compile_.add(run, True, "")
+        run = run_process([str(semarun), defs_bundle], workdir, args.timeout)
+        load.add(run, run.stdout == b"", "printed something")
+        run = run_process([str(semarun), "--verify", defs_bundle], workdir, args.timeout)
+        verify.add(run, True, "")
+    check = run_process([str(semarun), full_bundle], workdir, args.timeout)
+    if check.status != 0 or not check.stdout.startswith(b"checksum: "):
+        compile_.problem = compile_.problem or "the compiled program did not run correctly"
+    notes = {
+        "full_kib": os.path.getsize(full_bundle) / 1024 if os.path.exists(full_bundle) else 0,
+        "defs_kib": os.path.getsize(defs_bundle) / 1024 if os.path.exists(defs_bundle) else 0,
+    }
+    return [sema_start, lua_start, compile_, load, verify], notes
+
+
+def print_extras(items, notes, args):
+    header = ["measurement", f"median ms ({STARTUP_RUNS} runs)", "min ms", "peak MiB"]
+    rows = []
+    for e in items:
+        if e.times:
+            rows.append([e.what, f"{median_ms(e.times):.2f}", f"{min(e.times) * 1000:.2f}",
+                         peak_mib(e)])
+        else:
+            rows.append([e.what, "-", "-", "-"])
+    print()
+    print_rows(header, rows, [False, True, True, True], args.markdown)
+    sema_start, lua_start, compile_, load, _ = items
+    print()
+    if sema_start.times and lua_start.times:
+        print(f"start-up ratio (semarun/lua): "
+              f"{statistics.median(sema_start.times) / statistics.median(lua_start.times):.2f}")
+    if compile_.times and load.times:
+        print(f"compile/load ratio: "
+              f"{statistics.median(compile_.times) / statistics.median(load.times):.1f} "
+              f"(bundles: {notes['full_kib']:.0f} KiB with the calls, "
+              f"{notes['defs_kib']:.0f} KiB definitions only)")
+    problems = [e for e in items if e.problem]
+    for e in problems:
+        print(f"{e.what}: FAILED: {e.problem}")
+    return not problems
 
 
 def positive_int(text):
@@ -277,6 +615,14 @@ def main():
                         help="where generated 1brc data is cached (default: $TMPDIR/sema-bench-data)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds before a single run is killed (default 600)")
+    parser.add_argument("--lua", metavar="PATH",
+                        help="Lua 5.4 interpreter to compare with (default: lua5.4 on PATH)")
+    parser.add_argument("--no-lua", action="store_true",
+                        help="time semarun alone even when lua5.4 is on PATH")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="with Lua: skip the start-up and compile/load measurements")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the tables as Markdown")
     args = parser.parse_args()
 
     bin_dir = Path(args.bin_dir)
@@ -290,6 +636,18 @@ def main():
               file=sys.stderr)
         return 2
     semac, semarun = semac.resolve(), semarun.resolve()
+    global GNU_TIME
+    GNU_TIME = find_gnu_time()
+
+    lua = None
+    if args.lua and not args.no_lua:
+        found = shutil.which(args.lua)
+        if found is None:
+            print(f"error: --lua {args.lua}: not an executable", file=sys.stderr)
+            return 2
+        lua = Path(found).resolve()
+    elif not args.no_lua and shutil.which("lua5.4"):
+        lua = Path(shutil.which("lua5.4")).resolve()
 
     available = sorted(p.stem for p in BENCH_DIR.glob("*.sema"))
     wanted = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
@@ -300,12 +658,21 @@ def main():
         return 2
     names = [n for n in available if not wanted or n in wanted]
 
-    results = []
+    pairs = []
+    extras_ok = True
     with tempfile.TemporaryDirectory(prefix="sema-bench-") as workdir:
         for name in names:
-            results.append(benchmark(name, semac, semarun, args, workdir))
-    print_table(results, args)
-    return 0 if all(r.verdict == "ok" for r in results) else 1
+            pairs.append(benchmark(name, semac, semarun, lua, args, workdir))
+        if lua is None:
+            results = [sema for sema, _ in pairs]
+            print_table(results, args)
+            return 0 if all(r.verdict == "ok" for r in results) else 1
+        print_side_by_side(pairs, args, lua)
+        if not args.no_extras:
+            items, notes = extras(semac, semarun, lua, args, workdir)
+            extras_ok = print_extras(items, notes, args)
+    ok = all(s.verdict == "ok" and l.verdict in ("ok", "NO LUA PORT") for s, l in pairs)
+    return 0 if ok and extras_ok else 1
 
 
 if __name__ == "__main__":
