@@ -429,8 +429,10 @@ impl Vm {
                 self.stack.last_mut().expect("verified stack depth (V6)")
             };
         }
+        // Two fixnums or two floats take the fast path; anything else (overflow,
+        // mixed types, strings, errors) goes through the builtin's own definition.
         macro_rules! binary {
-            ($fast:expr, $slow:path) => {{
+            ($fast:expr, $float:expr, $slow:path) => {{
                 let b = pop!();
                 let a = top!();
                 let result = match (&*a, &b) {
@@ -438,6 +440,7 @@ impl Vm {
                         Some(r) => r,
                         None => tri!($slow(a, &b)),
                     },
+                    (Value::Float(x), Value::Float(y)) => $float(*x, *y),
                     _ => tri!($slow(a, &b)),
                 };
                 *self.stack.last_mut().expect("verified stack depth (V6)") = result;
@@ -639,16 +642,16 @@ impl Vm {
                     save_pc!();
                     return Err(Error::thrown(v));
                 }
-                Instr::Add {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), builtins::numbers::add2),
-                Instr::Sub {} => binary!(|x: i64, y: i64| x.checked_sub(y).map(Value::Int), builtins::numbers::sub2),
-                Instr::Mul {} => binary!(|x: i64, y: i64| x.checked_mul(y).map(Value::Int), builtins::numbers::mul2),
-                Instr::Div {} => binary!(|_: i64, _: i64| None, builtins::numbers::div2),
-                Instr::Lt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x < y)), builtins::numbers::lt2),
-                Instr::Gt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x > y)), builtins::numbers::gt2),
-                Instr::Le {} => binary!(|x: i64, y: i64| Some(Value::Bool(x <= y)), builtins::numbers::le2),
-                Instr::Ge {} => binary!(|x: i64, y: i64| Some(Value::Bool(x >= y)), builtins::numbers::ge2),
-                Instr::NumEq {} => binary!(|x: i64, y: i64| Some(Value::Bool(x == y)), builtins::numbers::eq2),
-                Instr::Mod {} => binary!(|_: i64, _: i64| None, builtins::numbers::mod2),
+                Instr::Add {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), builtins::numbers::add2),
+                Instr::Sub {} => binary!(|x: i64, y: i64| x.checked_sub(y).map(Value::Int), |x: f64, y: f64| Value::Float(x - y), builtins::numbers::sub2),
+                Instr::Mul {} => binary!(|x: i64, y: i64| x.checked_mul(y).map(Value::Int), |x: f64, y: f64| Value::Float(x * y), builtins::numbers::mul2),
+                Instr::Div {} => binary!(|_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x / y), builtins::numbers::div2),
+                Instr::Lt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x < y)), |x: f64, y: f64| Value::Bool(x < y), builtins::numbers::lt2),
+                Instr::Gt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x > y)), |x: f64, y: f64| Value::Bool(x > y), builtins::numbers::gt2),
+                Instr::Le {} => binary!(|x: i64, y: i64| Some(Value::Bool(x <= y)), |x: f64, y: f64| Value::Bool(x <= y), builtins::numbers::le2),
+                Instr::Ge {} => binary!(|x: i64, y: i64| Some(Value::Bool(x >= y)), |x: f64, y: f64| Value::Bool(x >= y), builtins::numbers::ge2),
+                Instr::NumEq {} => binary!(|x: i64, y: i64| Some(Value::Bool(x == y)), |x: f64, y: f64| Value::Bool(x == y), builtins::numbers::eq2),
+                Instr::Mod {} => binary!(|_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x % y), builtins::numbers::mod2),
                 Instr::Not {} => {
                     let t = top!();
                     *t = Value::Bool(!t.truthy());
