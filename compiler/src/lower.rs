@@ -323,6 +323,7 @@ impl Lowerer<'_> {
                         Some(op) if !self.program_globals.contains(&name) => {
                             Expr::new(ExprKind::Intrinsic(op, lowered_args), span)
                         }
+                        _ if !self.program_globals.contains(&name) => left_fold(&name, lowered_args, span),
                         _ => Expr::new(ExprKind::CallGlobal(name, lowered_args), span),
                     }
                 }
@@ -1279,6 +1280,24 @@ fn expand_record_type(args: &[Syntax], span: Span) -> Result<Syntax> {
         forms.push(define(vec![accessor, sym("r", span)], list(get, span)));
     }
     Ok(list(forms, span))
+}
+
+/// `(* a b c ...)` and `(- a b c ...)` as nested two-argument intrinsics: for these
+/// two the n-ary builtin is exactly a left fold of the binary one (same results, same
+/// errors), unlike `+` (two strings join only with two arguments) and `/` (its n-ary
+/// error message differs). Anything else stays a call.
+fn left_fold(name: &str, args: Vec<Expr>, span: Span) -> Expr {
+    let op = match name {
+        "*" => Intrinsic::Mul,
+        "-" => Intrinsic::Sub,
+        _ => return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span),
+    };
+    if args.len() < 3 {
+        return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span);
+    }
+    let mut items = args.into_iter();
+    let first = items.next().expect("three or more arguments");
+    items.fold(first, |acc, next| Expr::new(ExprKind::Intrinsic(op, vec![acc, next]), span))
 }
 
 /// `tmp#` (one trailing `#`, not `##`).
