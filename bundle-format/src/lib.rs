@@ -4,6 +4,7 @@
 
 pub mod bundle;
 pub mod disasm;
+pub mod embed;
 pub mod header;
 pub mod limits;
 pub mod opcodes;

@@ -4,6 +4,7 @@
 pub mod assemble;
 pub mod codegen;
 pub mod evaluator;
+pub mod exe;
 pub mod fold;
 pub mod ir;
 pub mod ir_print;

@@ -1,13 +1,18 @@
-//! `semac`: compiles a Sema program to a bundle.
+//! `semac`: compiles a Sema program to a bundle or a single-file executable.
 //!
 //! Exit status: 0 on success, 1 on a compile error in the program (reported as
 //! `file:line:col: message`), 2 on a usage or I/O problem.
+//!
+//! An executable built with `--with-compiler` is a copy of `semac` itself carrying the
+//! program; at start `semac` looks for such a payload first and, when there is one,
+//! runs it instead of compiling.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use sema_compiler::{compile_file, front_end, ir_print, Options};
+use sema_compiler::evaluator::CompilerEvaluator;
+use sema_compiler::{compile_file, exe, front_end, ir_print, Options};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Emit {
@@ -38,12 +43,31 @@ struct Cli {
     /// plain `semarun` does not have). Arguments after `--` reach the program.
     #[arg(long)]
     run: bool,
+    /// Write a single-file executable (a runtime with the program embedded) instead
+    /// of a bundle; the output defaults to the source path without its extension.
+    #[arg(long, conflicts_with = "run")]
+    exe: bool,
+    /// The runtime to embed the program into (default: the semarun beside semac),
+    /// e.g. a semarun built for another target.
+    #[arg(long, value_name = "PATH", requires = "exe", conflicts_with = "with_compiler")]
+    runtime: Option<PathBuf>,
+    /// Embed a read-only file or directory, named relative to the program's directory
+    /// (repeatable); the file-reading builtins find it there before the file system.
+    #[arg(long = "include", value_name = "PATH", requires = "exe")]
+    includes: Vec<String>,
+    /// Embed into a runtime that has the compiler (semac itself), so that `eval` and
+    /// `read` work in the executable; it is larger.
+    #[arg(long, requires = "exe")]
+    with_compiler: bool,
     /// The program's arguments (with --run).
     #[arg(last = true)]
     args: Vec<String>,
 }
 
 fn main() -> ExitCode {
+    if let Some(status) = sema_runtime::run_embedded_program(|| Some(Box::new(CompilerEvaluator::new()))) {
+        return status;
+    }
     let cli = Cli::parse();
     // Lowering and code generation recurse over the program's nesting; the reader caps
     // nesting at 10,000 levels, which this stack holds with room to spare.
@@ -98,6 +122,9 @@ fn run(cli: Cli) -> ExitCode {
                 eprintln!("semac: internal compiler error: the generated bundle does not verify: {err}");
                 return ExitCode::from(70);
             }
+            if cli.exe {
+                return write_exe(&cli, &bundle);
+            }
             let output = cli.output.unwrap_or_else(|| default_output(&cli.source));
             if let Err(err) = std::fs::write(&output, bundle_format::write_bundle(&bundle)) {
                 eprintln!("semac: cannot write {}: {err}", output.display());
@@ -120,8 +147,34 @@ fn run_now(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
     let argv0 = std::env::args().next().unwrap_or_else(|| "semac".to_string());
     let mut args = vec![argv0, cli.source.display().to_string(), "--".to_string()];
     args.extend(cli.args.iter().cloned());
-    let evaluator = Box::new(sema_compiler::evaluator::CompilerEvaluator::new());
+    let evaluator = Box::new(CompilerEvaluator::new());
     ExitCode::from(sema_runtime::run_program_with(program, args, sema_runtime::Limits::default(), Some(evaluator)))
+}
+
+/// `--exe`: the runtime, the bundle and the assets into one executable file.
+fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
+    let built = (|| {
+        let runtime = match (&cli.runtime, cli.with_compiler) {
+            (Some(path), _) => path.clone(),
+            (None, true) => std::env::current_exe().map_err(|e| format!("cannot locate semac itself: {e}"))?,
+            (None, false) => exe::default_runtime()?,
+        };
+        let runtime_bytes =
+            std::fs::read(&runtime).map_err(|e| format!("cannot read the runtime {}: {e}", runtime.display()))?;
+        let program_dir = cli.source.parent().unwrap_or(Path::new(""));
+        let assets = exe::collect_assets(program_dir, &cli.includes)?;
+        let bundle_bytes = bundle_format::write_bundle(bundle);
+        let executable = exe::build_executable(&runtime_bytes, &runtime.display().to_string(), &bundle_bytes, &assets)?;
+        let output = cli.output.clone().unwrap_or_else(|| cli.source.with_extension(""));
+        exe::write_executable(&output, &executable)
+    })();
+    match built {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("semac: {message}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn fail(diag: &sema_compiler::Diagnostic) -> ExitCode {

@@ -7,8 +7,10 @@
 
 #[cfg(unix)]
 pub mod alloc;
+pub mod assets;
 pub mod builtins;
 pub mod compare;
+pub mod embedded;
 pub mod error;
 pub mod interner;
 pub mod list;
@@ -77,6 +79,37 @@ pub fn run_program_with(
             1
         }
     }
+}
+
+/// Runs the program embedded in this executable (`semac --exe`), if it has one, with
+/// the process's own argv as `(sys/args)`. `None` when there is no payload, so the
+/// caller goes on as a plain command. `evaluator` makes the compiler for `eval`, in
+/// executables whose runtime has one.
+pub fn run_embedded_program(evaluator: fn() -> Option<Box<dyn vm::Evaluator>>) -> Option<ExitCode> {
+    let argv: Vec<String> = std::env::args().collect();
+    let me = argv.first().cloned().unwrap_or_else(|| "semarun".to_string());
+    let damaged = |message: String| {
+        eprintln!("{me}: cannot run the embedded program: {message}");
+        Some(ExitCode::from(2))
+    };
+    let bytes: &'static [u8] = match embedded::own_payload() {
+        Ok(None) => return None,
+        Ok(Some(bytes)) => bytes.leak(),
+        Err(message) => return damaged(message),
+    };
+    let payload = match bundle_format::embed::read_payload(bytes) {
+        Ok(payload) => payload,
+        Err(err) => return damaged(err.to_string()),
+    };
+    assets::install(payload.assets.iter().map(|a| (a.path.to_string(), a.bytes)));
+    let bundle = payload.bundle;
+    Some(on_interpreter_thread(move || match loader::load_bytes(bundle) {
+        Ok(program) => run_program_with(program, argv, Limits::default(), evaluator()),
+        Err(err) => {
+            eprintln!("{me}: cannot run the embedded program: {err}");
+            2
+        }
+    }))
 }
 
 /// Prints an uncaught error: the §11.6 first line, then the source location.

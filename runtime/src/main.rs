@@ -7,13 +7,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bundle_format::embed;
+use sema_runtime::embedded;
 use sema_runtime::loader::load_file;
 
 #[cfg(unix)]
 #[global_allocator]
 static ALLOCATOR: sema_runtime::alloc::SemaAllocator = sema_runtime::alloc::SemaAllocator;
 
-const USAGE: &str = "usage: semarun [--fuel N] [--max-seconds S] BUNDLE [--] [ARGS...]\n       semarun --info BUNDLE | --verify BUNDLE";
+const USAGE: &str = "usage: semarun [--fuel N] [--max-seconds S] BUNDLE [--] [ARGS...]\n       semarun --info FILE | --verify FILE";
 
 const HELP: &str = "Runs a bundle written by `semac`.
 
@@ -23,11 +25,15 @@ Arguments after the bundle reach the program through (sys/args) as
 options:
   --fuel N         stop with an error after N calls and backward jumps
   --max-seconds S  stop with an error after S seconds of running (checked every 1024 steps)
-  --info BUNDLE    describe the bundle (format version, digest, sizes, files) without running it
-  --verify BUNDLE  check the bundle (header, digest, verifier) without running it
+  --info FILE      describe a bundle or an executable built by `semac --exe` (format
+                   version, digest, sizes, modules, assets, debug info) without running it
+  --verify FILE    check a bundle or executable (header, digest, verifier) without running it
   -h, --help       print this help";
 
 fn main() -> ExitCode {
+    if let Some(status) = sema_runtime::run_embedded_program(|| None) {
+        return status;
+    }
     let argv: Vec<String> = std::env::args().collect();
     let mut rest = &argv[1..];
     let mut limits = sema_runtime::Limits::default();
@@ -39,7 +45,7 @@ fn main() -> ExitCode {
             }
             Some(flag @ ("--info" | "--verify")) => {
                 let Some(path) = rest.get(1) else {
-                    eprintln!("semarun: {flag} needs a bundle path\n{USAGE}");
+                    eprintln!("semarun: {flag} needs a file\n{USAGE}");
                     return ExitCode::from(2);
                 };
                 return inspect(flag == "--info", Path::new(path));
@@ -89,47 +95,85 @@ fn main() -> ExitCode {
     })
 }
 
-/// `--info` and `--verify`: read and verify the bundle without running it.
+/// `--info` and `--verify`: read and verify a bundle, or the program embedded in an
+/// executable, without running it.
 fn inspect(describe: bool, path: &Path) -> ExitCode {
     let fail = |message: String| {
         eprintln!("semarun: {}: {message}", path.display());
         ExitCode::from(2)
     };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) => return fail(err.to_string()),
+    let (file_bytes, embedded) = match read_inspected(path) {
+        Ok(found) => found,
+        Err(message) => return fail(message),
     };
-    let header = match bundle_format::read::read_header(&bytes) {
+    let (bundle_bytes, assets) = match &embedded {
+        Some(section) => match embed::read_payload(section) {
+            Ok(payload) => (payload.bundle, payload.assets),
+            Err(err) => return fail(err.to_string()),
+        },
+        None => (&file_bytes[..], Vec::new()),
+    };
+    let header = match bundle_format::read::read_header(bundle_bytes) {
         Ok(header) => header,
         Err(err) => return fail(err.to_string()),
     };
-    let bundle = match bundle_format::read_bundle(&bytes) {
-        Ok(bundle) => bundle,
-        Err(err) => return fail(err.to_string()),
-    };
-    let verified = match bundle_format::verify_bundle(bundle) {
+    let verified = match bundle_format::read_bundle(bundle_bytes).map_err(|e| e.to_string()).and_then(|b| {
+        bundle_format::verify_bundle(b).map_err(|e| e.to_string())
+    }) {
         Ok(verified) => verified,
-        Err(err) => return fail(err.to_string()),
+        Err(message) => return fail(message),
     };
     if !describe {
-        println!("{}: ok (format version {}, verified)", path.display(), header.version);
+        let what = if embedded.is_some() { "embedded program" } else { "bundle" };
+        println!("{}: ok ({what}, format version {}, verified)", path.display(), header.version);
         return ExitCode::SUCCESS;
     }
     let bundle = verified.bundle();
     let code_bytes: usize = bundle.protos.iter().map(|p| p.code.len()).sum();
     println!("file:           {}", path.display());
+    match &embedded {
+        Some(section) => println!(
+            "kind:           executable ({} bytes: runtime and a {} byte payload)",
+            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            section.len()
+        ),
+        None => println!("kind:           bundle"),
+    }
     println!("format version: {}", header.version);
     println!("digest:         {:016x} (XXH3-64 of the payload, matches)", header.digest);
-    println!("size:           {} bytes ({} header + {} payload)", bytes.len(), bundle_format::header::HEADER_LEN, header.payload_len);
+    println!("bundle size:    {} bytes ({} header + {} payload)", bundle_bytes.len(), bundle_format::header::HEADER_LEN, header.payload_len);
     println!("symbols:        {}", bundle.symbols.len());
     println!("constants:      {}", bundle.constants.len());
     println!("functions:      {} ({} bytes of code)", bundle.protos.len(), code_bytes);
     match &bundle.debug {
         Some(debug) => {
             println!("debug info:     yes");
-            println!("source files:   {}", debug.files.join(", "));
+            println!("modules:        {}", debug.files.join(", "));
         }
-        None => println!("debug info:     no (compiled with --strip-debug)"),
+        None => {
+            println!("debug info:     no (compiled with --strip-debug)");
+            println!("modules:        not recorded without debug info");
+        }
+    }
+    if embedded.is_some() {
+        let total: usize = assets.iter().map(|a| a.bytes.len()).sum();
+        println!("assets:         {} ({total} bytes)", assets.len());
+        for asset in &assets {
+            println!("  {} ({} bytes)", asset.path, asset.bytes.len());
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// The file's bytes when it is a bundle, or its payload section when it is an
+/// executable built by `semac --exe`.
+fn read_inspected(path: &Path) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
+    if let Some(section) = embedded::read_section(path, embed::PAYLOAD_SECTION)? {
+        return Ok((Vec::new(), Some(section)));
+    }
+    if embedded::is_elf(path)? {
+        return Err("an executable without an embedded Sema program".to_string());
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Ok((bytes, None))
 }

@@ -77,7 +77,7 @@ pub trait Evaluator {
     fn read_many(&mut self, text: &str) -> Result<Value>;
 }
 
-const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE` instead";
+const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE`, or build it with `semac --exe --with-compiler`";
 
 fn stack_overflow() -> Error {
     Error::eval("stack overflow: maximum call depth exceeded")

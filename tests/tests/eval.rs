@@ -49,6 +49,6 @@ fn semarun_without_a_compiler_names_the_option() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
     assert_eq!(
         out.stderr_text().lines().next(),
-        Some("Error: Eval error: eval needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE` instead")
+        Some("Error: Eval error: eval needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE`, or build it with `semac --exe --with-compiler`")
     );
 }

@@ -18,6 +18,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::io::flush_stdout;
 use super::{pure, with_vm, Builtin};
+use crate::assets;
 use crate::error::{Error, Result};
 use crate::num;
 use crate::printer::write_display;
@@ -37,7 +38,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("file/append", 2, Some(2), |a| file_write("file/append", &a[0], &a[1], true)),
     pure("file/read-lines", 1, Some(1), |a| read_lines(&a[0])),
     pure("file/write-lines", 2, Some(2), |a| write_lines(&a[0], &a[1])),
-    pure("file/exists?", 1, Some(1), |a| Ok(Value::Bool(std::path::Path::new(path_arg(&a[0])?).exists()))),
+    pure("file/exists?", 1, Some(1), file_exists),
     pure("file/delete", 1, Some(1), |a| file_delete(&a[0])),
     with_vm("file/fold-lines", 3, Some(3), |vm, a| fold_lines(vm, "file/fold-lines", a, LineKind::Text)),
     with_vm("file/fold-lines-bytes", 3, Some(3), |vm, a| fold_lines(vm, "file/fold-lines-bytes", a, LineKind::Bytes)),
@@ -174,7 +175,16 @@ fn read_line() -> Result<Value> {
 
 fn file_read(path: &Value) -> Result<Value> {
     let path = path_arg(path)?;
+    if let Some(bytes) = assets::file(path) {
+        let invalid = || std::io::Error::new(ErrorKind::InvalidData, "stream did not contain valid UTF-8");
+        return std::str::from_utf8(bytes).map(Value::str).map_err(|_| io_error("file/read", path, invalid()));
+    }
     std::fs::read_to_string(path).map(Value::str).map_err(|e| io_error("file/read", path, e))
+}
+
+fn file_exists(args: &[Value]) -> Result<Value> {
+    let path = path_arg(&args[0])?;
+    Ok(Value::Bool(assets::exists(path) || std::path::Path::new(path).exists()))
 }
 
 /// `file/write` (create or truncate) and `file/append` (create if needed).
@@ -314,9 +324,27 @@ enum LineKind {
     Bytes,
 }
 
-fn open_lines(op: &'static str, path: &str) -> Result<LineReader<File>> {
-    let file = File::open(path).map_err(|e| io_error(op, path, e))?;
-    Ok(LineReader::new(file, op, path))
+/// Where lines come from: an embedded asset (`semac --include`) or a file.
+enum LineSource {
+    Asset(&'static [u8]),
+    Disk(File),
+}
+
+impl Read for LineSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            LineSource::Asset(bytes) => bytes.read(buf),
+            LineSource::Disk(file) => file.read(buf),
+        }
+    }
+}
+
+fn open_lines(op: &'static str, path: &str) -> Result<LineReader<LineSource>> {
+    let source = match assets::file(path) {
+        Some(bytes) => LineSource::Asset(bytes),
+        None => LineSource::Disk(File::open(path).map_err(|e| io_error(op, path, e))?),
+    };
+    Ok(LineReader::new(source, op, path))
 }
 
 fn make_line(kind: LineKind, op: &str, path: &str, bytes: &[u8], number: u64) -> Result<Value> {
