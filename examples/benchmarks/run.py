@@ -22,8 +22,9 @@ shows both medians, the ratio semarun/lua, both peak memories and the
 geometric mean of the ratios.  Lua's output is checked like semarun's (for
 1brc: the sample run must match 1brc.expected and each timed run must print
 what semarun printed on the same data).  Unless --no-extras, three more
-figures follow: start-up (semarun on hello.semb vs `lua5.4 -e 'print(1)'`,
-median of 20 runs each), the compile time of a large generated program and
+figures follow: start-up (semarun on hello.semb, the hello executable built
+with `semac --exe`, and `lua5.4 -e 'print(1)'`, median of 20 runs each), the
+size of that executable (and of a stripped copy), the compile time of a large generated program and
 the load time of a bundle that only defines its functions.
 
 Exit status: 0 when every program ran and printed what was expected; 1 when
@@ -514,16 +515,24 @@ def extras(semac, semarun, lua, args, workdir):
     hello = os.path.join(workdir, "hello.semb")
     built = subprocess.run([str(semac), str(HELLO), "-o", hello], capture_output=True)
     hello_expected = HELLO.with_suffix(".expected").read_bytes()
+    hello_exe = os.path.join(workdir, "hello")
+    built_exe = subprocess.run([str(semac), str(HELLO), "--exe", "-o", hello_exe], capture_output=True)
     sema_start = Extra("start-up: `semarun hello.semb`")
+    exe_start = Extra("start-up: `./hello` (semac --exe)")
     lua_start = Extra("start-up: `lua5.4 -e 'print(1)'`")
     sema_start.peak_kib = peak_rss_kib([str(semarun), hello], workdir, args.timeout)
+    exe_start.peak_kib = peak_rss_kib([hello_exe], workdir, args.timeout)
     lua_start.peak_kib = peak_rss_kib([str(lua), "-e", "print(1)"], workdir, args.timeout)
     if built.returncode != 0:
         sema_start.problem = f"semac {HELLO.name} failed: {brief(built.stderr)}"
+    if built_exe.returncode != 0:
+        exe_start.problem = f"semac --exe {HELLO.name} failed: {brief(built_exe.stderr)}"
     progress(f"start-up: {STARTUP_RUNS} runs each")
     for _ in range(STARTUP_RUNS):
         run = run_process([str(semarun), hello], workdir, args.timeout)
         sema_start.add(run, run.stdout == hello_expected, "output differs from hello.expected")
+        run = run_process([hello_exe], workdir, args.timeout)
+        exe_start.add(run, run.stdout == hello_expected, "output differs from hello.expected")
         run = run_process([str(lua), "-e", "print(1)"], workdir, args.timeout)
         lua_start.add(run, run.stdout == b"1\n", "did not print 1")
 
@@ -559,10 +568,23 @@ def extras(semac, semarun, lua, args, workdir):
     if check.status != 0 or not check.stdout.startswith(b"checksum: "):
         compile_.problem = compile_.problem or "the compiled program did not run correctly"
     notes = {
+        "exe_bytes": os.path.getsize(hello_exe) if os.path.exists(hello_exe) else 0,
+        "stripped_exe_bytes": stripped_size(hello_exe, workdir),
         "full_kib": os.path.getsize(full_bundle) / 1024 if os.path.exists(full_bundle) else 0,
         "defs_kib": os.path.getsize(defs_bundle) / 1024 if os.path.exists(defs_bundle) else 0,
     }
-    return [sema_start, lua_start, compile_, load, verify], notes
+    return [sema_start, exe_start, lua_start, compile_, load, verify], notes
+
+
+def stripped_size(exe, workdir):
+    """Size of a stripped copy of the executable; None without `strip` or on failure."""
+    if not os.path.exists(exe) or shutil.which("strip") is None:
+        return None
+    copy = os.path.join(workdir, "hello-stripped")
+    shutil.copyfile(exe, copy)
+    if subprocess.run(["strip", copy], capture_output=True).returncode != 0:
+        return None
+    return os.path.getsize(copy)
 
 
 def print_extras(items, notes, args):
@@ -576,11 +598,18 @@ def print_extras(items, notes, args):
             rows.append([e.what, "-", "-", "-"])
     print()
     print_rows(header, rows, [False, True, True, True], args.markdown)
-    sema_start, lua_start, compile_, load, _ = items
+    sema_start, exe_start, lua_start, compile_, load, _ = items
     print()
     if sema_start.times and lua_start.times:
         print(f"start-up ratio (semarun/lua): "
               f"{statistics.median(sema_start.times) / statistics.median(lua_start.times):.2f}")
+    if exe_start.times and lua_start.times:
+        print(f"start-up ratio (executable/lua): "
+              f"{statistics.median(exe_start.times) / statistics.median(lua_start.times):.2f}")
+    if notes["exe_bytes"]:
+        stripped = notes["stripped_exe_bytes"]
+        after = f", {stripped:,} bytes after strip" if stripped else ""
+        print(f"hello executable: {notes['exe_bytes']:,} bytes{after}")
     if compile_.times and load.times:
         print(f"compile/load ratio: "
               f"{statistics.median(compile_.times) / statistics.median(load.times):.1f} "
