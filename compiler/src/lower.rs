@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::macros::MacroEngine;
+use crate::multiple_values;
 use crate::modules::{Exports, Modules};
 use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
 use crate::patterns;
@@ -103,39 +104,54 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules
 
 const DEFINE_FORMS: &[&str] = &["define", "def", "defun", "defn"];
 
-/// The name a define-like form defines, if it is one.
-fn defined_name(form: &Syntax) -> Option<&str> {
-    let items = form.as_list()?;
-    let head = items.first()?.as_symbol()?;
-    if !DEFINE_FORMS.contains(&head) {
-        return None;
-    }
-    let target = items.get(1)?;
-    match &target.kind {
-        SyntaxKind::Symbol(name) => Some(name),
-        SyntaxKind::List(sig) if head == "define" || head == "def" => sig.first()?.as_symbol(),
-        _ => None,
+/// The names a defining form (`define` and its aliases, destructuring `define`,
+/// `define-values`, `defmulti`, `define-record-type`) defines, added to `out`.
+fn defined_names(form: &Syntax, out: &mut Vec<String>) {
+    let Some(items) = form.as_list() else { return };
+    let (Some(head), Some(target)) = (items.first().and_then(Syntax::as_symbol), items.get(1)) else { return };
+    let mut add = |name: &str| {
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    };
+    match (head, &target.kind) {
+        ("define-record-type", _) => {
+            if let Ok(expanded) = expand_record_type(&items[1..], form.span) {
+                if let Some(defines) = expanded.as_list() {
+                    defines.iter().for_each(|d| defined_names(d, out));
+                }
+            }
+        }
+        ("defmulti", SyntaxKind::Symbol(name)) => add(name),
+        ("define-values", SyntaxKind::Symbol(name)) => add(name),
+        ("define-values", SyntaxKind::List(formals)) => {
+            formals.iter().filter_map(Syntax::as_symbol).filter(|n| !matches!(*n, "." | "&")).for_each(add)
+        }
+        (_, _) if !DEFINE_FORMS.contains(&head) => {}
+        (_, SyntaxKind::Symbol(name)) => add(name),
+        ("define" | "def", SyntaxKind::List(signature)) => {
+            if let Some(name) = signature.first().and_then(Syntax::as_symbol) {
+                add(name);
+            }
+        }
+        ("define" | "def", SyntaxKind::Vector(_) | SyntaxKind::Map(_)) => patterns::pattern_variables(target, out),
+        _ => {}
     }
 }
 
 fn collect_program_globals(form: &Syntax, names: &mut HashSet<String>) {
     let Some(items) = form.as_list() else { return };
-    if items.first().and_then(Syntax::as_symbol) == Some("define-record-type") {
-        if let Ok(expanded) = expand_record_type(&items[1..], form.span) {
-            collect_program_globals(&expanded, names);
+    let mut defined = Vec::new();
+    defined_names(form, &mut defined);
+    names.extend(defined);
+    match items.first().and_then(Syntax::as_symbol) {
+        Some("set!") => {
+            if let Some(name) = items.get(1).and_then(Syntax::as_symbol) {
+                names.insert(name.to_string());
+            }
         }
-        return;
-    }
-    if let Some(name) = defined_name(form) {
-        names.insert(name.to_string());
-    }
-    if items.first().and_then(Syntax::as_symbol) == Some("set!") {
-        if let Some(name) = items.get(1).and_then(Syntax::as_symbol) {
-            names.insert(name.to_string());
-        }
-    }
-    if items.first().and_then(Syntax::as_symbol) == Some("quote") {
-        return;
+        Some("quote" | "define-record-type") => return,
+        _ => {}
     }
     for item in items {
         collect_program_globals(item, names);
@@ -504,7 +520,15 @@ impl Lowerer<'_> {
                 let expanded = patterns::expand_match(args, name == "match", &mut self.match_temps, span)?;
                 self.lower(&expanded)?
             }
-            "define-syntax" | "defmulti" | "defmethod" | "let-values" | "let*-values" | "define-values" => {
+            "let-values" | "let*-values" => {
+                let expanded = multiple_values::expand_let_values(name, args, span)?;
+                self.lower(&expanded)?
+            }
+            "define-values" => {
+                let expanded = multiple_values::expand_define_values(args, span)?;
+                self.lower(&expanded)?
+            }
+            "define-syntax" | "defmulti" | "defmethod" => {
                 return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
             }
             _ => return Ok(None),
@@ -677,18 +701,8 @@ impl Lowerer<'_> {
                 (name.to_string(), FunctionOrExpr::Signature(signature, body))
             }
             (SyntaxKind::Vector(_) | SyntaxKind::Map(_), "define" | "def") => {
-                if !self.scopes.is_empty() {
-                    return error(span, "destructuring define is supported at top level only; use let inside a body");
-                }
                 let [_, value] = args else { return error(span, format!("{form} expects a pattern and one value")) };
-                let mut bindings = Vec::new();
-                patterns::destructure(target, value.clone(), &mut self.match_temps, &mut bindings)?;
-                let mut forms = vec![sym("begin", span)];
-                for (name, value) in bindings {
-                    forms.push(list(vec![sym("define", span), sym(&name, span), value], span));
-                }
-                forms.push(Syntax::new(SyntaxKind::Nil, span));
-                return self.lower(&list(forms, span));
+                return self.lower_destructuring_define(target, value, span);
             }
             _ => return error(target.span, format!("{form}: expected a symbol")),
         };
@@ -721,6 +735,34 @@ impl Lowerer<'_> {
             ),
             None => Expr::new(ExprKind::DefineGlobal(self.global_name(&name), Box::new(value)), span),
         })
+    }
+
+    /// `(define PATTERN value)` (§8). At top level every variable (and temporary)
+    /// becomes a global; in a body the pattern's variables are the locals the body
+    /// declared, assigned in order, while the temporaries stay local to the form.
+    fn lower_destructuring_define(&mut self, pattern: &Syntax, value: &Syntax, span: Span) -> Result<Expr> {
+        let mut bindings = Vec::new();
+        patterns::destructure(pattern, value.clone(), &mut self.match_temps, &mut bindings)?;
+        if self.scopes.is_empty() {
+            let mut forms = vec![sym("begin", span)];
+            for (name, value) in bindings {
+                forms.push(list(vec![sym("define", span), sym(&name, span), value], span));
+            }
+            forms.push(Syntax::new(SyntaxKind::Nil, span));
+            return self.lower(&list(forms, span));
+        }
+        let mut variables = Vec::new();
+        patterns::pattern_variables(pattern, &mut variables);
+        let mut form = Syntax::new(SyntaxKind::Nil, span);
+        for (name, value) in bindings.into_iter().rev() {
+            form = if variables.contains(&name) {
+                let assign = list(vec![sym("set!", span), sym(&name, span), value], span);
+                list(vec![sym("begin", span), assign, form], span)
+            } else {
+                list(vec![sym("let", span), list(vec![list(vec![sym(&name, span), value], span)], span), form], span)
+            };
+        }
+        self.lower(&form)
     }
 
     /// An internal define's local, declared by the body that contains it.
@@ -1336,17 +1378,14 @@ fn params_from_signature(signature: &[Syntax], span: Span) -> Syntax {
     list(signature[1..].to_vec(), span)
 }
 
-/// Names defined by define-like forms at a body's top level (inside `begin` too).
+/// Names defined by defining forms at a body's top level (inside `begin` too).
 fn collect_body_defines(forms: &[Syntax], names: &mut Vec<String>) {
     for form in forms {
-        if let Some(name) = defined_name(form) {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
+        match form.as_list() {
+            Some([head, rest @ ..]) if matches!(head.as_symbol(), Some("begin" | "progn")) => {
+                collect_body_defines(rest, names)
             }
-        } else if let Some(items) = form.as_list() {
-            if matches!(items.first().and_then(Syntax::as_symbol), Some("begin" | "progn")) {
-                collect_body_defines(&items[1..], names);
-            }
+            _ => defined_names(form, names),
         }
     }
 }

@@ -214,6 +214,30 @@ pub fn destructure(pattern: &Syntax, value: Syntax, temps: &mut Temps, out: &mut
     Ok(())
 }
 
+/// The variables a destructuring pattern binds, in order (`_` and `&` bind nothing).
+pub fn pattern_variables(pattern: &Syntax, out: &mut Vec<String>) {
+    match &pattern.kind {
+        SyntaxKind::Symbol(name) if name == "_" || name == "&" => {}
+        SyntaxKind::Symbol(name) => {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        SyntaxKind::Vector(items) => items.iter().for_each(|item| pattern_variables(item, out)),
+        SyntaxKind::Map(pairs) => {
+            for (key, target) in pairs {
+                match (&key.kind, &target.kind) {
+                    (SyntaxKind::Keyword(k), SyntaxKind::Vector(names) | SyntaxKind::List(names)) if k == "keys" => {
+                        names.iter().for_each(|name| pattern_variables(name, out))
+                    }
+                    _ => pattern_variables(target, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Whether a binding target is a destructuring pattern rather than a name.
 pub fn is_pattern(target: &Syntax) -> bool {
     matches!(target.kind, SyntaxKind::Vector(_) | SyntaxKind::Map(_))

@@ -23,6 +23,9 @@ pub static BUILTINS: &[Builtin] = &[
     // Multiple values.
     pure("values", 0, None, values),
     with_vm("call-with-values", 2, Some(2), call_with_values),
+    // What let-values, let*-values and define-values compile to:
+    // (%values-list v fixed rest? "form").
+    pure("%values-list", 4, Some(4), values_list),
     // UTF-8.
     pure("string->utf8", 1, Some(1), |a| to_utf8(&a[0])),
     pure("string/to-utf8", 1, Some(1), |a| to_utf8(&a[0])),
@@ -78,6 +81,22 @@ fn spread(v: Value) -> Vec<Value> {
 fn call_with_values(vm: &mut Vm, args: &[Value]) -> Result<Value> {
     let produced = vm.call(&args[0], &[])?;
     vm.call(&args[1], &spread(produced))
+}
+
+/// The values of `args[0]` as a list, when their count fits formals with `args[1]`
+/// fixed names (and a rest name when `args[2]` is true); else an error naming the
+/// form `args[3]`.
+fn values_list(args: &[Value]) -> Result<Value> {
+    let Value::Int(fixed) = args[1] else { return Err(Error::type_error("int", &args[1])) };
+    let fixed = fixed.max(0) as usize;
+    let rest = args[2].truthy();
+    let values = spread(args[0].clone());
+    if values.len() == fixed || (rest && values.len() > fixed) {
+        return Ok(Value::list(values));
+    }
+    let at_least = if rest { "at least " } else { "" };
+    let noun = if fixed == 1 { "value" } else { "values" };
+    Err(Error::eval(format!("{}: expected {at_least}{fixed} {noun}, got {}", display(&args[3]), values.len())))
 }
 
 fn to_utf8(v: &Value) -> Result<Value> {
@@ -155,6 +174,20 @@ mod tests {
         let bundle = run("values", &[Value::Int(1), Value::str("a")]).unwrap();
         assert_eq!(repr(&Value::list(spread(bundle))), "(1 \"a\")");
         assert_eq!(repr(&Value::list(spread(Value::Int(3)))), "(3)");
+    }
+
+    #[test]
+    fn values_list_checks_the_count() {
+        let two = run("values", &[Value::Int(1), Value::Int(2)]).unwrap();
+        let form = Value::str("let-values");
+        let check = |v: &Value, fixed: i64, rest: bool| call("%values-list", &[v.clone(), Value::Int(fixed), Value::Bool(rest), form.clone()]);
+        assert_eq!(check(&two, 2, false), "(1 2)");
+        assert_eq!(check(&two, 1, true), "(1 2)");
+        assert_eq!(check(&two, 0, true), "(1 2)");
+        assert_eq!(check(&Value::Int(7), 1, false), "(7)");
+        assert_eq!(check(&two, 3, false), "ERR Eval error: let-values: expected 3 values, got 2");
+        assert_eq!(check(&two, 1, false), "ERR Eval error: let-values: expected 1 value, got 2");
+        assert_eq!(check(&Value::Int(7), 2, true), "ERR Eval error: let-values: expected at least 2 values, got 1");
     }
 
     #[test]
