@@ -32,9 +32,17 @@ fn semac(dir: &Path, args: &[&str]) -> Outcome {
 
 /// Runs `./name args…` in `dir`, so argv[0] is `./name`.
 fn run_exe(dir: &Path, name: &str, args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(dir.join(name));
-    cmd.current_dir(dir).arg0(format!("./{name}")).args(args);
-    run_with_timeout(cmd, TIMEOUT).expect("run the executable")
+    // A file just written can be briefly "busy" (ETXTBSY): a test on another thread may
+    // have forked while it was open for writing, and the child holds it until its exec.
+    for _ in 0..100 {
+        let mut cmd = Command::new(dir.join(name));
+        cmd.current_dir(dir).arg0(format!("./{name}")).args(args);
+        match run_with_timeout(cmd, TIMEOUT) {
+            Err(err) if err.raw_os_error() == Some(26) => std::thread::sleep(Duration::from_millis(10)),
+            result => return result.expect("run the executable"),
+        }
+    }
+    panic!("./{name} stayed busy (ETXTBSY) for a second");
 }
 
 fn stdout(outcome: &Outcome) -> String {
@@ -286,4 +294,25 @@ fn with_compiler_the_executable_can_eval() {
     assert_eq!(small.code(), Some(1));
     assert!(small.stderr_text().contains("semac --exe --with-compiler"), "{}", small.stderr_text());
     assert_eq!(stdout(&run_exe(dir.path(), "full", &[])), "42\n");
+}
+
+#[test]
+fn every_byte_of_the_payload_is_checked() {
+    let dir = TempDir::new("exe-flips");
+    write(dir.path(), "prog.sema", "(println (file/read \"a.txt\"))\n");
+    write(dir.path(), "a.txt", "asset text");
+    built(&semac(dir.path(), &["prog.sema", "--exe", "-o", "good", "--include", "a.txt"]));
+    let good = fs::read(dir.path().join("good")).unwrap();
+    let (offset, size) = payload_range(&good);
+    let variant = dir.path().join("variant");
+    for at in offset..offset + size {
+        let mut bytes = good.clone();
+        bytes[at] ^= 0x55;
+        fs::write(&variant, &bytes).unwrap();
+        fs::set_permissions(&variant, fs::Permissions::from_mode(0o755)).unwrap();
+        let out = run_exe(dir.path(), "variant", &[]);
+        assert_eq!(out.code(), Some(2), "byte {} of the payload flipped: {}", at - offset, out.describe_end());
+        assert!(out.stdout.is_empty(), "byte {} flipped: the program ran", at - offset);
+        assert!(out.stderr_text().contains("cannot run the embedded program"), "{}", out.stderr_text());
+    }
 }
