@@ -316,3 +316,22 @@ fn every_byte_of_the_payload_is_checked() {
         assert!(out.stderr_text().contains("cannot run the embedded program"), "{}", out.stderr_text());
     }
 }
+
+#[test]
+fn a_runtime_built_for_another_machine_is_accepted() {
+    // A semarun relabelled as an AArch64 binary stands in for one cross-compiled for
+    // that target: semac needs only its ELF structure and .sema_runtime section.
+    let dir = TempDir::new("exe-cross");
+    write(dir.path(), "prog.sema", "(println \"hi\")\n");
+    let mut runtime = fs::read(tool("semarun")).unwrap();
+    const EM_AARCH64: u16 = 183;
+    runtime[0x12..0x14].copy_from_slice(&EM_AARCH64.to_le_bytes());
+    fs::write(dir.path().join("semarun-aarch64"), &runtime).unwrap();
+    built(&semac(dir.path(), &["prog.sema", "--exe", "-o", "prog-aarch64", "--runtime", "semarun-aarch64"]));
+    let exe = fs::read(dir.path().join("prog-aarch64")).unwrap();
+    assert_eq!(u16::from_le_bytes([exe[0x12], exe[0x13]]), EM_AARCH64);
+    let mut verify = Command::new(tool("semarun"));
+    verify.current_dir(dir.path()).args(["--verify", "prog-aarch64"]);
+    let out = run_with_timeout(verify, TIMEOUT).unwrap();
+    assert_eq!(stdout(&out), "prog-aarch64: ok (embedded program, format version 1, verified)\n");
+}
