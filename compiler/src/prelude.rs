@@ -4,7 +4,19 @@
 use crate::lower::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
-const MACROS: &[&str] = &["dotimes", "for-range", "->", "->>", "as->", "some->", "when-let", "if-let", "guard"];
+const MACROS: &[&str] = &[
+    "dotimes",
+    "for-range",
+    "->",
+    "->>",
+    "as->",
+    "some->",
+    "when-let",
+    "if-let",
+    "guard",
+    "make-parameter",
+    "parameterize",
+];
 
 pub fn is_prelude_macro(name: &str) -> bool {
     MACROS.contains(&name)
@@ -33,6 +45,8 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "some->" => some_thread(args, span),
         "guard" => guard(args, span),
         "when-let" | "if-let" => when_let(name, args, span),
+        "make-parameter" => make_parameter(args, span),
+        "parameterize" => parameterize(args, span),
         _ => error(span, format!("unknown macro {name}")),
     }
 }
@@ -161,4 +175,45 @@ fn when_let(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
     };
     let binding = list(vec![list(vec![var.clone(), expr.clone()], span)], span);
     Ok(list(vec![sym("let", span), binding, branch], span))
+}
+
+/// `(make-parameter init [converter])` → a closure over the parameter's state
+/// (runtime/src/builtins/parameters.rs): `(p)` is the current value.
+fn make_parameter(args: &[Syntax], span: Span) -> Result<Syntax> {
+    if !(1..=2).contains(&args.len()) {
+        return error(span, "make-parameter expects 1 or 2 args");
+    }
+    const STATE: &str = "%parameter";
+    const ARGS: &str = "%parameter-args";
+    let mut make = vec![sym("%make-parameter", span)];
+    make.extend(args.iter().cloned());
+    let params = list(vec![sym(".", span), sym(ARGS, span)], span);
+    let body = list(vec![sym("%parameter-ref", span), sym(STATE, span), sym(ARGS, span)], span);
+    let closure = list(vec![sym("fn", span), params, body], span);
+    let binding = list(vec![list(vec![sym(STATE, span), list(make, span)], span)], span);
+    Ok(list(vec![sym("let", span), binding, closure], span))
+}
+
+/// `(parameterize ((p v) ...) body...)` → `(%parameterize p v ... (fn () body...))`: the
+/// runtime sets the values, runs the body and restores them even when it raises.
+fn parameterize(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((bindings, body)) = args.split_first() else { return error(span, "parameterize expects bindings and a body") };
+    if body.is_empty() {
+        return error(span, "parameterize: empty body");
+    }
+    let Some(bindings) = bindings.as_list() else {
+        return error(bindings.span, "parameterize: expected a list of (parameter value) bindings");
+    };
+    let mut call = vec![sym("%parameterize", span)];
+    for binding in bindings {
+        let Some([parameter, value]) = binding.as_list() else {
+            return error(binding.span, "parameterize: each binding must be (parameter value)");
+        };
+        call.push(parameter.clone());
+        call.push(value.clone());
+    }
+    let mut thunk = vec![sym("fn", span), list(Vec::new(), span)];
+    thunk.extend(body.iter().cloned());
+    call.push(list(thunk, span));
+    Ok(list(call, span))
 }
