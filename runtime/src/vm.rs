@@ -431,19 +431,27 @@ impl Vm {
         }
         // Two fixnums or two floats take the fast path; anything else (overflow,
         // mixed types, strings, errors) goes through the builtin's own definition.
+        // The fast path reads both operands in place and overwrites the left one
+        // without running drop glue: numbers own nothing, so forgetting them frees
+        // nothing (and skips an out-of-line `drop_in_place` call per operation).
         macro_rules! binary {
             ($fast:expr, $float:expr, $slow:path) => {{
-                let b = pop!();
-                let a = top!();
-                let result = match (&*a, &b) {
-                    (Value::Int(x), Value::Int(y)) => match $fast(*x, *y) {
-                        Some(r) => r,
-                        None => tri!($slow(a, &b)),
-                    },
-                    (Value::Float(x), Value::Float(y)) => $float(*x, *y),
-                    _ => tri!($slow(a, &b)),
+                let fast = match self.stack.as_slice() {
+                    [.., Value::Int(x), Value::Int(y)] => $fast(*x, *y),
+                    [.., Value::Float(x), Value::Float(y)] => Some($float(*x, *y)),
+                    _ => None,
                 };
-                *self.stack.last_mut().expect("verified stack depth (V6)") = result;
+                match fast {
+                    Some(result) => {
+                        std::mem::forget(self.stack.pop());
+                        std::mem::forget(std::mem::replace(top!(), result));
+                    }
+                    None => {
+                        let b = pop!();
+                        let a = top!();
+                        *a = tri!($slow(a, &b));
+                    }
+                }
             }};
         }
         // Charged on every call and backward jump, so every loop and recursion pays.
