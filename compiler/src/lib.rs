@@ -12,6 +12,7 @@ pub mod liveness;
 pub mod lower;
 pub mod macros;
 pub mod modules;
+pub mod multimethods;
 pub mod multiple_values;
 pub mod patterns;
 pub mod peephole;

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::macros::MacroEngine;
+use crate::multimethods;
 use crate::multiple_values;
 use crate::modules::{Exports, Modules};
 use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
@@ -528,7 +529,15 @@ impl Lowerer<'_> {
                 let expanded = multiple_values::expand_define_values(args, span)?;
                 self.lower(&expanded)?
             }
-            "define-syntax" | "defmulti" | "defmethod" => {
+            "defmulti" => {
+                let expanded = multimethods::expand_defmulti(args, span)?;
+                self.lower(&expanded)?
+            }
+            "defmethod" => {
+                let expanded = multimethods::expand_defmethod(args, span)?;
+                self.lower(&expanded)?
+            }
+            "define-syntax" => {
                 return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
             }
             _ => return Ok(None),

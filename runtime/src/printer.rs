@@ -182,6 +182,11 @@ pub fn write_repr(out: &mut String, value: &Value) {
             }
             out.push('>');
         }
+        Value::Multimethod(m) => {
+            out.push_str("<multimethod ");
+            m.name.with_name(|name| out.push_str(name));
+            out.push('>');
+        }
     }
 }
 

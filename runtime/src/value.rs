@@ -53,6 +53,8 @@ pub enum Value {
     Cell(Rc<RefCell<Value>>),
     /// An instance of a `define-record-type` type.
     Record(Rc<Record>),
+    /// A `defmulti` function: callable, dispatching to its `defmethod` handlers.
+    Multimethod(Rc<Multimethod>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -67,6 +69,15 @@ pub struct Closure {
 pub struct Record {
     pub type_name: Sym,
     pub fields: Box<[Value]>,
+}
+
+/// A multimethod (LANGUAGE.md §6.18): calls run `dispatch` on the arguments and then
+/// the handler registered for an `equal?` value, else the one for `:default`.
+pub struct Multimethod {
+    pub name: Sym,
+    pub dispatch: Value,
+    /// Handlers by dispatch value; `defmethod` adds to (or replaces in) it.
+    pub methods: RefCell<SortedMap>,
 }
 
 /// The state of a `delay`ed expression.
@@ -125,6 +136,7 @@ impl Value {
             Value::F64Array(_) => "f64-array",
             Value::Cell(_) => "mutable-cell",
             Value::Record(_) => "record",
+            Value::Multimethod(_) => "multimethod",
         }
     }
 

@@ -230,6 +230,10 @@ impl Vm {
             }
             Value::Native(builtin) => self.call_builtin_with(builtin, args),
             Value::Keyword(k) => keyword_call(*k, args),
+            Value::Multimethod(_) => {
+                let handler = builtins::multimethods::resolve(self, callee.clone(), args)?;
+                self.call(&handler, args)
+            }
             other => Err(not_callable(other)),
         }
     }
@@ -587,11 +591,21 @@ impl Vm {
                 }
                 Instr::CallGlobal { sym, argc } | Instr::TailCallGlobal { sym, argc } => {
                     burn_fuel!();
-                    let callee = tri!(self.global(sym));
                     let argc = argc.0 as usize;
                     let ret_to = self.stack.len() - argc;
                     let tail = matches!(instr, Instr::TailCallGlobal { .. });
                     save_pc!();
+                    // The common case, a non-tail call of a global function, clones
+                    // only the closure's `Rc` on its way into the new frame.
+                    if !tail {
+                        if let Some(Some(Value::Closure(callee))) = self.globals.get(sym.0 as usize) {
+                            let callee = callee.clone();
+                            tri!(self.push_frame(callee, argc, ret_to));
+                            reload!();
+                            continue;
+                        }
+                    }
+                    let callee = tri!(self.global(sym));
                     match tri!(self.invoke(callee, argc, ret_to, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
                         Invoked::Value(v) => self.stack.push(v),
@@ -751,6 +765,13 @@ impl Vm {
                 let result = keyword_call(k, &self.stack[start..]);
                 self.stack.truncate(ret_to);
                 self.finish_call(result?, tail, stop_depth)
+            }
+            Value::Multimethod(_) => {
+                // The handler runs on the same arguments, still on the stack, as if
+                // called here directly (a tail call stays one).
+                let args = self.stack[self.stack.len() - argc..].to_vec();
+                let handler = builtins::multimethods::resolve(self, callee, &args)?;
+                self.invoke(handler, argc, ret_to, tail, stop_depth)
             }
             other => Err(not_callable(&other)),
         }

@@ -17,6 +17,7 @@ pub mod io;
 pub mod lists;
 pub mod math;
 pub mod meta;
+pub mod multimethods;
 pub mod numbers;
 pub mod parameters;
 pub mod predicates;
@@ -84,7 +85,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the

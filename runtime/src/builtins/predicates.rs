@@ -37,7 +37,7 @@ pub static BUILTINS: &[Builtin] = &[
 const MULTIPLE_VALUES: &str = "%multiple-values%";
 
 fn is_procedure(v: &Value) -> bool {
-    matches!(v, Value::Closure(_) | Value::Native(_))
+    matches!(v, Value::Closure(_) | Value::Native(_) | Value::Multimethod(_))
 }
 
 /// `(error msg arg...)`: an `:eval` error whose message is `msg` (a string as is,
