@@ -304,6 +304,7 @@ impl Vm {
     }
 
     /// Pushes a frame for `closure`, whose `argc` arguments are the top of the stack.
+    #[inline(always)]
     fn push_frame(&mut self, closure: Rc<Closure>, argc: usize, ret_to: usize) -> Result<()> {
         let proto = &closure.proto;
         let arity = proto.arity as usize;
@@ -495,9 +496,7 @@ impl Vm {
                 Instr::False {} => self.stack.push(Value::Bool(false)),
                 Instr::Int { value } => self.stack.push(Value::Int(value.0 as i64)),
                 Instr::Const { idx } => self.stack.push(closure.proto.unit.constants[idx.0 as usize].clone()),
-                Instr::Pop {} => {
-                    pop!();
-                }
+                Instr::Pop {} => self.discard_top(),
                 Instr::Dup {} => {
                     let v = top!().clone();
                     self.stack.push(v);
@@ -553,12 +552,16 @@ impl Vm {
                 }
                 Instr::Jump { target } => jump_to!(target),
                 Instr::JumpIfFalse { target } => {
-                    if !pop!().truthy() {
+                    let truthy = top!().truthy();
+                    self.discard_top();
+                    if !truthy {
                         jump_to!(target);
                     }
                 }
                 Instr::JumpIfTrue { target } => {
-                    if pop!().truthy() {
+                    let truthy = top!().truthy();
+                    self.discard_top();
+                    if truthy {
                         jump_to!(target);
                     }
                 }
@@ -731,6 +734,17 @@ impl Vm {
                     *t = tri!(builtins::lists::nth2(t, &index));
                 }
             }
+        }
+    }
+
+    /// Pops the top value. Immediates (the usual operands of a branch) are forgotten
+    /// rather than dropped: they own nothing, and moving them out only to run drop
+    /// glue costs a store-forwarding stall on the value just written.
+    #[inline(always)]
+    fn discard_top(&mut self) {
+        match self.stack.last() {
+            Some(Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_)) => std::mem::forget(self.stack.pop()),
+            _ => drop(self.stack.pop()),
         }
     }
 
