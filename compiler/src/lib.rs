@@ -19,6 +19,7 @@ pub mod peephole;
 pub mod prelude;
 pub mod reader;
 pub mod syntax;
+pub mod syntax_rules;
 
 use std::fmt;
 

@@ -17,6 +17,7 @@ use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, Loc
 use crate::patterns;
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
+use crate::syntax_rules::SyntaxRules;
 
 /// A compile-time error at a source position.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,7 +68,12 @@ pub struct Lowerer<'a> {
     renames: Vec<HashMap<String, String>>,
     warnings: Vec<CompileError>,
     match_temps: patterns::Temps,
+    /// How many macro expansions enclose the form being lowered.
+    expansion_depth: usize,
 }
+
+/// Most macro expansions lowered one inside another.
+const MAX_EXPANSION_DEPTH: usize = 1000;
 
 /// Lowers a whole program (its top-level forms, in order).
 pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules: &mut Modules) -> Result<Program> {
@@ -79,6 +85,7 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules
         renames: Vec::new(),
         warnings: Vec::new(),
         match_temps: patterns::Temps::new(),
+        expansion_depth: 0,
         functions: vec![None],
         fn_states: vec![FnState { parent: None, captures: Vec::new() }],
         locals: Vec::new(),
@@ -327,11 +334,11 @@ impl Lowerer<'_> {
             }
             if self.is_user_macro(name) {
                 let expanded = self.macro_engine().expand(name, args, span)?;
-                return self.lower(&expanded);
+                return self.lower_expansion(&expanded, span);
             }
             if self.is_macro(name) {
                 let expanded = prelude::expand(name, args, span)?;
-                return self.lower(&expanded);
+                return self.lower_expansion(&expanded, span);
             }
             let lowered_args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
             return Ok(match self.resolve(name, head.span) {
@@ -350,6 +357,21 @@ impl Lowerer<'_> {
         let callee = self.lower(head)?;
         let lowered_args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
         Ok(Expr::new(ExprKind::Call(Box::new(callee), lowered_args), span))
+    }
+
+    /// Lowers a macro's expansion. Expansions lowered inside expansions nest on the
+    /// stack, so a macro that keeps expanding into itself must stop with an error.
+    fn lower_expansion(&mut self, expanded: &Syntax, span: Span) -> Result<Expr> {
+        if self.expansion_depth >= MAX_EXPANSION_DEPTH {
+            return error(
+                span,
+                format!("macro expansion nested more than {MAX_EXPANSION_DEPTH} levels deep (does a macro expand into itself?)"),
+            );
+        }
+        self.expansion_depth += 1;
+        let lowered = self.lower(expanded);
+        self.expansion_depth -= 1;
+        lowered
     }
 
     /// Lowers a special form; `None` when `name` is not one.
@@ -538,7 +560,16 @@ impl Lowerer<'_> {
                 self.lower(&expanded)?
             }
             "define-syntax" => {
-                return error(span, format!("{name} is not supported yet by semac (see README: not yet implemented)"));
+                if !self.scopes.is_empty() {
+                    return error(span, "define-syntax must be at top level");
+                }
+                let [name, transformer] = args else {
+                    return error(span, "define-syntax expects a name and a (syntax-rules ...) form");
+                };
+                let Some(name) = name.as_symbol() else { return error(name.span, "define-syntax: expected a symbol") };
+                let rules = SyntaxRules::parse(name, transformer)?;
+                self.macro_engine().define_rules(name, rules);
+                Expr::nil(span)
             }
             _ => return Ok(None),
         };

@@ -6,12 +6,16 @@
 //! runtime values, calls the closure there, and converts the result back to syntax.
 //! There is no second evaluator: macros see exactly the builtins and semantics that
 //! programs see.
+//!
+//! `define-syntax` macros live here too, so every compilation that sees one kind
+//! sees the other; they expand by rewriting alone (`syntax_rules.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
+use sema_runtime::builtins::meta::fresh_name;
 use sema_runtime::error::Error;
 use sema_runtime::list::List;
 use sema_runtime::loader::load_bytes;
@@ -22,11 +26,18 @@ use sema_runtime::vm::Vm;
 
 use crate::lower::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
+use crate::syntax_rules::SyntaxRules;
 
 /// The compile-time VM and the macros defined so far, in source order.
 pub struct MacroEngine {
     vm: Vm,
-    macros: HashMap<String, Value>,
+    macros: HashMap<String, Macro>,
+}
+
+/// A macro: a `defmacro` transformer closure, or `syntax-rules` from `define-syntax`.
+enum Macro {
+    Procedure(Value),
+    Rules(SyntaxRules),
 }
 
 impl MacroEngine {
@@ -56,13 +67,22 @@ impl MacroEngine {
             Ok(value) => value,
             Err(err) => return error(span, format!("defmacro {name}: {}", err.report())),
         };
-        self.macros.insert(name.to_string(), transformer);
+        self.macros.insert(name.to_string(), Macro::Procedure(transformer));
         Ok(())
+    }
+
+    /// Defines (or redefines) a `define-syntax` macro.
+    pub fn define_rules(&mut self, name: &str, rules: SyntaxRules) {
+        self.macros.insert(name.to_string(), Macro::Rules(rules));
     }
 
     /// Expands one use of macro `name`.
     pub fn expand(&mut self, name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
-        let transformer = self.macros.get(name).cloned().expect("is_macro was checked");
+        let transformer = match self.macros.get(name) {
+            Some(Macro::Procedure(transformer)) => transformer.clone(),
+            Some(Macro::Rules(rules)) => return rules.expand(args, span, &mut fresh_name),
+            None => return error(span, format!("internal compiler error: {name} is not a macro")),
+        };
         let args: Vec<Value> = args.iter().map(to_value).collect();
         match self.vm.call(&transformer, &args) {
             Ok(result) => from_value(&result, span),

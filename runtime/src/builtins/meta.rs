@@ -160,10 +160,16 @@ fn gensym(args: &[Value]) -> Result<Value> {
         Some(Value::Symbol(s)) => s.name(),
         Some(other) => return Err(Error::type_error("string", other)),
     };
+    Ok(Value::symbol(&fresh_name(&prefix)))
+}
+
+/// `PREFIX__N` with the next N of the counter `gensym` uses (the compiler names the
+/// binders `syntax-rules` renames with it too).
+pub fn fresh_name(prefix: &str) -> String {
     let n = NEXT_GENSYM.with(|next| {
         let n = next.get();
         next.set(n + 1);
         n
     });
-    Ok(Value::symbol(&format!("{prefix}__{n}")))
+    format!("{prefix}__{n}")
 }
