@@ -1,6 +1,6 @@
-//! `eval` and `read` for programs run by `semac --run`: the runtime's `Evaluator`
-//! hook, backed by this compiler. `semarun` has no compiler, so there they raise an
-//! error that names this option.
+//! `eval`, `read` and `macroexpand` of computed forms for programs run by
+//! `semac --run`: the runtime's `Evaluator` hook, backed by this compiler. `semarun`
+//! has no compiler, so there they raise an error that names this option.
 
 use sema_runtime::error::{Error, Result};
 use sema_runtime::loader::load_bytes;
@@ -22,6 +22,13 @@ impl CompilerEvaluator {
     }
 }
 
+impl CompilerEvaluator {
+    /// An evaluator that knows the macros the program defined.
+    pub fn with_macros(macros: MacroEngine) -> CompilerEvaluator {
+        CompilerEvaluator { macros }
+    }
+}
+
 impl Default for CompilerEvaluator {
     fn default() -> CompilerEvaluator {
         CompilerEvaluator::new()
@@ -36,6 +43,12 @@ impl Evaluator for CompilerEvaluator {
         let program = load_bytes(&bundle_format::write_bundle(&bundle))
             .map_err(|e| Error::eval(format!("eval: internal compiler error: {e}")))?;
         vm.run_unit(&program)
+    }
+
+    fn macroexpand(&mut self, form: &Value) -> Result<Value> {
+        let syntax = from_value(form, Span::default()).map_err(|e| Error::eval(format!("macroexpand: {}", e.message)))?;
+        let expanded = self.macros.macroexpand(&syntax, &|_| false).map_err(|e| Error::eval(e.message))?;
+        Ok(to_value(&expanded))
     }
 
     fn read(&mut self, text: &str) -> Result<Value> {

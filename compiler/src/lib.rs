@@ -95,6 +95,9 @@ pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Dia
 pub struct Compiled {
     pub bundle: Bundle,
     pub warnings: Vec<Diagnostic>,
+    /// The program's macros, for `eval` and `macroexpand` when it runs at once
+    /// (`semac --run`).
+    pub macros: macros::MacroEngine,
 }
 
 /// Compiles the program whose main file is `path`, with every file it loads or
@@ -104,8 +107,9 @@ pub fn compile_file(path: &std::path::Path, source: &str, options: Options) -> R
     let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let mut modules = modules::Modules::new(&name, &dir);
     let forms = read(source, &name)?;
-    let (bundle, warnings) = compile_forms_in(&forms, &mut modules, options, None)?;
-    Ok(Compiled { bundle, warnings })
+    let mut macros = macros::MacroEngine::new();
+    let (bundle, warnings) = compile_forms_in(&forms, &mut modules, options, Some(&mut macros))?;
+    Ok(Compiled { bundle, warnings, macros })
 }
 
 /// Compiles forms to a bundle, expanding macros with `macros` when given (a macro

@@ -340,6 +340,11 @@ impl Lowerer<'_> {
                 let expanded = prelude::expand(name, args, span)?;
                 return self.lower_expansion(&expanded, span);
             }
+            if name == "macroexpand" && !self.is_local(name) && !self.program_globals.contains(name) {
+                if let Some(expr) = self.lower_macroexpand(args, span)? {
+                    return Ok(expr);
+                }
+            }
             let lowered_args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
             return Ok(match self.resolve(name, head.span) {
                 Expr { kind: ExprKind::Global(name), .. } => {
@@ -372,6 +377,25 @@ impl Lowerer<'_> {
         let lowered = self.lower(expanded);
         self.expansion_depth -= 1;
         lowered
+    }
+
+    /// `(macroexpand 'form)` with a quoted literal: expanded now, with the macros
+    /// defined so far, into a constant, so it works under `semarun` too. `None` for
+    /// any other argument, which the `macroexpand` builtin handles at run time
+    /// (docs/decisions.md).
+    fn lower_macroexpand(&mut self, args: &[Syntax], span: Span) -> Result<Option<Expr>> {
+        let [quoted] = args else { return Ok(None) };
+        let Some([quote, datum]) = quoted.as_list() else { return Ok(None) };
+        if quote.as_symbol() != Some("quote") {
+            return Ok(None);
+        }
+        let globals = &self.program_globals;
+        let engine = match &mut self.shared_macros {
+            Some(engine) => &mut **engine,
+            None => self.own_macros.get_or_insert_with(MacroEngine::new),
+        };
+        let expanded = engine.macroexpand(datum, &|name| globals.contains(name))?;
+        Ok(Some(Expr::new(ExprKind::Const(quote_literal(&expanded)), span)))
     }
 
     /// Lowers a special form; `None` when `name` is not one.

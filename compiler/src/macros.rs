@@ -76,6 +76,28 @@ impl MacroEngine {
         self.macros.insert(name.to_string(), Macro::Rules(rules));
     }
 
+    /// `(macroexpand 'form)` (LANGUAGE.md §6.13): while `form` is a call of a macro
+    /// (user or prelude) whose name `shadowed` does not exclude, replaces it by its
+    /// expansion. Only the form itself is expanded, not its parts, so a special
+    /// form comes back unchanged.
+    pub fn macroexpand(&mut self, form: &Syntax, shadowed: &dyn Fn(&str) -> bool) -> Result<Syntax> {
+        let mut form = form.clone();
+        for _ in 0..MAX_MACROEXPAND_STEPS {
+            let Some((name, args)) = macro_call(&form) else { return Ok(form) };
+            if shadowed(name) {
+                return Ok(form);
+            }
+            form = if self.is_macro(name) {
+                self.expand(name, args, form.span)?
+            } else if crate::prelude::is_prelude_macro(name) {
+                crate::prelude::expand(name, args, form.span)?
+            } else {
+                return Ok(form);
+            };
+        }
+        error(form.span, format!("macroexpand: still a macro call after {MAX_MACROEXPAND_STEPS} expansions (does a macro expand into itself?)"))
+    }
+
     /// Expands one use of macro `name`.
     pub fn expand(&mut self, name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         let transformer = match self.macros.get(name) {
@@ -89,6 +111,15 @@ impl MacroEngine {
             Err(err) => error(span, format!("error expanding macro {name}: {}", describe(&err))),
         }
     }
+}
+
+/// Most expansions one `macroexpand` performs.
+const MAX_MACROEXPAND_STEPS: usize = 1000;
+
+/// The head symbol and arguments of a call form.
+fn macro_call(form: &Syntax) -> Option<(&str, &[Syntax])> {
+    let (head, args) = form.as_list()?.split_first()?;
+    Some((head.as_symbol()?, args))
 }
 
 impl Default for MacroEngine {

@@ -101,17 +101,17 @@ fn run(cli: Cli) -> ExitCode {
         },
         Emit::Asm | Emit::Bundle => {
             let options = Options { debug_info: !cli.strip_debug };
-            let bundle = match compile_file(&cli.source, &source, options) {
+            let (bundle, macros) = match compile_file(&cli.source, &source, options) {
                 Ok(compiled) => {
                     for warning in &compiled.warnings {
                         eprintln!("{warning}");
                     }
-                    compiled.bundle
+                    (compiled.bundle, compiled.macros)
                 }
                 Err(diag) => return fail(&diag),
             };
             if cli.run {
-                return run_now(&cli, &bundle);
+                return run_now(&cli, &bundle, macros);
             }
             if let Emit::Asm = cli.emit {
                 print!("{}", bundle_format::disasm::disassemble(&bundle));
@@ -136,7 +136,7 @@ fn run(cli: Cli) -> ExitCode {
 }
 
 /// `--run`: loads the bundle just compiled and runs it with `eval` and `read`.
-fn run_now(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
+fn run_now(cli: &Cli, bundle: &bundle_format::Bundle, macros: sema_compiler::macros::MacroEngine) -> ExitCode {
     let program = match sema_runtime::loader::load_bytes(&bundle_format::write_bundle(bundle)) {
         Ok(program) => program,
         Err(err) => {
@@ -147,7 +147,7 @@ fn run_now(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
     let argv0 = std::env::args().next().unwrap_or_else(|| "semac".to_string());
     let mut args = vec![argv0, cli.source.display().to_string(), "--".to_string()];
     args.extend(cli.args.iter().cloned());
-    let evaluator = Box::new(CompilerEvaluator::new());
+    let evaluator = Box::new(CompilerEvaluator::with_macros(macros));
     ExitCode::from(sema_runtime::run_program_with(program, args, sema_runtime::Limits::default(), Some(evaluator)))
 }
 

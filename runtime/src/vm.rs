@@ -75,6 +75,8 @@ pub trait Evaluator {
     fn read(&mut self, text: &str) -> Result<Value>;
     /// Reads every form of `text` into a list.
     fn read_many(&mut self, text: &str) -> Result<Value>;
+    /// Expands `form` while it is a macro call (`macroexpand` with a computed form).
+    fn macroexpand(&mut self, form: &Value) -> Result<Value>;
 }
 
 const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE`, or build it with `semac --exe --with-compiler`";
@@ -155,6 +157,14 @@ impl Vm {
         match &mut self.evaluator {
             Some(evaluator) => evaluator.read_many(text),
             None => Err(Error::eval(format!("read-many {NO_COMPILER}"))),
+        }
+    }
+
+    /// `(macroexpand form)` when the compiler could not expand it ahead of time.
+    pub fn macroexpand(&mut self, form: &Value) -> Result<Value> {
+        match &mut self.evaluator {
+            Some(evaluator) => evaluator.macroexpand(form),
+            None => Err(Error::eval(format!("macroexpand of a form computed at run time {NO_COMPILER}"))),
         }
     }
 

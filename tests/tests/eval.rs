@@ -52,3 +52,23 @@ fn semarun_without_a_compiler_names_the_option() {
         Some("Error: Eval error: eval needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE`, or build it with `semac --exe --with-compiler`")
     );
 }
+
+#[test]
+fn semac_run_evaluates_and_expands_with_the_programs_macros() {
+    let dir = TempDir::new("eval-macros");
+    let program = r#"(defmacro twice (e) `(begin ,e ,e))
+(define-syntax my-inc (syntax-rules () ((_ x) (+ x 1))))
+(define form (list 'my-inc 41))
+(println (macroexpand form) (eval form))
+(println (macroexpand (list 'twice (list 'f))))
+(eval '(twice (display "x")))
+(newline)
+(println (macroexpand (list '-> 'x 'f)) (macroexpand (list 'if 1 2)))
+"#;
+    fs::write(dir.path().join("prog.sema"), program).unwrap();
+    let mut cmd = Command::new(tool("semac"));
+    cmd.current_dir(dir.path()).args(["--run", "prog.sema"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(60)).unwrap();
+    assert!(out.success(), "{}", out.stderr_text());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "(+ 41 1) 42\n(begin (f) (f))\nxx\n(f x) (if 1 2)\n");
+}

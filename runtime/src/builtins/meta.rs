@@ -21,6 +21,8 @@ pub static BUILTINS: &[Builtin] = &[
         Value::Str(text) => vm.read_many(text),
         other => Err(Error::type_error("string", other)),
     }),
+    // `(macroexpand 'form)` is expanded by the compiler; this is for computed forms.
+    with_vm("macroexpand", 1, Some(1), |vm, a| vm.macroexpand(&a[0])),
     pure("gensym", 0, Some(1), gensym),
     // What the compiler calls for auto-gensym (`foo#`), whatever `gensym` is bound to.
     pure("%gensym", 0, Some(1), gensym),
