@@ -50,11 +50,20 @@ pub(crate) trait Operand: Sized + Copy {
     fn write(self, out: &mut Vec<u8>);
     fn read(bytes: &[u8]) -> Self;
     fn display(self) -> String;
+    /// The operand as a jump target, if it is one.
+    fn as_target(self) -> Option<Target> {
+        None
+    }
+    /// The operand with a jump target replaced (unchanged if it is not a target).
+    fn replace_target(self, _target: Target) -> Self {
+        self
+    }
 }
 
 macro_rules! operand {
-    ($ty:ident, $inner:ty, $width:expr, $prefix:expr) => {
+    ($ty:ident, $inner:ty, $width:expr, $prefix:expr $(, $extra:item)*) => {
         impl Operand for $ty {
+            $($extra)*
             const WIDTH: usize = $width;
             fn write(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.0.to_le_bytes());
@@ -75,7 +84,18 @@ operand!(SymIdx, u32, 4, "s");
 operand!(ProtoIdx, u32, 4, "f");
 operand!(Slot, u16, 2, "l");
 operand!(CaptureIdx, u16, 2, "c");
-operand!(Target, u32, 4, "@");
+operand!(
+    Target,
+    u32,
+    4,
+    "@",
+    fn as_target(self) -> Option<Target> {
+        Some(self)
+    },
+    fn replace_target(self, target: Target) -> Self {
+        target
+    }
+);
 operand!(Argc, u16, 2, "#");
 operand!(Count, u32, 4, "n");
 operand!(SmallInt, i32, 4, "");
@@ -188,6 +208,22 @@ macro_rules! opcodes {
             pub fn flow(&self) -> Flow {
                 match *self {
                     $( Instr::$name { $($field),* } => $flow, )*
+                }
+            }
+
+            /// The jump target operand, if the instruction has one (at most one does).
+            #[allow(unused_variables)]
+            pub fn target(&self) -> Option<Target> {
+                match *self {
+                    $( Instr::$name { $($field),* } => None $( .or($field.as_target()) )*, )*
+                }
+            }
+
+            /// The instruction with its jump target (if any) replaced.
+            #[allow(unused_variables)]
+            pub fn with_target(self, target: Target) -> Instr {
+                match self {
+                    $( Instr::$name { $($field),* } => Instr::$name { $($field: $field.replace_target(target)),* }, )*
                 }
             }
 
@@ -321,6 +357,28 @@ opcodes! {
     55 LoadSelf {} pops(0) pushes(1) flow(Flow::Next);
     /// push L[slot] and leave nil in it (the local's last use: the value moves)
     56 MoveLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
+    // Compare-and-branch superinstructions: `Lt; JumpIfFalse L` and the like in one
+    // dispatch, without materialising the boolean.
+    /// pop b, pop a; if not (a < b) then pc := target
+    57 LtJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if a < b then pc := target
+    58 LtJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if not (a > b) then pc := target
+    59 GtJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if a > b then pc := target
+    60 GtJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if not (a <= b) then pc := target
+    61 LeJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if a <= b then pc := target
+    62 LeJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if not (a >= b) then pc := target
+    63 GeJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if a >= b then pc := target
+    64 GeJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if not (= a b) then pc := target
+    65 NumEqJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// pop b, pop a; if (= a b) then pc := target
+    66 NumEqJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -191,15 +191,9 @@ fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCo
     for (i, instr) in instrs.iter_mut().enumerate() {
         let pc = offsets[i];
         check_operands(bundle, proto, instr).map_err(|m| fail(Some(pc), m))?;
-        *instr = match *instr {
-            Instr::Jump { target } => Instr::Jump { target: target_index(pc, target)? },
-            Instr::JumpIfFalse { target } => Instr::JumpIfFalse { target: target_index(pc, target)? },
-            Instr::JumpIfTrue { target } => Instr::JumpIfTrue { target: target_index(pc, target)? },
-            Instr::JumpIfFalseOrPop { target } => Instr::JumpIfFalseOrPop { target: target_index(pc, target)? },
-            Instr::JumpIfTrueOrPop { target } => Instr::JumpIfTrueOrPop { target: target_index(pc, target)? },
-            Instr::PushHandler { target } => Instr::PushHandler { target: target_index(pc, target)? },
-            other => other,
-        };
+        if let Some(target) = instr.target() {
+            *instr = instr.with_target(target_index(pc, target)?);
+        }
     }
 
     check_stack(proto, &instrs, &offsets).map_err(|(pc, m)| fail(Some(pc), m))?;

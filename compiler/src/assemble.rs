@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use bundle_format::bundle::LineEntry;
-use bundle_format::opcodes::{Flow, Instr, Target};
+use bundle_format::opcodes::{Instr, Target};
 use bundle_format::verify::stack_depth;
 
 use crate::codegen::Asm;
@@ -18,17 +18,9 @@ pub struct Assembled {
 }
 
 fn retarget(instr: Instr, map: impl Fn(Target) -> Target) -> Instr {
-    match instr.flow() {
-        Flow::Next | Flow::Exit => instr,
-        _ => match instr {
-            Instr::Jump { target } => Instr::Jump { target: map(target) },
-            Instr::JumpIfFalse { target } => Instr::JumpIfFalse { target: map(target) },
-            Instr::JumpIfTrue { target } => Instr::JumpIfTrue { target: map(target) },
-            Instr::JumpIfFalseOrPop { target } => Instr::JumpIfFalseOrPop { target: map(target) },
-            Instr::JumpIfTrueOrPop { target } => Instr::JumpIfTrueOrPop { target: map(target) },
-            Instr::PushHandler { target } => Instr::PushHandler { target: map(target) },
-            other => other,
-        },
+    match instr.target() {
+        Some(target) => instr.with_target(map(target)),
+        None => instr,
     }
 }
 

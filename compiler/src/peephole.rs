@@ -23,7 +23,11 @@ pub fn optimise(asm: &mut Vec<Asm>) {
 
 /// Tries each rule on the end of `out`; true when one fired.
 fn rewrite_tail(out: &mut Vec<Asm>) -> bool {
-    not_then_branch(out) || add_local_int(out) || pure_push_then_pop(out) || store_keeping_then_pop(out)
+    not_then_branch(out)
+        || compare_then_branch(out)
+        || add_local_int(out)
+        || pure_push_then_pop(out)
+        || store_keeping_then_pop(out)
 }
 
 fn last_ops<const N: usize>(out: &[Asm]) -> Option<[(Instr, crate::syntax::Span); N]> {
@@ -54,6 +58,28 @@ fn not_then_branch(out: &mut Vec<Asm>) -> bool {
         _ => return false,
     };
     replace_tail(out, 2, &[Asm::Op(flipped, span)]);
+    true
+}
+
+/// `Lt; JumpIfFalse L` → `LtJumpIfFalse L`, and likewise for `>`, `<=`, `>=`, `=` and
+/// either branch sense: the test of an `if`, `cond` or loop in one dispatch.
+fn compare_then_branch(out: &mut Vec<Asm>) -> bool {
+    // The comparison's position: an error (comparing a string) is reported there.
+    let Some([(compare, span), (branch, _)]) = last_ops::<2>(out) else { return false };
+    let fused = match (compare, branch) {
+        (Instr::Lt {}, Instr::JumpIfFalse { target }) => Instr::LtJumpIfFalse { target },
+        (Instr::Lt {}, Instr::JumpIfTrue { target }) => Instr::LtJumpIfTrue { target },
+        (Instr::Gt {}, Instr::JumpIfFalse { target }) => Instr::GtJumpIfFalse { target },
+        (Instr::Gt {}, Instr::JumpIfTrue { target }) => Instr::GtJumpIfTrue { target },
+        (Instr::Le {}, Instr::JumpIfFalse { target }) => Instr::LeJumpIfFalse { target },
+        (Instr::Le {}, Instr::JumpIfTrue { target }) => Instr::LeJumpIfTrue { target },
+        (Instr::Ge {}, Instr::JumpIfFalse { target }) => Instr::GeJumpIfFalse { target },
+        (Instr::Ge {}, Instr::JumpIfTrue { target }) => Instr::GeJumpIfTrue { target },
+        (Instr::NumEq {}, Instr::JumpIfFalse { target }) => Instr::NumEqJumpIfFalse { target },
+        (Instr::NumEq {}, Instr::JumpIfTrue { target }) => Instr::NumEqJumpIfTrue { target },
+        _ => return false,
+    };
+    replace_tail(out, 2, &[Asm::Op(fused, span)]);
     true
 }
 
@@ -124,6 +150,22 @@ mod tests {
         let before = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Target(3) })];
         let after = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::JumpIfTrue { target: Target(3) })];
         assert_eq!(run(before), after);
+    }
+
+    #[test]
+    fn a_comparison_before_a_branch_fuses_with_it() {
+        let before = vec![op(Instr::Lt {}), op(Instr::JumpIfFalse { target: Target(4) })];
+        assert_eq!(run(before), vec![op(Instr::LtJumpIfFalse { target: Target(4) })]);
+        // `(if (not (< y x)) ...)`: the `not` flips the branch first, then it fuses.
+        let before = vec![op(Instr::Lt {}), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Target(4) })];
+        assert_eq!(run(before), vec![op(Instr::LtJumpIfTrue { target: Target(4) })]);
+        let before = vec![op(Instr::NumEq {}), op(Instr::JumpIfTrue { target: Target(1) })];
+        assert_eq!(run(before), vec![op(Instr::NumEqJumpIfTrue { target: Target(1) })]);
+        // A comparison whose value is kept (`and`/`or`) stays as it is.
+        let before = vec![op(Instr::Ge {}), op(Instr::JumpIfFalseOrPop { target: Target(1) })];
+        assert_eq!(run(before.clone()), before);
+        let before = vec![op(Instr::Gt {}), Asm::Label(2), op(Instr::JumpIfFalse { target: Target(2) })];
+        assert_eq!(run(before.clone()), before);
     }
 
     #[test]

@@ -469,6 +469,32 @@ impl Vm {
                 }
             }};
         }
+        // `Lt; JumpIfFalse` and the like: the comparison's fast path as in `binary!`,
+        // then the branch, with no boolean pushed and popped in between.
+        macro_rules! compare_branch {
+            ($int:expr, $float:expr, $slow:path, $jump_when:expr, $target:expr) => {{
+                let fast = match self.stack.as_slice() {
+                    [.., Value::Int(x), Value::Int(y)] => Some($int(x, y)),
+                    [.., Value::Float(x), Value::Float(y)] => Some($float(x, y)),
+                    _ => None,
+                };
+                let holds = match fast {
+                    Some(holds) => {
+                        std::mem::forget(self.stack.pop());
+                        std::mem::forget(self.stack.pop());
+                        holds
+                    }
+                    None => {
+                        let b = pop!();
+                        let a = pop!();
+                        tri!($slow(&a, &b)).truthy()
+                    }
+                };
+                if holds == $jump_when {
+                    jump_to!($target);
+                }
+            }};
+        }
         // Charged on every call and backward jump, so every loop and recursion pays.
         macro_rules! burn_fuel {
             () => {
@@ -687,6 +713,16 @@ impl Vm {
                 Instr::Ge {} => binary!(|x: i64, y: i64| Some(Value::Bool(x >= y)), |x: f64, y: f64| Value::Bool(x >= y), builtins::numbers::ge2),
                 Instr::NumEq {} => binary!(|x: i64, y: i64| Some(Value::Bool(x == y)), |x: f64, y: f64| Value::Bool(x == y), builtins::numbers::eq2),
                 Instr::Mod {} => binary!(|_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x % y), builtins::numbers::mod2),
+                Instr::LtJumpIfFalse { target } => compare_branch!(i64::lt, f64::lt, builtins::numbers::lt2, false, target),
+                Instr::LtJumpIfTrue { target } => compare_branch!(i64::lt, f64::lt, builtins::numbers::lt2, true, target),
+                Instr::GtJumpIfFalse { target } => compare_branch!(i64::gt, f64::gt, builtins::numbers::gt2, false, target),
+                Instr::GtJumpIfTrue { target } => compare_branch!(i64::gt, f64::gt, builtins::numbers::gt2, true, target),
+                Instr::LeJumpIfFalse { target } => compare_branch!(i64::le, f64::le, builtins::numbers::le2, false, target),
+                Instr::LeJumpIfTrue { target } => compare_branch!(i64::le, f64::le, builtins::numbers::le2, true, target),
+                Instr::GeJumpIfFalse { target } => compare_branch!(i64::ge, f64::ge, builtins::numbers::ge2, false, target),
+                Instr::GeJumpIfTrue { target } => compare_branch!(i64::ge, f64::ge, builtins::numbers::ge2, true, target),
+                Instr::NumEqJumpIfFalse { target } => compare_branch!(i64::eq, f64::eq, builtins::numbers::eq2, false, target),
+                Instr::NumEqJumpIfTrue { target } => compare_branch!(i64::eq, f64::eq, builtins::numbers::eq2, true, target),
                 Instr::Not {} => {
                     let t = top!();
                     *t = Value::Bool(!t.truthy());

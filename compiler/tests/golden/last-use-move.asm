@@ -29,18 +29,17 @@ function f2 in-loop: arity 1, locals 3, stack 4, captures []
   0013           StoreLocal l2
   0016           LoadLocal l1
   0019           LoadLocal l0
-  0022           NumEq
-  0023           JumpIfTrue @62
-  0028           AddLocalInt l1 1
-  0035           MoveLocal l2
-  0038           LoadLocal l1
-  0041           MoveLocal l1
-  0044           CallGlobal s4 #3  ; assoc
-  0051           StoreLocal l2
-  0054           StoreLocal l1
-  0057           Jump @16
-  0062           MoveLocal l2
-  0065           Return
+  0022           NumEqJumpIfTrue @61
+  0027           AddLocalInt l1 1
+  0034           MoveLocal l2
+  0037           LoadLocal l1
+  0040           MoveLocal l1
+  0043           CallGlobal s4 #3  ; assoc
+  0050           StoreLocal l2
+  0053           StoreLocal l1
+  0056           Jump @16
+  0061           MoveLocal l2
+  0064           Return
 
 function f3 guarded: arity 1, locals 2, stack 3, captures []
   0000           PushHandler @27

@@ -15,30 +15,28 @@ function f0 <lambda> (entry): arity 0, locals 0, stack 1, captures []
 function f1 loop: arity 1, locals 1, stack 2, captures []
   0000           LoadLocal l0
   0003           Int 0
-  0008           NumEq
-  0009           JumpIfFalse @20
-  0014           Const k0  ; 'done
-  0019           Return
-  0020           MoveLocal l0
-  0023           Int 1
-  0028           Sub
-  0029           TailCallGlobal s0 #1  ; loop
+  0008           NumEqJumpIfFalse @19
+  0013           Const k0  ; 'done
+  0018           Return
+  0019           MoveLocal l0
+  0022           Int 1
+  0027           Sub
+  0028           TailCallGlobal s0 #1  ; loop
 
 function f2 f: arity 1, locals 1, stack 2, captures []
   0000           LoadLocal l0
   0003           Int 1
-  0008           NumEq
-  0009           JumpIfFalse @24
-  0014           MoveLocal l0
-  0017           TailCallGlobal s5 #1  ; g
-  0024           LoadLocal l0
-  0027           JumpIfFalse @48
-  0032           MoveLocal l0
-  0035           Int 1
-  0040           Sub
-  0041           TailCallGlobal s5 #1  ; g
-  0048           Nil
-  0049           Return
+  0008           NumEqJumpIfFalse @23
+  0013           MoveLocal l0
+  0016           TailCallGlobal s5 #1  ; g
+  0023           LoadLocal l0
+  0026           JumpIfFalse @47
+  0031           MoveLocal l0
+  0034           Int 1
+  0039           Sub
+  0040           TailCallGlobal s5 #1  ; g
+  0047           Nil
+  0048           Return
 
 function f3 h: arity 1, locals 1, stack 1, captures []
   0000           LoadLocal l0
@@ -61,10 +59,9 @@ function f4 k: arity 0, locals 2, stack 2, captures []
 function f5 lp: arity 1, locals 1, stack 2, captures []
   0000           LoadLocal l0
   0003           Int 10
-  0008           Lt
-  0009           JumpIfFalse @25
-  0014           LoadSelf
-  0015           AddLocalInt l0 1
-  0022           TailCall #1
-  0025           MoveLocal l0
-  0028           Return
+  0008           LtJumpIfFalse @24
+  0013           LoadSelf
+  0014           AddLocalInt l0 1
+  0021           TailCall #1
+  0024           MoveLocal l0
+  0027           Return
