@@ -379,6 +379,10 @@ opcodes! {
     65 NumEqJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
     /// pop b, pop a; if (= a b) then pc := target
     66 NumEqJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
+    /// return self(S[-argc] .. S[-1]) by restarting this frame at pc 0 with the
+    /// arguments as its parameters (a named let's next iteration); argc is the
+    /// function's arity and it has no rest parameter (V9)
+    67 TailCallSelf { argc: Argc } pops(argc.0 as u32) pushes(0) flow(Flow::Exit);
 }
 
 /// Why a byte stream did not decode to an instruction.

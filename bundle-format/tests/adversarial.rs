@@ -167,3 +167,20 @@ fn the_verifier_rejects_each_broken_rule() {
         assert!(verify_bundle(bundle).is_err(), "{name}: the verifier accepted it");
     }
 }
+
+#[test]
+fn a_self_tail_call_must_pass_exactly_the_parameters() {
+    let mut bundle = sample();
+    bundle.protos[1].code = code(&[Instr::TailCallSelf { argc: Argc(0) }]);
+    verify_bundle(bundle.clone()).expect("argc equal to the arity is accepted");
+
+    bundle.protos[1].code = code(&[Instr::Nil {}, Instr::TailCallSelf { argc: Argc(1) }]);
+    let err = verify_bundle(bundle.clone()).expect_err("one argument to a function of arity 0");
+    assert!(err.message.contains("self tail call with 1 arguments in a function of arity 0"), "{err}");
+
+    bundle.protos[1].code = code(&[Instr::TailCallSelf { argc: Argc(0) }]);
+    bundle.protos[1].rest = true;
+    bundle.protos[1].locals = 1;
+    let err = verify_bundle(bundle).expect_err("a function with a rest parameter");
+    assert!(err.message.contains("and a rest parameter"), "{err}");
+}

@@ -196,6 +196,12 @@ impl<'a> FnGen<'a> {
         Ok(slot)
     }
 
+    /// A call of the running function by itself with exactly its parameters (a named
+    /// let's loop call), which `TailCallSelf` runs by restarting the frame.
+    fn is_self_call(&self, callee: &Expr, args: &[Expr]) -> bool {
+        matches!(callee.kind, ExprKind::SelfRef) && self.function.rest.is_none() && args.len() == self.function.params.len()
+    }
+
     fn capture_index(&self, local: LocalId) -> u16 {
         self.function.captures.iter().position(|&c| c == local).expect("lowering records every capture") as u16
     }
@@ -399,6 +405,11 @@ impl<'a> FnGen<'a> {
                 self.tables.captures.insert(*fn_id, descriptors);
                 self.emit(Instr::Closure { proto: ProtoIdx(*fn_id) }, span);
                 self.ret_if(tail, span);
+            }
+            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => {
+                self.exprs(args)?;
+                let argc = Self::argc(args.len(), span)?;
+                self.emit(Instr::TailCallSelf { argc }, span);
             }
             ExprKind::Call(callee, args) => {
                 self.expr(callee, false)?;

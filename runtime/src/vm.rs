@@ -651,6 +651,16 @@ impl Vm {
                         Invoked::Returned(v) => return Ok(v),
                     }
                 }
+                Instr::TailCallSelf { argc } => {
+                    burn_fuel!();
+                    // V9: argc is the arity and there is no rest parameter, so the
+                    // arguments become the parameters as they are.
+                    let args_start = self.stack.len() - argc.0 as usize;
+                    self.stack.drain(base..args_start);
+                    self.stack.resize(base + closure.proto.locals as usize, Value::Nil);
+                    self.drop_handlers_above(self.frames.len() - 1);
+                    pc = 0;
+                }
                 Instr::Return {} => {
                     let result = pop!();
                     match self.return_from_frame(result, stop_depth) {

@@ -59,9 +59,8 @@ function f4 k: arity 0, locals 2, stack 2, captures []
 function f5 lp: arity 1, locals 1, stack 2, captures []
   0000           LoadLocal l0
   0003           Int 10
-  0008           LtJumpIfFalse @24
-  0013           LoadSelf
-  0014           AddLocalInt l0 1
-  0021           TailCall #1
-  0024           MoveLocal l0
-  0027           Return
+  0008           LtJumpIfFalse @23
+  0013           AddLocalInt l0 1
+  0020           TailCallSelf #1
+  0023           MoveLocal l0
+  0026           Return
