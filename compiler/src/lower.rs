@@ -112,6 +112,15 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules
 
 const DEFINE_FORMS: &[&str] = &["define", "def", "defun", "defn"];
 
+/// Every special form `lower_special` handles: recognised by name even where a local
+/// or a macro has the name (§5.1).
+const SPECIAL_FORMS: &[&str] = &[
+    "quote", "quasiquote", "unquote", "unquote-splicing", "if", "define", "def", "defun", "defn", "set!", "lambda",
+    "fn", "begin", "progn", "let", "let*", "letrec", "cond", "case", "when", "unless", "and", "or", "do", "while",
+    "try", "throw", "delay", "defmacro", "load", "import", "module", "define-record-type", "match", "match*",
+    "let-values", "let*-values", "define-values", "defmulti", "defmethod", "define-syntax",
+];
+
 /// The names a defining form (`define` and its aliases, destructuring `define`,
 /// `define-values`, `defmulti`, `define-record-type`) defines, added to `out`.
 fn defined_names(form: &Syntax, out: &mut Vec<String>) {
@@ -278,6 +287,13 @@ impl Lowerer<'_> {
         if self.scopes.is_empty() {
             return self.lower_sequence(forms, span);
         }
+        let expanded;
+        let forms = if forms.iter().any(|f| self.is_body_macro_call(f)) {
+            expanded = self.expand_body_macros(forms)?;
+            &expanded[..]
+        } else {
+            forms
+        };
         let mut names = Vec::new();
         collect_body_defines(forms, &mut names);
         if names.is_empty() {
@@ -297,6 +313,53 @@ impl Lowerer<'_> {
         let body = self.lower_sequence(forms, span);
         self.pop_scope();
         Ok(Expr::new(ExprKind::Declare(declared, Box::new(body?)), span))
+    }
+
+    /// A macro call at a body's top level (or in a `begin` there), which may expand
+    /// into definitions the body must declare.
+    fn is_body_macro_call(&self, form: &Syntax) -> bool {
+        let Some((name, args)) = form.as_list().and_then(<[Syntax]>::split_first) else { return false };
+        match name.as_symbol() {
+            Some("begin" | "progn") => args.iter().any(|f| self.is_body_macro_call(f)),
+            Some(name) if SPECIAL_FORMS.contains(&name) => false,
+            Some(name) => self.is_user_macro(name) || self.is_macro(name),
+            None => false,
+        }
+    }
+
+    /// A body's forms with its top-level macro calls expanded until they are not
+    /// macro calls, so the definitions they produce are found. (A name the body
+    /// defines is never a macro: every name the program defines anywhere disables
+    /// the macro of that name.)
+    fn expand_body_macros(&mut self, forms: &[Syntax]) -> Result<Vec<Syntax>> {
+        forms.iter().map(|form| self.expand_body_form(form)).collect()
+    }
+
+    fn expand_body_form(&mut self, form: &Syntax) -> Result<Syntax> {
+        let mut form = form.clone();
+        for _ in 0..MAX_EXPANSION_DEPTH {
+            let Some((head, args)) = form.as_list().and_then(<[Syntax]>::split_first) else { return Ok(form) };
+            let Some(name) = head.as_symbol() else { return Ok(form) };
+            if matches!(name, "begin" | "progn") {
+                let mut items = vec![head.clone()];
+                for item in args {
+                    items.push(self.expand_body_form(item)?);
+                }
+                return Ok(list(items, form.span));
+            }
+            if SPECIAL_FORMS.contains(&name) {
+                return Ok(form);
+            }
+            form = if self.is_user_macro(name) {
+                let (name, args) = (name.to_string(), args.to_vec());
+                self.macro_engine().expand(&name, &args, form.span)?
+            } else if self.is_macro(name) {
+                prelude::expand(name, args, form.span)?
+            } else {
+                return Ok(form);
+            };
+        }
+        error(form.span, format!("macro expansion nested more than {MAX_EXPANSION_DEPTH} levels deep (does a macro expand into itself?)"))
     }
 
     pub fn lower(&mut self, form: &Syntax) -> Result<Expr> {
@@ -400,6 +463,9 @@ impl Lowerer<'_> {
 
     /// Lowers a special form; `None` when `name` is not one.
     fn lower_special(&mut self, name: &str, args: &[Syntax], span: Span) -> Result<Option<Expr>> {
+        if !SPECIAL_FORMS.contains(&name) {
+            return Ok(None);
+        }
         let expr = match name {
             "quote" => {
                 let [datum] = args else { return error(span, "quote expects 1 arg") };
@@ -925,7 +991,7 @@ impl Lowerer<'_> {
                 }
                 None => {
                     self.current_fn = outer_fn;
-                    return error(item.span, "destructuring parameters are not supported yet by semac");
+                    return error(item.span, "a parameter must be a symbol or a vector or map pattern");
                 }
             }
             i += 1;
@@ -1019,7 +1085,8 @@ impl Lowerer<'_> {
                 return error(binding.span, format!("{form}: each binding must have exactly 2 elements"));
             };
             let Some(name) = name.as_symbol() else {
-                return error(name.span, format!("{form}: destructuring bindings are not supported yet by semac"));
+                let allowed = if form == "named let" { "a symbol" } else { "a symbol or a vector or map pattern" };
+                return error(name.span, format!("{form}: a binding name must be {allowed}"));
             };
             pairs.push((name, init, binding.span));
         }
@@ -1058,7 +1125,7 @@ impl Lowerer<'_> {
         if args.len() < 2 {
             return error(span, "named let expects bindings and a body");
         }
-        let pairs = self.binding_pairs(&args[0], "let")?;
+        let pairs = self.binding_pairs(&args[0], "named let")?;
         // Initial values are computed outside the loop function's scope.
         let mut temps = Vec::new();
         let mut temp_refs = Vec::new();
@@ -1131,6 +1198,14 @@ impl Lowerer<'_> {
     fn lower_letrec(&mut self, args: &[Syntax], span: Span) -> Result<Expr> {
         if args.len() < 2 {
             return error(span, "letrec expects 2+ args");
+        }
+        if let Some(pairs) = self.pattern_bindings(&args[0]) {
+            // With patterns: `(let () (define PAT init) ... body...)`, the internal
+            // defines giving the same letrec* scope (§8).
+            let mut forms = vec![sym("let", span), list(Vec::new(), span)];
+            forms.extend(pairs.into_iter().map(|(target, init)| list(vec![sym("define", span), target.clone(), init.clone()], span)));
+            forms.extend(args[1..].iter().cloned());
+            return self.lower(&list(forms, span));
         }
         let pairs = self.binding_pairs(&args[0], "letrec")?;
         let mut declared = Vec::new();
