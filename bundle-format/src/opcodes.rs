@@ -383,6 +383,8 @@ opcodes! {
     /// arguments as its parameters (a named let's next iteration); argc is the
     /// function's arity and it has no rest parameter (V9)
     67 TailCallSelf { argc: Argc } pops(argc.0 as u32) pushes(0) flow(Flow::Exit);
+    /// L[slot] - value, pushed (a local minus an integer literal)
+    68 SubLocalInt { slot: Slot, value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -224,7 +224,8 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), S
         | Instr::MakeCell { slot }
         | Instr::LoadCellLocal { slot }
         | Instr::StoreCellLocal { slot }
-        | Instr::AddLocalInt { slot, .. } => local(slot),
+        | Instr::AddLocalInt { slot, .. }
+        | Instr::SubLocalInt { slot, .. } => local(slot),
         Instr::LoadCapture { idx } | Instr::LoadCellCapture { idx } | Instr::StoreCellCapture { idx } => capture(idx),
         Instr::LoadGlobal { sym }
         | Instr::StoreGlobal { sym }

@@ -25,7 +25,7 @@ pub fn optimise(asm: &mut Vec<Asm>) {
 fn rewrite_tail(out: &mut Vec<Asm>) -> bool {
     not_then_branch(out)
         || compare_then_branch(out)
-        || add_local_int(out)
+        || local_int_arith(out)
         || pure_push_then_pop(out)
         || store_keeping_then_pop(out)
 }
@@ -83,15 +83,21 @@ fn compare_then_branch(out: &mut Vec<Asm>) -> bool {
     true
 }
 
-/// `LoadLocal s; Int k; Add` → `AddLocalInt s k`: `(+ i 1)` in loops. A last-use
-/// `MoveLocal` fuses too: leaving the value in the dead slot changes nothing.
-fn add_local_int(out: &mut Vec<Asm>) -> bool {
-    let Some([(Instr::LoadLocal { slot } | Instr::MoveLocal { slot }, _), (Instr::Int { value }, _), (Instr::Add {}, span)]) =
+/// `LoadLocal s; Int k; Add` → `AddLocalInt s k` (`(+ i 1)` in loops), and `Sub` →
+/// `SubLocalInt s k` (`(- n 1)` in recursions). A last-use `MoveLocal` fuses too:
+/// leaving the value in the dead slot changes nothing.
+fn local_int_arith(out: &mut Vec<Asm>) -> bool {
+    let Some([(Instr::LoadLocal { slot } | Instr::MoveLocal { slot }, _), (Instr::Int { value }, _), (op, span)]) =
         last_ops::<3>(out)
     else {
         return false;
     };
-    replace_tail(out, 3, &[Asm::Op(Instr::AddLocalInt { slot, value }, span)]);
+    let fused = match op {
+        Instr::Add {} => Instr::AddLocalInt { slot, value },
+        Instr::Sub {} => Instr::SubLocalInt { slot, value },
+        _ => return false,
+    };
+    replace_tail(out, 3, &[Asm::Op(fused, span)]);
     true
 }
 
@@ -172,6 +178,10 @@ mod tests {
     fn local_plus_literal_fuses() {
         let before = vec![op(Instr::LoadLocal { slot: Slot(2) }), op(Instr::Int { value: SmallInt(1) }), op(Instr::Add {})];
         assert_eq!(run(before), vec![op(Instr::AddLocalInt { slot: Slot(2), value: SmallInt(1) })]);
+        let before = vec![op(Instr::MoveLocal { slot: Slot(0) }), op(Instr::Int { value: SmallInt(3) }), op(Instr::Sub {})];
+        assert_eq!(run(before), vec![op(Instr::SubLocalInt { slot: Slot(0), value: SmallInt(3) })]);
+        let before = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::Int { value: SmallInt(3) }), op(Instr::Mul {})];
+        assert_eq!(run(before.clone()), before);
     }
 
     #[test]

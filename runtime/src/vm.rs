@@ -773,6 +773,17 @@ impl Vm {
                     };
                     self.stack.push(result);
                 }
+                Instr::SubLocalInt { slot, value } => {
+                    let local = &self.stack[base + slot.0 as usize];
+                    let result = match local {
+                        Value::Int(x) => match x.checked_sub(value.0 as i64) {
+                            Some(r) => Value::Int(r),
+                            None => tri!(builtins::numbers::sub2(local, &Value::Int(value.0 as i64))),
+                        },
+                        other => tri!(builtins::numbers::sub2(other, &Value::Int(value.0 as i64))),
+                    };
+                    self.stack.push(result);
+                }
                 Instr::Get {} => {
                     let key = pop!();
                     let t = top!();

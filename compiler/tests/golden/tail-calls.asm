@@ -18,10 +18,8 @@ function f1 loop: arity 1, locals 1, stack 2, captures []
   0008           NumEqJumpIfFalse @19
   0013           Const k0  ; 'done
   0018           Return
-  0019           MoveLocal l0
-  0022           Int 1
-  0027           Sub
-  0028           TailCallGlobal s0 #1  ; loop
+  0019           SubLocalInt l0 1
+  0026           TailCallGlobal s0 #1  ; loop
 
 function f2 f: arity 1, locals 1, stack 2, captures []
   0000           LoadLocal l0
@@ -30,13 +28,11 @@ function f2 f: arity 1, locals 1, stack 2, captures []
   0013           MoveLocal l0
   0016           TailCallGlobal s5 #1  ; g
   0023           LoadLocal l0
-  0026           JumpIfFalse @47
-  0031           MoveLocal l0
-  0034           Int 1
-  0039           Sub
-  0040           TailCallGlobal s5 #1  ; g
-  0047           Nil
-  0048           Return
+  0026           JumpIfFalse @45
+  0031           SubLocalInt l0 1
+  0038           TailCallGlobal s5 #1  ; g
+  0045           Nil
+  0046           Return
 
 function f3 h: arity 1, locals 1, stack 1, captures []
   0000           LoadLocal l0
