@@ -218,11 +218,7 @@ pub fn destructure(pattern: &Syntax, value: Syntax, temps: &mut Temps, out: &mut
 pub fn pattern_variables(pattern: &Syntax, out: &mut Vec<String>) {
     match &pattern.kind {
         SyntaxKind::Symbol(name) if name == "_" || name == "&" => {}
-        SyntaxKind::Symbol(name) => {
-            if !out.contains(name) {
-                out.push(name.clone());
-            }
-        }
+        SyntaxKind::Symbol(name) if !out.contains(name) => out.push(name.clone()),
         SyntaxKind::Vector(items) => items.iter().for_each(|item| pattern_variables(item, out)),
         SyntaxKind::Map(pairs) => {
             for (key, target) in pairs {

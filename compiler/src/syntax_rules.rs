@@ -483,10 +483,8 @@ impl Expander<'_> {
 
     fn repeating_variables(&self, template: &Syntax, bindings: &Bindings, out: &mut Vec<String>) {
         match &template.kind {
-            SyntaxKind::Symbol(name) => {
-                if matches!(bindings.get(name), Some(Binding::Many(_))) && !out.contains(name) {
-                    out.push(name.clone());
-                }
+            SyntaxKind::Symbol(name) if matches!(bindings.get(name), Some(Binding::Many(_))) && !out.contains(name) => {
+                out.push(name.clone())
             }
             SyntaxKind::List(items) | SyntaxKind::Vector(items) => {
                 items.iter().for_each(|i| self.repeating_variables(i, bindings, out))
