@@ -5,6 +5,9 @@
 //! gives the first line of §11.6.
 
 use std::fmt;
+use std::rc::Rc;
+
+use crate::interner::Sym;
 
 use crate::printer::repr;
 use crate::value::{SortedMap, Value};
@@ -23,10 +26,60 @@ pub struct ErrorData {
 
 #[derive(Clone, Debug)]
 pub struct TraceFrame {
-    pub function: String,
-    pub file: Option<String>,
+    pub function: Rc<String>,
+    pub file: Option<Rc<String>>,
     pub line: u32,
     pub col: u32,
+}
+
+/// The keywords of error maps, interned once per interpreter thread: a program that
+/// throws in a loop would otherwise hash every name again for every error.
+#[derive(Clone, Copy)]
+struct ErrorKeys {
+    type_: Sym,
+    message: Sym,
+    value: Sym,
+    expected: Sym,
+    got: Sym,
+    name: Sym,
+    stack_trace: Sym,
+    line: Sym,
+    col: Sym,
+    file: Sym,
+    eval: Sym,
+    type_error: Sym,
+    arity: Sym,
+    unbound: Sym,
+    user: Sym,
+    io: Sym,
+    reader: Sym,
+}
+
+impl ErrorKeys {
+    fn get() -> ErrorKeys {
+        thread_local! {
+            static KEYS: ErrorKeys = ErrorKeys {
+                type_: Sym::intern("type"),
+                message: Sym::intern("message"),
+                value: Sym::intern("value"),
+                expected: Sym::intern("expected"),
+                got: Sym::intern("got"),
+                name: Sym::intern("name"),
+                stack_trace: Sym::intern("stack-trace"),
+                line: Sym::intern("line"),
+                col: Sym::intern("col"),
+                file: Sym::intern("file"),
+                eval: Sym::intern("eval"),
+                type_error: Sym::intern("type-error"),
+                arity: Sym::intern("arity"),
+                unbound: Sym::intern("unbound"),
+                user: Sym::intern("user"),
+                io: Sym::intern("io"),
+                reader: Sym::intern("reader"),
+            };
+        }
+        KEYS.with(|keys| *keys)
+    }
 }
 
 pub enum ErrorKind {
@@ -131,48 +184,49 @@ impl Error {
         if let ErrorKind::Rethrown { map } = &self.0.kind {
             return map.clone();
         }
+        let k = ErrorKeys::get();
+        let kw = Value::Keyword;
         let mut map = SortedMap::new();
-        let kw = Value::keyword;
         let type_name = match &self.0.kind {
-            ErrorKind::Eval => "eval",
+            ErrorKind::Eval => k.eval,
             ErrorKind::Type { expected, got } => {
-                map.insert(kw("expected"), Value::str(expected.clone()));
-                map.insert(kw("got"), Value::str(got.clone()));
-                "type-error"
+                map.insert(kw(k.expected), Value::str(expected.clone()));
+                map.insert(kw(k.got), Value::str(got.clone()));
+                k.type_error
             }
-            ErrorKind::Arity => "arity",
+            ErrorKind::Arity => k.arity,
             ErrorKind::Unbound { name } => {
-                map.insert(kw("name"), Value::str(name.clone()));
-                "unbound"
+                map.insert(kw(k.name), Value::str(name.clone()));
+                k.unbound
             }
             ErrorKind::User { value } => {
-                map.insert(kw("value"), value.clone());
-                "user"
+                map.insert(kw(k.value), value.clone());
+                k.user
             }
-            ErrorKind::Io => "io",
-            ErrorKind::Reader => "reader",
+            ErrorKind::Io => k.io,
+            ErrorKind::Reader => k.reader,
             ErrorKind::Rethrown { .. } => unreachable!("handled above"),
-            ErrorKind::OutOfFuel => "eval",
+            ErrorKind::OutOfFuel => k.eval,
         };
-        map.insert(kw("type"), kw(type_name));
-        map.insert(kw("message"), Value::str(self.0.message.clone()));
+        map.insert(kw(k.type_), kw(type_name));
+        map.insert(kw(k.message), Value::str(self.0.message.clone()));
         let frames = self
             .0
             .trace
             .iter()
             .map(|f| {
                 let mut frame = SortedMap::new();
-                frame.insert(kw("name"), Value::str(f.function.clone()));
-                frame.insert(kw("line"), Value::Int(f.line as i64));
-                frame.insert(kw("col"), Value::Int(f.col as i64));
+                frame.insert(kw(k.name), Value::Str(f.function.clone()));
+                frame.insert(kw(k.line), Value::Int(f.line as i64));
+                frame.insert(kw(k.col), Value::Int(f.col as i64));
                 if let Some(file) = &f.file {
-                    frame.insert(kw("file"), Value::str(file.clone()));
+                    frame.insert(kw(k.file), Value::Str(file.clone()));
                 }
-                Value::Map(std::rc::Rc::new(frame))
+                Value::Map(Rc::new(frame))
             })
             .collect();
-        map.insert(kw("stack-trace"), Value::list(frames));
-        Value::Map(std::rc::Rc::new(map))
+        map.insert(kw(k.stack_trace), Value::list(frames));
+        Value::Map(Rc::new(map))
     }
 
     /// The first line of an uncaught-error report, after `Error: `.

@@ -22,6 +22,9 @@ use crate::value::Value;
 /// A function prototype ready to run.
 pub struct FuncProto {
     pub name: Option<Sym>,
+    /// The name stack traces show (`<lambda>` for an anonymous function), made once
+    /// so that raising an error allocates no name.
+    pub trace_name: Rc<String>,
     pub arity: u16,
     pub rest: bool,
     pub locals: u16,
@@ -42,7 +45,12 @@ pub struct FuncProto {
 pub struct Unit {
     pub constants: Box<[Value]>,
     protos: OnceCell<Box<[Rc<FuncProto>]>>,
-    pub files: Vec<String>,
+    pub files: Vec<Rc<String>>,
+}
+
+/// What a stack trace calls a function.
+pub fn trace_name(name: Option<Sym>) -> Rc<String> {
+    Rc::new(name.map(Sym::name).unwrap_or_else(|| "<lambda>".to_string()))
 }
 
 impl Unit {
@@ -101,7 +109,7 @@ pub fn link(verified: VerifiedBundle) -> Program {
     }
 
     let debug = bundle.debug.as_ref();
-    let files = debug.map(|d| d.files.clone()).unwrap_or_default();
+    let files = debug.map(|d| d.files.iter().map(|f| Rc::new(f.clone())).collect()).unwrap_or_default();
     let unit = Rc::new(Unit { constants: constants.into_boxed_slice(), protos: OnceCell::new(), files });
     let protos: Vec<Rc<FuncProto>> = bundle
         .protos
@@ -121,8 +129,10 @@ pub fn link(verified: VerifiedBundle) -> Program {
                     })
                     .collect()
             });
+            let name = proto.name.map(sym);
             Rc::new(FuncProto {
-                name: proto.name.map(sym),
+                name,
+                trace_name: trace_name(name),
                 arity: proto.arity,
                 rest: proto.rest,
                 locals: proto.locals,

@@ -387,7 +387,7 @@ impl Vm {
             let at = frame.pc.saturating_sub(1);
             let (line, col) = proto.positions.as_ref().and_then(|p| p.get(at).copied()).unwrap_or((0, 0));
             err.push_trace(TraceFrame {
-                function: proto.name.map(Sym::name).unwrap_or_else(|| "<lambda>".to_string()),
+                function: proto.trace_name.clone(),
                 file: proto.file.and_then(|f| proto.unit.files.get(f as usize).cloned()),
                 line,
                 col,

@@ -612,6 +612,7 @@ pub(crate) mod tests {
     fn proto(arity: u16, code: Vec<Instr>) -> Rc<FuncProto> {
         Rc::new(FuncProto {
             name: None,
+            trace_name: crate::program::trace_name(None),
             arity,
             rest: false,
             locals: arity,

@@ -404,6 +404,7 @@ mod tests {
     fn vm() -> Vm {
         let entry = Rc::new(FuncProto {
             name: None,
+            trace_name: crate::program::trace_name(None),
             arity: 0,
             rest: false,
             locals: 0,
