@@ -121,6 +121,8 @@ struct FnGen<'a> {
     next_label: u32,
     /// Reads that are a local's last use (see `liveness`).
     last_uses: HashSet<*const Expr>,
+    /// The inlined named lets being generated: their top label and variables.
+    loops: HashMap<FnId, (u32, Vec<LocalId>)>,
 }
 
 impl<'a> FnGen<'a> {
@@ -136,6 +138,7 @@ impl<'a> FnGen<'a> {
             asm: Vec::new(),
             next_label: 0,
             last_uses: liveness::last_uses(program, fn_id),
+            loops: HashMap::new(),
         };
         let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
         for &param in &params {
@@ -235,6 +238,16 @@ impl<'a> FnGen<'a> {
             Instr::StoreCellCapture { idx: CaptureIdx(self.capture_index(local)) }
         };
         self.emit(instr, span);
+        Ok(())
+    }
+
+    /// Stores the values on top of the stack into a loop's variables, last first. The
+    /// raw values: the top of the loop boxes the ones that live in cells.
+    fn store_loop_vars(&mut self, vars: &[LocalId], span: Span) -> Result<()> {
+        for &var in vars.iter().rev() {
+            let slot = Slot(self.slot(var, span)?);
+            self.emit(Instr::StoreLocal { slot }, span);
+        }
         Ok(())
     }
 
@@ -465,6 +478,32 @@ impl<'a> FnGen<'a> {
             ExprKind::Throw(value) => {
                 self.expr(value, false)?;
                 self.emit(Instr::Throw {}, span);
+            }
+            ExprKind::NamedLoop { id, vars, inits, body } => {
+                if !tail {
+                    return error(span, "internal compiler error: an inlined named let outside tail position");
+                }
+                self.exprs(inits)?;
+                self.store_loop_vars(vars, span)?;
+                let top = self.label();
+                self.place(top);
+                // Fresh cells each iteration, as the loop function's entry made them.
+                for &var in vars {
+                    if self.boxed(var) {
+                        let slot = Slot(self.slot(var, span)?);
+                        self.emit(Instr::MakeCell { slot }, span);
+                    }
+                }
+                self.loops.insert(*id, (top, vars.clone()));
+                self.expr(body, true)?;
+            }
+            ExprKind::Recur(id, args) => {
+                let Some((top, vars)) = self.loops.get(id).cloned().filter(|_| tail) else {
+                    return error(span, "internal compiler error: a loop call outside its loop's tail position");
+                };
+                self.exprs(args)?;
+                self.store_loop_vars(&vars, span)?;
+                self.emit(Instr::Jump { target: Target(top) }, span);
             }
         }
         Ok(())

@@ -69,6 +69,11 @@ pub fn fold(e: &mut Expr) {
             fold(body);
             fold(handler);
         }
+        ExprKind::NamedLoop { inits, body, .. } => {
+            inits.iter_mut().for_each(fold);
+            fold(body);
+        }
+        ExprKind::Recur(_, args) => args.iter_mut().for_each(fold),
     }
     if let Some(folded) = fold_node(e) {
         e.kind = folded;

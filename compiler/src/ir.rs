@@ -129,6 +129,13 @@ pub enum ExprKind {
     MakeList(Vec<Expr>),
     MakeVector(Vec<Expr>),
     MakeMap(Vec<(Expr, Expr)>),
+    /// A named let whose loop function never escapes, inlined by `loops.rs`: binds
+    /// `vars` to `inits`, then runs `body`, in which `Recur(id, ..)` starts the next
+    /// iteration. Only ever in tail position of its function.
+    NamedLoop { id: FnId, vars: Vec<LocalId>, inits: Vec<Expr>, body: Box<Expr> },
+    /// The next iteration of the enclosing `NamedLoop` `id`, with new values for its
+    /// variables; only in that loop's tail positions.
+    Recur(FnId, Vec<Expr>),
     /// `(try body (catch var handler))`.
     Try(Box<Expr>, LocalId, Box<Expr>),
     Throw(Box<Expr>),

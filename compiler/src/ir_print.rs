@@ -89,6 +89,13 @@ fn write_expr(out: &mut String, program: &Program, e: &Expr, depth: usize) {
         ExprKind::Lambda(id) => {
             let _ = writeln!(out, "{pad}(lambda fn{id})");
         }
+        ExprKind::NamedLoop { id, vars, inits, body } => {
+            let names: Vec<String> = vars.iter().map(|l| local(*l)).collect();
+            let mut all: Vec<&Expr> = inits.iter().collect();
+            all.push(body);
+            children(out, &format!("named-loop fn{id} [{}]", names.join(" ")), &all);
+        }
+        ExprKind::Recur(id, args) => children(out, &format!("recur fn{id}"), &args.iter().collect::<Vec<_>>()),
         ExprKind::Call(f, args) => {
             let mut all: Vec<&Expr> = vec![f];
             all.extend(args.iter());

@@ -9,6 +9,7 @@ pub mod fold;
 pub mod ir;
 pub mod ir_print;
 pub mod liveness;
+pub mod loops;
 pub mod lower;
 pub mod macros;
 pub mod modules;
@@ -75,6 +76,7 @@ fn lower_forms(
 ) -> Result<ir::Program, Diagnostic> {
     let mut program = lower::lower_program(forms, macros, modules).map_err(|e| diagnostic(modules, e))?;
     fold::fold_program(&mut program);
+    loops::inline_named_lets(&mut program);
     Ok(program)
 }
 

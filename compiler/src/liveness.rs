@@ -10,7 +10,7 @@
 //! fixpoint, so a loop variable's read in its own step can move. Reads inside a `try`
 //! body are never marked: the handler may run after any point of the body.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::ir::{Expr, ExprKind, FnId, LocalId, Program};
 
@@ -18,7 +18,7 @@ type Live = HashSet<LocalId>;
 
 /// The addresses of the `Local` reads in function `fn_id` that are last uses.
 pub fn last_uses(program: &Program, fn_id: FnId) -> HashSet<*const Expr> {
-    let mut analysis = Analysis { program, fn_id, marks: HashSet::new() };
+    let mut analysis = Analysis { program, fn_id, marks: HashSet::new(), loop_heads: HashMap::new() };
     let body = &program.functions[fn_id as usize].body;
     analysis.live(body, Live::new(), false);
     analysis.marks
@@ -28,6 +28,9 @@ struct Analysis<'a> {
     program: &'a Program,
     fn_id: FnId,
     marks: HashSet<*const Expr>,
+    /// For each `NamedLoop` being analysed: its variables and what is live at the top
+    /// of its body.
+    loop_heads: HashMap<FnId, (Vec<LocalId>, Live)>,
 }
 
 impl Analysis<'_> {
@@ -128,6 +131,37 @@ impl Analysis<'_> {
                 let live = self.live(v, live, frozen);
                 self.live(k, live, frozen)
             }),
+            ExprKind::NamedLoop { id, vars, inits, body } => {
+                // The top of the body is reached from the entry and from every Recur:
+                // iterate without marking to a fixpoint, then mark once.
+                let mut head = Live::new();
+                loop {
+                    self.loop_heads.insert(*id, (vars.clone(), head.clone()));
+                    let next = self.live(body, after.clone(), true);
+                    if next == head {
+                        break;
+                    }
+                    head = next;
+                }
+                if !frozen {
+                    self.loop_heads.insert(*id, (vars.clone(), head.clone()));
+                    head = self.live(body, after, false);
+                }
+                for var in vars {
+                    head.remove(var);
+                }
+                self.args(inits, head, frozen)
+            }
+            ExprKind::Recur(id, args) => {
+                // Control goes back to the loop's top (the variables are assigned on
+                // the way), not to what follows.
+                let (vars, head) = self.loop_heads.get(id).cloned().expect("Recur inside its NamedLoop");
+                let mut next = head;
+                for var in &vars {
+                    next.remove(var);
+                }
+                self.args(args, next, frozen)
+            }
             ExprKind::Try(body, local, handler) => {
                 let mut at_handler = self.live(handler, after.clone(), frozen);
                 at_handler.remove(local);

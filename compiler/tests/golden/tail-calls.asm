@@ -44,19 +44,17 @@ function f3 h: arity 1, locals 1, stack 1, captures []
 function f4 k: arity 0, locals 2, stack 2, captures []
   0000           Int 0
   0005           StoreLocal l0
-  0008           Nil
-  0009           StoreLocal l1
-  0012           Closure f5
-  0017           StoreLocal l1
-  0020           MoveLocal l1
-  0023           MoveLocal l0
-  0026           TailCall #1
+  0008           MoveLocal l0
+  0011           StoreLocal l1
+  0014           LoadLocal l1
+  0017           Int 10
+  0022           LtJumpIfFalse @42
+  0027           AddLocalInt l1 1
+  0034           StoreLocal l1
+  0037           Jump @14
+  0042           MoveLocal l1
+  0045           Return
 
-function f5 lp: arity 1, locals 1, stack 2, captures []
-  0000           LoadLocal l0
-  0003           Int 10
-  0008           LtJumpIfFalse @23
-  0013           AddLocalInt l0 1
-  0020           TailCallSelf #1
-  0023           MoveLocal l0
-  0026           Return
+function f5 <lambda>: arity 0, locals 0, stack 1, captures []
+  0000           Nil
+  0001           Return
