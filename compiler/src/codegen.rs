@@ -241,6 +241,52 @@ impl<'a> FnGen<'a> {
         Ok(())
     }
 
+    /// Jumps to `target` when `test` is false, falls through when it is true. An `and`
+    /// or `or` in a test is compiled as jumps, without producing its value, so each of
+    /// its comparisons can fuse with its branch (peephole).
+    fn jump_unless(&mut self, test: &Expr, target: u32) -> Result<()> {
+        match &test.kind {
+            ExprKind::And(items) => items.iter().try_for_each(|item| self.jump_unless(item, target)),
+            ExprKind::Or(items) => {
+                let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
+                let pass = self.label();
+                for item in rest {
+                    self.jump_if(item, pass)?;
+                }
+                self.jump_unless(last, target)?;
+                self.place(pass);
+                Ok(())
+            }
+            _ => {
+                self.expr(test, false)?;
+                self.emit(Instr::JumpIfFalse { target: Target(target) }, test.span);
+                Ok(())
+            }
+        }
+    }
+
+    /// Jumps to `target` when `test` is true, falls through when it is false.
+    fn jump_if(&mut self, test: &Expr, target: u32) -> Result<()> {
+        match &test.kind {
+            ExprKind::Or(items) => items.iter().try_for_each(|item| self.jump_if(item, target)),
+            ExprKind::And(items) => {
+                let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
+                let fail = self.label();
+                for item in rest {
+                    self.jump_unless(item, fail)?;
+                }
+                self.jump_if(last, target)?;
+                self.place(fail);
+                Ok(())
+            }
+            _ => {
+                self.expr(test, false)?;
+                self.emit(Instr::JumpIfTrue { target: Target(target) }, test.span);
+                Ok(())
+            }
+        }
+    }
+
     /// Stores the values on top of the stack into a loop's variables, last first. The
     /// raw values: the top of the loop boxes the ones that live in cells.
     fn store_loop_vars(&mut self, vars: &[LocalId], span: Span) -> Result<()> {
@@ -346,8 +392,7 @@ impl<'a> FnGen<'a> {
             }
             ExprKind::If(test, then, otherwise) => {
                 let else_label = self.label();
-                self.expr(test, false)?;
-                self.emit(Instr::JumpIfFalse { target: Target(else_label) }, span);
+                self.jump_unless(test, else_label)?;
                 self.expr(then, tail)?;
                 if tail {
                     self.place(else_label);
