@@ -385,6 +385,8 @@ opcodes! {
     67 TailCallSelf { argc: Argc } pops(argc.0 as u32) pushes(0) flow(Flow::Exit);
     /// L[slot] - value, pushed (a local minus an integer literal)
     68 SubLocalInt { slot: Slot, value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
+    /// S[-2] + S[-1] for numbers only: one step of an n-ary `+`
+    69 AddNum {} pops(2) pushes(1) flow(Flow::Next);
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -558,6 +558,7 @@ impl<'a> FnGen<'a> {
 fn intrinsic_instr(op: Intrinsic) -> Instr {
     match op {
         Intrinsic::Add => Instr::Add {},
+        Intrinsic::AddNum => Instr::AddNum {},
         Intrinsic::Sub => Instr::Sub {},
         Intrinsic::Mul => Instr::Mul {},
         Intrinsic::Div => Instr::Div {},

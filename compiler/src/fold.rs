@@ -175,6 +175,7 @@ fn fold_intrinsic(op: Intrinsic, args: &[&Literal]) -> Option<Literal> {
     }
     let result = match (op, &values[..]) {
         (Intrinsic::Add, [a, b]) => numbers::add2(a, b),
+        (Intrinsic::AddNum, [a, b]) => num::add(a, b),
         (Intrinsic::Sub, [a, b]) => numbers::sub2(a, b),
         (Intrinsic::Mul, [a, b]) => numbers::mul2(a, b),
         (Intrinsic::Div, [a, b]) => numbers::div2(a, b),

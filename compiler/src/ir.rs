@@ -34,6 +34,8 @@ pub enum Literal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Intrinsic {
     Add,
+    /// One step of an n-ary `+`: numbers only (the two-argument `+` also joins strings).
+    AddNum,
     Sub,
     Mul,
     Div,

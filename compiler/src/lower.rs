@@ -1463,12 +1463,13 @@ fn expand_record_type(args: &[Syntax], span: Span) -> Result<Syntax> {
     Ok(list(forms, span))
 }
 
-/// `(* a b c ...)` and `(- a b c ...)` as nested two-argument intrinsics: for these
-/// two the n-ary builtin is exactly a left fold of the binary one (same results, same
-/// errors), unlike `+` (two strings join only with two arguments) and `/` (its n-ary
-/// error message differs). Anything else stays a call.
+/// `(* a b c ...)`, `(- a b c ...)` and `(+ a b c ...)` as nested two-argument
+/// intrinsics: the n-ary builtin is exactly a left fold of `Mul`, `Sub`, or `AddNum`
+/// (the numbers-only step: the two-argument `+` also joins strings, and its message
+/// differs). `/` stays a call (its n-ary error message differs), as does anything else.
 fn left_fold(name: &str, args: Vec<Expr>, span: Span) -> Expr {
     let op = match name {
+        "+" => Intrinsic::AddNum,
         "*" => Intrinsic::Mul,
         "-" => Intrinsic::Sub,
         _ => return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span),

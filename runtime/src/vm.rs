@@ -714,6 +714,7 @@ impl Vm {
                     return Err(Error::thrown(v));
                 }
                 Instr::Add {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), builtins::numbers::add2),
+                Instr::AddNum {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), crate::num::add),
                 Instr::Sub {} => binary!(|x: i64, y: i64| x.checked_sub(y).map(Value::Int), |x: f64, y: f64| Value::Float(x - y), builtins::numbers::sub2),
                 Instr::Mul {} => binary!(|x: i64, y: i64| x.checked_mul(y).map(Value::Int), |x: f64, y: f64| Value::Float(x * y), builtins::numbers::mul2),
                 Instr::Div {} => binary!(|_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x / y), builtins::numbers::div2),
