@@ -56,3 +56,24 @@ unsafe impl GlobalAlloc for SemaAllocator {
         ptr
     }
 }
+
+/// Makes every thread allocate from glibc's main malloc arena. By default a new thread
+/// (the interpreter runs on one) gets its own arena, reserved with a 64 MiB `mmap`;
+/// under an address-space limit (`ulimit -v`) that reservation fails, and glibc then
+/// tries again, and fails, on every allocation: a million conses took 4.7 s instead of
+/// 0.03 s. The interpreter is the only thread that allocates much, so one arena costs
+/// nothing.
+pub fn use_one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_ARENA_MAX: i32 = -8;
+        // SAFETY: mallopt only sets a malloc tunable; it is called before the
+        // interpreter thread exists, so no other thread is allocating.
+        unsafe {
+            mallopt(M_ARENA_MAX, 1);
+        }
+    }
+}

@@ -30,6 +30,8 @@ use error::Error;
 /// nest on it; the interner and output buffer are that thread's) and returns its
 /// exit status.
 pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> ExitCode {
+    #[cfg(unix)]
+    alloc::use_one_malloc_arena();
     let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(body);
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
