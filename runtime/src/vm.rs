@@ -634,14 +634,23 @@ impl Vm {
                     let ret_to = self.stack.len() - argc;
                     let tail = matches!(instr, Instr::TailCallGlobal { .. });
                     save_pc!();
-                    // The common case, a non-tail call of a global function, clones
-                    // only the closure's `Rc` on its way into the new frame.
+                    // The common cases, non-tail calls of a global function or builtin,
+                    // skip `invoke`: a closure's `Rc` goes straight into the new frame.
                     if !tail {
-                        if let Some(Some(Value::Closure(callee))) = self.globals.get(sym.0 as usize) {
-                            let callee = callee.clone();
-                            tri!(self.push_frame(callee, argc, ret_to));
-                            reload!();
-                            continue;
+                        match self.globals.get(sym.0 as usize) {
+                            Some(Some(Value::Closure(callee))) => {
+                                let callee = callee.clone();
+                                tri!(self.push_frame(callee, argc, ret_to));
+                                reload!();
+                                continue;
+                            }
+                            Some(Some(Value::Native(builtin))) => {
+                                let builtin = *builtin;
+                                let result = tri!(self.call_builtin_on_stack(builtin, argc, ret_to));
+                                self.stack.push(result);
+                                continue;
+                            }
+                            _ => {}
                         }
                     }
                     let callee = tri!(self.global(sym));
