@@ -101,6 +101,14 @@ pub fn total_cmp(a: &Value, b: &Value) -> Ordering {
                 x.with_name(|x| y.with_name(|y| x.cmp(y)))
             }
         }
+        // The same object is equal to itself: without this, comparing structures that
+        // share parts (a map holding earlier versions of itself) walks every path
+        // through the sharing, which can be exponential in their size.
+        (Value::List(x), Value::List(y)) if x.same_cells(y) => Ordering::Equal,
+        (Value::Vector(x), Value::Vector(y)) if Rc::ptr_eq(x, y) => Ordering::Equal,
+        (Value::Map(x), Value::Map(y)) if Rc::ptr_eq(x, y) => Ordering::Equal,
+        (Value::HashMap(x), Value::HashMap(y)) if Rc::ptr_eq(x, y) => Ordering::Equal,
+        (Value::Record(x), Value::Record(y)) if Rc::ptr_eq(x, y) => Ordering::Equal,
         (Value::List(x), Value::List(y)) => lexicographic(x.iter(), y.iter(), total_cmp),
         (Value::Vector(x), Value::Vector(y)) => lexicographic(x.iter(), y.iter(), total_cmp),
         (Value::Map(x), Value::Map(y)) => {

@@ -67,7 +67,9 @@ pub fn run_program_with(
         vm.set_fuel(steps);
     }
     if let Some(seconds) = limits.max_seconds {
-        vm.set_deadline(std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds));
+        let limit = std::time::Duration::from_secs_f64(seconds);
+        vm.set_deadline(std::time::Instant::now() + limit);
+        start_watchdog(limit);
     }
     if let Some(evaluator) = evaluator {
         vm.set_evaluator(evaluator);
@@ -112,6 +114,20 @@ pub fn run_embedded_program(evaluator: fn() -> Option<Box<dyn vm::Evaluator>>) -
             2
         }
     }))
+}
+
+/// Ends the process a little after the `--max-seconds` deadline in case the VM does not
+/// get there itself: the VM looks at the clock between steps, and a single builtin
+/// can run long (comparing deeply shared structures, say) without taking a step.
+fn start_watchdog(limit: std::time::Duration) {
+    let grace = std::time::Duration::from_millis(250).max(limit / 10);
+    let spawned = std::thread::Builder::new().name("max-seconds".to_string()).spawn(move || {
+        std::thread::sleep(limit + grace);
+        report_error(&Error::out_of_time());
+        std::process::exit(1);
+    });
+    // Without the thread the in-VM check still bounds every run that takes steps.
+    drop(spawned);
 }
 
 /// Prints an uncaught error: the §11.6 first line, then the source location.
