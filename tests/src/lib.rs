@@ -140,6 +140,24 @@ impl Outcome {
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
+
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// Writes `text` to `dir/name`, creating the directories on the way.
+pub fn write_file(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    fs::create_dir_all(path.parent().expect("a file inside dir")).expect("create directories");
+    fs::write(path, text).expect("write file");
+}
+
+/// Runs one of the toolchain binaries in `dir` with `args`, with a 60 s timeout.
+pub fn run_tool(name: &str, dir: &Path, args: &[&str]) -> Outcome {
+    let mut cmd = Command::new(tool(name));
+    cmd.current_dir(dir).args(args);
+    run_with_timeout(cmd, Duration::from_secs(60)).unwrap_or_else(|e| panic!("cannot run {name}: {e}"))
 }
 
 /// Runs `cmd` with stdin closed and stdout/stderr captured, killing it after `timeout`.

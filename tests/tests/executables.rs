@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use sema_e2e::{run_with_timeout, tool, Outcome, TempDir};
+use sema_e2e::{run_tool, run_with_timeout, tool, Outcome, TempDir};
+use sema_e2e::write_file as write;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -18,16 +19,9 @@ fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
 
 fn semac(dir: &Path, args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(tool("semac"));
-    cmd.current_dir(dir).args(args);
-    run_with_timeout(cmd, TIMEOUT).expect("run semac")
+    run_tool("semac", dir, args)
 }
 
 /// Runs `./name args…` in `dir`, so argv[0] is `./name`.
@@ -46,7 +40,7 @@ fn run_exe(dir: &Path, name: &str, args: &[&str]) -> Outcome {
 }
 
 fn stdout(outcome: &Outcome) -> String {
-    String::from_utf8_lossy(&outcome.stdout).into_owned()
+    outcome.stdout_text()
 }
 
 fn built(outcome: &Outcome) {

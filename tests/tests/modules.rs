@@ -3,33 +3,20 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
-use sema_e2e::{run_with_timeout, tool, Outcome, TempDir};
-
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
+use sema_e2e::write_file as write;
+use sema_e2e::{run_tool, Outcome, TempDir};
 
 fn semac(dir: &Path, args: &[&str]) -> Outcome {
-    let mut cmd = Command::new(tool("semac"));
-    cmd.current_dir(dir).args(args);
-    run_with_timeout(cmd, TIMEOUT).expect("run semac")
+    run_tool("semac", dir, args)
 }
 
 fn semarun(dir: &Path, bundle: &str) -> Outcome {
-    let mut cmd = Command::new(tool("semarun"));
-    cmd.current_dir(dir).arg(bundle);
-    run_with_timeout(cmd, TIMEOUT).expect("run semarun")
+    run_tool("semarun", dir, &[bundle])
 }
 
 fn stdout(outcome: &Outcome) -> String {
-    String::from_utf8_lossy(&outcome.stdout).into_owned()
+    outcome.stdout_text()
 }
 
 #[test]
