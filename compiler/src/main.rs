@@ -125,7 +125,11 @@ fn run(cli: Cli) -> ExitCode {
             if cli.exe {
                 return write_exe(&cli, &bundle);
             }
-            let output = cli.output.unwrap_or_else(|| default_output(&cli.source));
+            let output = cli.output.clone().unwrap_or_else(|| default_output(&cli.source));
+            if let Err(message) = not_the_source(&output, &cli.source) {
+                eprintln!("semac: {message}");
+                return ExitCode::from(2);
+            }
             if let Err(err) = std::fs::write(&output, bundle_format::write_bundle(&bundle)) {
                 eprintln!("semac: cannot write {}: {err}", output.display());
                 return ExitCode::from(2);
@@ -166,6 +170,7 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
         let bundle_bytes = bundle_format::write_bundle(bundle);
         let executable = exe::build_executable(&runtime_bytes, &runtime.display().to_string(), &bundle_bytes, &assets)?;
         let output = cli.output.clone().unwrap_or_else(|| cli.source.with_extension(""));
+        not_the_source(&output, &cli.source)?;
         exe::write_executable(&output, &executable)
     })();
     match built {
@@ -180,6 +185,19 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
 fn fail(diag: &sema_compiler::Diagnostic) -> ExitCode {
     eprintln!("{diag}");
     ExitCode::from(1)
+}
+
+/// Refuses an output path that names the source file itself (`semac app --exe` with
+/// a source called `app`, or an explicit `-o`).
+fn not_the_source(output: &Path, source: &Path) -> Result<(), String> {
+    let same = match (std::fs::canonicalize(output), std::fs::canonicalize(source)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(format!("the output {} would overwrite the source file; name another with -o", output.display()));
+    }
+    Ok(())
 }
 
 fn default_output(source: &Path) -> PathBuf {

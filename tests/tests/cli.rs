@@ -56,3 +56,16 @@ fn a_missing_source_is_a_usage_error() {
     assert_eq!(out.code(), Some(2));
     assert!(out.stderr_text().starts_with("semac: cannot read nope.sema:"), "{}", out.stderr_text());
 }
+
+#[test]
+fn the_output_never_overwrites_the_source() {
+    let dir = TempDir::new("cli-overwrite");
+    let program = "(println \"hi\")\n";
+    for (source, args) in [("app", vec!["app", "--exe"]), ("prog.semb", vec!["prog.semb"]), ("x.sema", vec!["x.sema", "-o", "./x.sema"])] {
+        fs::write(dir.path().join(source), program).unwrap();
+        let out = semac(dir.path(), &args);
+        assert_eq!(out.code(), Some(2), "{args:?}");
+        assert!(out.stderr_text().contains("would overwrite the source file; name another with -o"), "{}", out.stderr_text());
+        assert_eq!(fs::read_to_string(dir.path().join(source)).unwrap(), program, "{args:?} changed the source");
+    }
+}
