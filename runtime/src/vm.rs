@@ -187,7 +187,7 @@ impl Vm {
         if self.fuel == 0 {
             return Err(Error::out_of_fuel());
         }
-        if self.fuel % DEADLINE_CHECK_INTERVAL == 0 {
+        if self.fuel.is_multiple_of(DEADLINE_CHECK_INTERVAL) {
             if let Some(deadline) = self.deadline {
                 if std::time::Instant::now() >= deadline {
                     return Err(Error::out_of_time());
