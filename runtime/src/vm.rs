@@ -261,7 +261,8 @@ impl Vm {
             Value::Native(builtin) if matches!(builtin.func, NativeFn::Owned(_)) => {
                 builtin.check_arity(N)?;
                 let NativeFn::Owned(f) = builtin.func else { unreachable!("matched above") };
-                f(Vec::from(args))
+                let mut args = args;
+                f(&mut args)
             }
             other => self.call(other, &args),
         }
@@ -292,7 +293,7 @@ impl Vm {
         match builtin.func {
             NativeFn::Pure(f) => f(args),
             NativeFn::Vm(f) => f(self, args),
-            NativeFn::Owned(f) => f(args.to_vec()),
+            NativeFn::Owned(f) => f(&mut args.to_vec()),
         }
     }
 
@@ -307,7 +308,7 @@ impl Vm {
                 let args: Vec<Value> = self.stack.drain(start..).collect();
                 f(self, &args)
             }
-            NativeFn::Owned(f) => f(self.stack.drain(start..).collect()),
+            NativeFn::Owned(f) => f(&mut self.stack[start..]),
         };
         self.stack.truncate(ret_to);
         result

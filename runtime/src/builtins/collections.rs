@@ -758,14 +758,14 @@ fn alist_lookup(key: &Value, alist: &Value, name: &str) -> Result<Value> {
 }
 
 /// `(assoc key alist)` or `(assoc map k v ...)`.
-fn assoc(args: Vec<Value>) -> Result<Value> {
-    if let [key, Value::List(l)] = args.as_slice() {
+fn assoc(args: &mut [Value]) -> Result<Value> {
+    if let [key, Value::List(l)] = &*args {
         return Ok(alist_find(key, l.iter().cloned()));
     }
     if args.len() < 3 || args.len().is_multiple_of(2) {
         return Err(Error::eval("assoc: requires (key alist) or (map key val ...)"));
     }
-    let mut args = args.into_iter();
+    let mut args = args.iter_mut().map(std::mem::take);
     let target = args.next().unwrap_or_default();
     match target {
         Value::Map(mut m) => {
@@ -786,11 +786,11 @@ fn assoc(args: Vec<Value>) -> Result<Value> {
     }
 }
 
-fn hashmap_assoc(args: Vec<Value>) -> Result<Value> {
+fn hashmap_assoc(args: &mut [Value]) -> Result<Value> {
     if args.len() < 3 || args.len().is_multiple_of(2) {
         return Err(Error::eval("hashmap/assoc: requires hashmap and even number of key-value pairs"));
     }
-    let mut args = args.into_iter();
+    let mut args = args.iter_mut().map(std::mem::take);
     match args.next().unwrap_or_default() {
         Value::HashMap(mut m) => {
             let map = Rc::make_mut(&mut m);
@@ -816,8 +816,8 @@ fn get(m: &Value, key: &Value, default: Option<&Value>) -> Result<Value> {
     Ok(found.or(default).cloned().unwrap_or(Value::Nil))
 }
 
-fn dissoc(args: Vec<Value>) -> Result<Value> {
-    let mut args = args.into_iter();
+fn dissoc(args: &mut [Value]) -> Result<Value> {
+    let mut args = args.iter_mut().map(std::mem::take);
     match args.next().unwrap_or_default() {
         Value::Map(mut m) => {
             if args.len() > 0 {
@@ -875,13 +875,13 @@ fn entries(v: &Value) -> Result<Vec<(Value, Value)>> {
 }
 
 /// Left to right, later keys win; the result has the first argument's kind.
-fn merge(args: Vec<Value>) -> Result<Value> {
-    for arg in &args {
+fn merge(args: &mut [Value]) -> Result<Value> {
+    for arg in args.iter() {
         if !matches!(arg, Value::Map(_) | Value::HashMap(_)) {
             return Err(Error::type_error("map or hashmap", arg));
         }
     }
-    let mut args = args.into_iter();
+    let mut args = args.iter_mut().map(std::mem::take);
     match args.next() {
         None => Ok(Value::Map(Rc::new(SortedMap::new()))),
         Some(Value::Map(mut m)) => {
@@ -1035,8 +1035,9 @@ pub fn update_path(m: Value, path: &[Value], leaf: &mut dyn FnMut(Value) -> Resu
     }
 }
 
-fn assoc_in(args: Vec<Value>) -> Result<Value> {
-    let [m, path, value] = <[Value; 3]>::try_from(args).map_err(|_| Error::eval("assoc-in: expected 3 arguments"))?;
+fn assoc_in(args: &mut [Value]) -> Result<Value> {
+    let [m, path, value] = args else { return Err(Error::eval("assoc-in: expected 3 arguments")) };
+    let (m, path, value) = (std::mem::take(m), std::mem::take(path), std::mem::take(value));
     let path = list_or_vector(&path)?;
     if path.is_empty() {
         return Ok(value);
@@ -1432,7 +1433,7 @@ mod tests {
         assert_eq!(call("hashmap/contains?", &[h.clone(), kw("b")]), "#t");
         assert_eq!(call("hashmap/assoc", &[h.clone(), kw("c"), int(3)]), "{:a 1 :b 2 :c 3}");
         assert_eq!(call("assoc", &[h.clone(), kw("c"), int(3)]), "{:a 1 :b 2 :c 3}");
-        let merged = merge(vec![h.clone(), map(&[(kw("z"), int(0))])]).unwrap();
+        let merged = merge(&mut [h.clone(), map(&[(kw("z"), int(0))])]).unwrap();
         assert!(matches!(merged, Value::HashMap(_)), "merge keeps the first argument's kind");
         assert_eq!(call("map/entries", &[h.clone()]), "((:a 1) (:b 2))");
         assert_eq!(call("hashmap/keys", &[map(&[])]), "ERR Type error: expected hashmap, got map");
@@ -1445,13 +1446,13 @@ mod tests {
         let m = Value::Map(Rc::new(SortedMap::new()));
         let Value::Map(rc) = &m else { unreachable!() };
         let before = Rc::as_ptr(rc);
-        let out = assoc(vec![m, kw("a"), int(1)]).unwrap();
+        let out = assoc(&mut [m, kw("a"), int(1)]).unwrap();
         let Value::Map(after) = &out else { panic!("not a map") };
         assert!(std::ptr::eq(before, Rc::as_ptr(after)), "assoc copied an unshared map");
 
         // Count 2: the caller's map is copied and stays unchanged.
         let kept = out.clone();
-        let out2 = assoc(vec![out, kw("b"), int(2)]).unwrap();
+        let out2 = assoc(&mut [out, kw("b"), int(2)]).unwrap();
         let (Value::Map(a), Value::Map(b)) = (&kept, &out2) else { panic!() };
         assert!(!Rc::ptr_eq(a, b));
         assert_eq!(repr(&kept), "{:a 1}");
@@ -1461,10 +1462,10 @@ mod tests {
         let h = hashmap_new(&[kw("a"), int(1)]).unwrap();
         let Value::HashMap(rc) = &h else { unreachable!() };
         let before = Rc::as_ptr(rc);
-        let out = dissoc(vec![h, kw("a")]).unwrap();
+        let out = dissoc(&mut [h, kw("a")]).unwrap();
         let Value::HashMap(after) = &out else { panic!() };
         assert!(std::ptr::eq(before, Rc::as_ptr(after)));
-        let out = hashmap_assoc(vec![out, kw("z"), int(26)]).unwrap();
+        let out = hashmap_assoc(&mut [out, kw("z"), int(26)]).unwrap();
         let Value::HashMap(after) = &out else { panic!() };
         assert!(std::ptr::eq(before, Rc::as_ptr(after)));
     }

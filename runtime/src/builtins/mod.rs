@@ -30,9 +30,11 @@ mod test_support;
 pub enum NativeFn {
     Pure(fn(&[Value]) -> Result<Value>),
     Vm(fn(&mut Vm, &[Value]) -> Result<Value>),
-    /// Takes its arguments by value, so a collection whose only reference is the
-    /// argument can be updated in place (copy-on-write: `assoc`, `dissoc`, ...).
-    Owned(fn(Vec<Value>) -> Result<Value>),
+    /// May take its arguments out of the slice (they are the caller's to drop), so a
+    /// collection whose only reference is the argument can be updated in place
+    /// (copy-on-write: `assoc`, `dissoc`, ...). The VM passes its own stack slots: no
+    /// argument vector is allocated.
+    Owned(fn(&mut [Value]) -> Result<Value>),
 }
 
 pub struct Builtin {
@@ -69,7 +71,7 @@ pub const fn with_vm(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut 
 }
 
 /// A builtin that owns its arguments (see `NativeFn::Owned`).
-pub const fn owned(name: &'static str, min: u16, max: Option<u16>, f: fn(Vec<Value>) -> Result<Value>) -> Builtin {
+pub const fn owned(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut [Value]) -> Result<Value>) -> Builtin {
     Builtin { name, min, max, func: NativeFn::Owned(f) }
 }
 

@@ -9,7 +9,7 @@ pub fn call(name: &str, args: &[Value]) -> String {
     let builtin = find(name).unwrap_or_else(|| panic!("no builtin {name}"));
     let result = builtin.check_arity(args.len()).and_then(|_| match builtin.func {
         NativeFn::Pure(f) => f(args),
-        NativeFn::Owned(f) => f(args.to_vec()),
+        NativeFn::Owned(f) => f(&mut args.to_vec()),
         NativeFn::Vm(_) => panic!("{name} needs a VM"),
     });
     match result {
