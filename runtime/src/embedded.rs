@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use bundle_format::embed::{RuntimeId, PAYLOAD_SECTION, RUNTIME_ID_LEN, RUNTIME_SECTION};
+use bundle_format::embed::{RuntimeId, PAYLOAD_SECTION, RUNTIME_ID_LEN};
 use object::read::elf::{FileHeader, SectionHeader};
 use object::{FileKind, ReadCache};
 
@@ -63,15 +63,6 @@ fn section_range<Elf: FileHeader<Endian = object::Endianness>>(
     let endian = header.endian().map_err(unreadable)?;
     let sections = header.sections(endian, cache).map_err(unreadable)?;
     Ok(sections.section_by_name(endian, name.as_bytes()).and_then(|(_, section)| section.file_range(endian)))
-}
-
-/// The identification of the runtime at `path`, for `semac --runtime`: `Ok(None)`
-/// when it is an ELF file without one (not a `semarun`).
-pub fn runtime_id(path: &Path) -> Result<Option<RuntimeId>, String> {
-    match read_section(path, RUNTIME_SECTION)? {
-        None => Ok(None),
-        Some(bytes) => Ok(RuntimeId::decode(&bytes)),
-    }
 }
 
 /// Whether the file at `path` is an ELF file at all.
