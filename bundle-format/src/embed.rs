@@ -21,8 +21,6 @@ pub const RUNTIME_SECTION: &str = ".sema_runtime";
 pub const PAYLOAD_MAGIC: [u8; 8] = *b"\x89SMX\r\n\x1a\n";
 /// Version of the payload container (not of the bundle inside it).
 pub const PAYLOAD_VERSION: u32 = 1;
-/// Magic, version, asset count, digest, bundle length.
-pub const PAYLOAD_HEADER_LEN: usize = 32;
 
 /// A read-only file embedded with `--include`, under its checked relative path.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 use hashbrown::HashMap;
 
 /// Embedded files by canonical relative path (`data/a.txt`).
-#[derive(Default)]
 pub struct Assets {
     files: HashMap<String, &'static [u8]>,
 }
