@@ -37,6 +37,75 @@ struct Frame {
     ret_to: usize,
 }
 
+/// The call frames. Slots above `len` are kept and rewritten field by field on the
+/// next call at that depth: building a `Frame` and moving it into a `Vec` cost a
+/// store-forwarding stall on every call (the 32-byte temporary was reloaded right
+/// after being written). A kept slot still holds the last closure that ran at its
+/// depth until the next call there replaces it.
+struct Frames {
+    slots: Vec<Frame>,
+    len: usize,
+}
+
+impl Frames {
+    fn new() -> Frames {
+        Frames { slots: Vec::with_capacity(64), len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    fn push(&mut self, closure: Rc<Closure>, base: usize, ret_to: usize) {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                slot.pc = 0;
+                slot.base = base;
+                slot.ret_to = ret_to;
+                slot.closure = closure;
+            }
+            None => self.slots.push(Frame { closure, pc: 0, base, ret_to }),
+        }
+        self.len += 1;
+    }
+
+    /// Removes the top frame and returns its `(base, ret_to)`.
+    #[inline(always)]
+    fn pop(&mut self) -> Option<(usize, usize)> {
+        self.len = self.len.checked_sub(1)?;
+        let frame = &self.slots[self.len];
+        Some((frame.base, frame.ret_to))
+    }
+
+    /// Puts back the frame `pop` just removed (its slot is untouched).
+    fn unpop(&mut self) {
+        self.len += 1;
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    fn last(&self) -> Option<&Frame> {
+        self.live().last()
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Frame> {
+        let len = self.len;
+        self.slots[..len].last_mut()
+    }
+
+    fn live(&self) -> &[Frame] {
+        &self.slots[..self.len]
+    }
+
+    fn at_mut(&mut self, index: usize) -> &mut Frame {
+        let len = self.len;
+        &mut self.slots[..len][index]
+    }
+}
+
 struct Handler {
     frame: usize,
     stack_len: usize,
@@ -46,7 +115,7 @@ struct Handler {
 /// The interpreter state.
 pub struct Vm {
     stack: Vec<Value>,
-    frames: Vec<Frame>,
+    frames: Frames,
     handlers: Vec<Handler>,
     /// Indexed by `Sym::index`; `None` is unbound.
     globals: Vec<Option<Value>>,
@@ -110,7 +179,7 @@ impl Vm {
         let program = Rc::new(program);
         let mut vm = Vm {
             stack: Vec::with_capacity(1024),
-            frames: Vec::with_capacity(64),
+            frames: Frames::new(),
             handlers: Vec::new(),
             globals: Vec::new(),
             program,
@@ -334,7 +403,7 @@ impl Vm {
         }
         self.stack.resize(base + proto.locals as usize, Value::Nil);
         self.stack.reserve(proto.max_stack as usize);
-        self.frames.push(Frame { closure, pc: 0, base, ret_to });
+        self.frames.push(closure, base, ret_to);
         Ok(())
     }
 
@@ -363,7 +432,7 @@ impl Vm {
                             // height it was installed at (V6), whatever unwound.
                             self.stack.resize(handler.stack_len, Value::Nil);
                             self.stack.push(err.to_map());
-                            self.frames[handler.frame].pc = handler.target;
+                            self.frames.at_mut(handler.frame).pc = handler.target;
                         }
                         _ => {
                             self.frames.truncate(stop_depth);
@@ -383,7 +452,7 @@ impl Vm {
     }
 
     fn record_trace(&self, err: &mut Error, stop_depth: usize) {
-        for frame in self.frames[stop_depth..].iter().rev() {
+        for frame in self.frames.live()[stop_depth..].iter().rev() {
             let proto = &frame.closure.proto;
             let at = frame.pc.saturating_sub(1);
             let (line, col) = proto.positions.as_ref().and_then(|p| p.get(at).copied()).unwrap_or((0, 0));
@@ -835,12 +904,12 @@ impl Vm {
                     return Ok(Invoked::Frame);
                 }
                 if tail {
-                    let frame = self.frames.pop().expect("a running frame");
+                    let (base, ret_to) = self.frames.pop().expect("a running frame");
                     let args_start = self.stack.len() - argc;
-                    self.stack.drain(frame.base..args_start);
+                    self.stack.drain(base..args_start);
                     self.drop_handlers_above(self.frames.len());
-                    if let Err(err) = self.push_frame(closure, argc, frame.ret_to) {
-                        self.frames.push(frame);
+                    if let Err(err) = self.push_frame(closure, argc, ret_to) {
+                        self.frames.unpop();
                         return Err(err);
                     }
                 } else {
@@ -901,8 +970,8 @@ impl Vm {
     /// Pops the current frame, handing `result` to its caller. Returns the value when
     /// the popped frame was the one this `run` invocation was started for.
     fn return_from_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
-        let frame = self.frames.pop().expect("a frame to return from");
-        self.stack.truncate(frame.ret_to);
+        let (_, ret_to) = self.frames.pop().expect("a frame to return from");
+        self.stack.truncate(ret_to);
         self.drop_handlers_above(self.frames.len());
         if self.frames.len() == stop_depth {
             return Some(result);
