@@ -565,6 +565,23 @@ impl Vm {
                 }
             }};
         }
+        // `(+ local k)` / `(- local k)` pushed: fixnum fast path, else the builtin's own
+        // two-argument definition (overflow, floats, errors).
+        macro_rules! local_int {
+            ($slot:expr, $value:expr, $checked:ident, $slow:path) => {{
+                let local = &self.stack[base + $slot.0 as usize];
+                let k = $value.0 as i64;
+                let fast = match local {
+                    Value::Int(x) => x.$checked(k).map(Value::Int),
+                    _ => None,
+                };
+                let result = match fast {
+                    Some(result) => result,
+                    None => tri!($slow(local, &Value::Int(k))),
+                };
+                self.stack.push(result);
+            }};
+        }
         // Charged on every call and backward jump, so every loop and recursion pays.
         macro_rules! burn_fuel {
             () => {
@@ -734,10 +751,7 @@ impl Vm {
                     burn_fuel!();
                     // V9: argc is the arity and there is no rest parameter, so the
                     // arguments become the parameters as they are.
-                    let args_start = self.stack.len() - argc.0 as usize;
-                    self.stack.drain(base..args_start);
-                    self.stack.resize(base + closure.proto.locals as usize, Value::Nil);
-                    self.drop_handlers_above(self.frames.len() - 1);
+                    self.restart_frame(base, argc.0 as usize, closure.proto.locals as usize);
                     pc = 0;
                 }
                 Instr::Return {} => {
@@ -842,28 +856,8 @@ impl Vm {
                     let t = top!();
                     *t = Value::Bool(matches!(t, Value::List(l) if !l.is_empty()));
                 }
-                Instr::AddLocalInt { slot, value } => {
-                    let local = &self.stack[base + slot.0 as usize];
-                    let result = match local {
-                        Value::Int(x) => match x.checked_add(value.0 as i64) {
-                            Some(r) => Value::Int(r),
-                            None => tri!(crate::num::add(local, &Value::Int(value.0 as i64))),
-                        },
-                        other => tri!(builtins::numbers::add2(other, &Value::Int(value.0 as i64))),
-                    };
-                    self.stack.push(result);
-                }
-                Instr::SubLocalInt { slot, value } => {
-                    let local = &self.stack[base + slot.0 as usize];
-                    let result = match local {
-                        Value::Int(x) => match x.checked_sub(value.0 as i64) {
-                            Some(r) => Value::Int(r),
-                            None => tri!(builtins::numbers::sub2(local, &Value::Int(value.0 as i64))),
-                        },
-                        other => tri!(builtins::numbers::sub2(other, &Value::Int(value.0 as i64))),
-                    };
-                    self.stack.push(result);
-                }
+                Instr::AddLocalInt { slot, value } => local_int!(slot, value, checked_add, builtins::numbers::add2),
+                Instr::SubLocalInt { slot, value } => local_int!(slot, value, checked_sub, builtins::numbers::sub2),
                 Instr::Get {} => {
                     let key = pop!();
                     let t = top!();
@@ -949,12 +943,19 @@ impl Vm {
         }
         let base = frame.base;
         frame.pc = 0;
+        self.restart_frame(base, argc, proto.locals as usize);
+        true
+    }
+
+    /// Restarts the running frame (whose slot 0 is at `base`) on the `argc` arguments
+    /// on top of the stack: they become its parameters, its other `locals` are reset
+    /// to nil and the handlers it installed are dropped. The caller resets the pc.
+    #[inline(always)]
+    fn restart_frame(&mut self, base: usize, argc: usize, locals: usize) {
         let args_start = self.stack.len() - argc;
         self.stack.drain(base..args_start);
-        self.stack.resize(base + proto.locals as usize, Value::Nil);
-        let depth = self.frames.len() - 1;
-        self.drop_handlers_above(depth);
-        true
+        self.stack.resize(base + locals, Value::Nil);
+        self.drop_handlers_above(self.frames.len() - 1);
     }
 
     fn finish_call(&mut self, result: Value, tail: bool, stop_depth: usize) -> Result<Invoked> {
