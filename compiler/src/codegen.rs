@@ -241,47 +241,32 @@ impl<'a> FnGen<'a> {
         Ok(())
     }
 
-    /// Jumps to `target` when `test` is false, falls through when it is true. An `and`
-    /// or `or` in a test is compiled as jumps, without producing its value, so each of
-    /// its comparisons can fuse with its branch (peephole).
-    fn jump_unless(&mut self, test: &Expr, target: u32) -> Result<()> {
+    /// Jumps to `target` when the truthiness of `test` is `when`, falls through
+    /// otherwise. An `and` or `or` in a test is compiled as jumps, without producing its
+    /// value, so each of its comparisons can fuse with its branch (peephole): an item
+    /// that settles the whole form (false in an `and`, true in an `or`) jumps straight
+    /// to the outcome; when the form settles the other way, the items before the last
+    /// skip past it instead.
+    fn jump_when(&mut self, test: &Expr, when: bool, target: u32) -> Result<()> {
         match &test.kind {
-            ExprKind::And(items) => items.iter().try_for_each(|item| self.jump_unless(item, target)),
-            ExprKind::Or(items) => {
-                let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
-                let pass = self.label();
-                for item in rest {
-                    self.jump_if(item, pass)?;
+            ExprKind::And(items) | ExprKind::Or(items) => {
+                let settles_on = matches!(test.kind, ExprKind::Or(_));
+                if settles_on == when {
+                    return items.iter().try_for_each(|item| self.jump_when(item, when, target));
                 }
-                self.jump_unless(last, target)?;
-                self.place(pass);
+                let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
+                let settled = self.label();
+                for item in rest {
+                    self.jump_when(item, settles_on, settled)?;
+                }
+                self.jump_when(last, when, target)?;
+                self.place(settled);
                 Ok(())
             }
             _ => {
                 self.expr(test, false)?;
-                self.emit(Instr::JumpIfFalse { target: Target(target) }, test.span);
-                Ok(())
-            }
-        }
-    }
-
-    /// Jumps to `target` when `test` is true, falls through when it is false.
-    fn jump_if(&mut self, test: &Expr, target: u32) -> Result<()> {
-        match &test.kind {
-            ExprKind::Or(items) => items.iter().try_for_each(|item| self.jump_if(item, target)),
-            ExprKind::And(items) => {
-                let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
-                let fail = self.label();
-                for item in rest {
-                    self.jump_unless(item, fail)?;
-                }
-                self.jump_if(last, target)?;
-                self.place(fail);
-                Ok(())
-            }
-            _ => {
-                self.expr(test, false)?;
-                self.emit(Instr::JumpIfTrue { target: Target(target) }, test.span);
+                let target = Target(target);
+                self.emit(if when { Instr::JumpIfTrue { target } } else { Instr::JumpIfFalse { target } }, test.span);
                 Ok(())
             }
         }
@@ -392,7 +377,7 @@ impl<'a> FnGen<'a> {
             }
             ExprKind::If(test, then, otherwise) => {
                 let else_label = self.label();
-                self.jump_unless(test, else_label)?;
+                self.jump_when(test, false, else_label)?;
                 self.expr(then, tail)?;
                 if tail {
                     self.place(else_label);
