@@ -25,20 +25,31 @@ static RUNTIME_ID: [u8; RUNTIME_ID_LEN] = RuntimeId::CURRENT.encode();
 pub fn own_payload() -> Result<Option<Vec<u8>>, String> {
     std::hint::black_box(&RUNTIME_ID);
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the running executable: {e}"))?;
-    read_section(&exe, PAYLOAD_SECTION)
+    match read_section(&exe, PAYLOAD_SECTION)? {
+        Section::Found(bytes) => Ok(Some(bytes)),
+        Section::Absent | Section::NotElf => Ok(None),
+    }
 }
 
-/// The bytes of the named section of an ELF file; `None` when the file is not ELF or
-/// has no such section. Reads no more of the file than the headers and that section.
-pub fn read_section(path: &Path, name: &str) -> Result<Option<Vec<u8>>, String> {
+/// What `read_section` found.
+pub enum Section {
+    Found(Vec<u8>),
+    /// An ELF file without that section.
+    Absent,
+    NotElf,
+}
+
+/// The bytes of the named section of an ELF file. Reads no more of the file than the
+/// headers and that section.
+pub fn read_section(path: &Path, name: &str) -> Result<Section, String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let cache = ReadCache::new(file);
     let found = match FileKind::parse(&cache) {
         Ok(FileKind::Elf64) => section_range::<object::elf::FileHeader64<object::Endianness>>(&cache, name)?,
         Ok(FileKind::Elf32) => section_range::<object::elf::FileHeader32<object::Endianness>>(&cache, name)?,
-        _ => None,
+        _ => return Ok(Section::NotElf),
     };
-    let Some((offset, size)) = found else { return Ok(None) };
+    let Some((offset, size)) = found else { return Ok(Section::Absent) };
     let mut file = cache.into_inner();
     let damaged = |e: std::io::Error| format!("cannot read the {name} section of {}: {e}", path.display());
     let len = file.metadata().map_err(damaged)?.len();
@@ -50,7 +61,7 @@ pub fn read_section(path: &Path, name: &str) -> Result<Option<Vec<u8>>, String> 
     bytes.try_reserve_exact(size).map_err(|_| format!("the {name} section of {} is too large to load", path.display()))?;
     bytes.resize(size, 0);
     file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(&mut bytes)).map_err(damaged)?;
-    Ok(Some(bytes))
+    Ok(Section::Found(bytes))
 }
 
 /// File offset and size of the named section.
@@ -63,11 +74,4 @@ fn section_range<Elf: FileHeader<Endian = object::Endianness>>(
     let endian = header.endian().map_err(unreadable)?;
     let sections = header.sections(endian, cache).map_err(unreadable)?;
     Ok(sections.section_by_name(endian, name.as_bytes()).and_then(|(_, section)| section.file_range(endian)))
-}
-
-/// Whether the file at `path` is an ELF file at all.
-pub fn is_elf(path: &Path) -> Result<bool, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let cache = ReadCache::new(file);
-    Ok(matches!(FileKind::parse(&cache), Ok(FileKind::Elf32 | FileKind::Elf64)))
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bundle_format::embed;
-use sema_runtime::embedded;
+use sema_runtime::embedded::{self, Section};
 use sema_runtime::loader::load_file;
 
 #[cfg(unix)]
@@ -168,12 +168,9 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
 /// The file's bytes when it is a bundle, or its payload section when it is an
 /// executable built by `semac --exe`.
 fn read_inspected(path: &Path) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
-    if let Some(section) = embedded::read_section(path, embed::PAYLOAD_SECTION)? {
-        return Ok((Vec::new(), Some(section)));
+    match embedded::read_section(path, embed::PAYLOAD_SECTION)? {
+        Section::Found(section) => Ok((Vec::new(), Some(section))),
+        Section::Absent => Err("an executable without an embedded Sema program".to_string()),
+        Section::NotElf => Ok((std::fs::read(path).map_err(|e| e.to_string())?, None)),
     }
-    if embedded::is_elf(path)? {
-        return Err("an executable without an embedded Sema program".to_string());
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    Ok((bytes, None))
 }
