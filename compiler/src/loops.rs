@@ -186,27 +186,12 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
 
 #[cfg(test)]
 mod tests {
-    use crate::front_end;
-    use crate::ir::{ExprKind, Program};
+    use crate::{front_end, ir_print};
 
-    fn count(program: &Program, pred: &dyn Fn(&ExprKind) -> bool) -> usize {
-        fn walk(e: &crate::ir::Expr, pred: &dyn Fn(&ExprKind) -> bool, n: &mut usize) {
-            if pred(&e.kind) {
-                *n += 1;
-            }
-            let mut e = e.clone();
-            for child in super::children_mut(&mut e) {
-                walk(child, pred, n);
-            }
-        }
-        let mut n = 0;
-        program.functions.iter().for_each(|f| walk(&f.body, pred, &mut n));
-        n
-    }
-
+    /// How many named lets of `source` became loops (as `--emit ir` prints them).
     fn loops(source: &str) -> usize {
         let program = front_end(source, "t.sema").expect("compiles");
-        count(&program, &|k| matches!(k, ExprKind::NamedLoop { .. }))
+        ir_print::print_program(&program).matches("(named-loop ").count()
     }
 
     #[test]
