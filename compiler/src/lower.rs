@@ -75,6 +75,10 @@ pub struct Lowerer<'a> {
 /// Most macro expansions lowered one inside another.
 const MAX_EXPANSION_DEPTH: usize = 1000;
 
+fn too_deep<T>(span: Span) -> Result<T> {
+    error(span, format!("macro expansion nested more than {MAX_EXPANSION_DEPTH} levels deep (does a macro expand into itself?)"))
+}
+
 /// Lowers a whole program (its top-level forms, in order).
 pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules: &mut Modules) -> Result<Program> {
     let mut lowerer = Lowerer {
@@ -350,16 +354,24 @@ impl Lowerer<'_> {
             if SPECIAL_FORMS.contains(&name) {
                 return Ok(form);
             }
-            form = if self.is_user_macro(name) {
-                let (name, args) = (name.to_string(), args.to_vec());
-                self.macro_engine().expand(&name, &args, form.span)?
-            } else if self.is_macro(name) {
-                prelude::expand(name, args, form.span)?
-            } else {
-                return Ok(form);
-            };
+            match self.expand_macro_call(name, args, form.span)? {
+                Some(expanded) => form = expanded,
+                None => return Ok(form),
+            }
         }
-        error(form.span, format!("macro expansion nested more than {MAX_EXPANSION_DEPTH} levels deep (does a macro expand into itself?)"))
+        too_deep(form.span)
+    }
+
+    /// The expansion of `(name args...)` when `name` is a macro here (the program's
+    /// own, or a prelude macro the program does not shadow); `None` otherwise.
+    fn expand_macro_call(&mut self, name: &str, args: &[Syntax], span: Span) -> Result<Option<Syntax>> {
+        if self.is_user_macro(name) {
+            return self.macro_engine().expand(name, args, span).map(Some);
+        }
+        if self.is_macro(name) {
+            return prelude::expand(name, args, span).map(Some);
+        }
+        Ok(None)
     }
 
     pub fn lower(&mut self, form: &Syntax) -> Result<Expr> {
@@ -395,12 +407,7 @@ impl Lowerer<'_> {
             if let Some(expr) = self.lower_special(name, args, span)? {
                 return Ok(expr);
             }
-            if self.is_user_macro(name) {
-                let expanded = self.macro_engine().expand(name, args, span)?;
-                return self.lower_expansion(&expanded, span);
-            }
-            if self.is_macro(name) {
-                let expanded = prelude::expand(name, args, span)?;
+            if let Some(expanded) = self.expand_macro_call(name, args, span)? {
                 return self.lower_expansion(&expanded, span);
             }
             if name == "macroexpand" && !self.is_local(name) && !self.program_globals.contains(name) {
@@ -431,10 +438,7 @@ impl Lowerer<'_> {
     /// stack, so a macro that keeps expanding into itself must stop with an error.
     fn lower_expansion(&mut self, expanded: &Syntax, span: Span) -> Result<Expr> {
         if self.expansion_depth >= MAX_EXPANSION_DEPTH {
-            return error(
-                span,
-                format!("macro expansion nested more than {MAX_EXPANSION_DEPTH} levels deep (does a macro expand into itself?)"),
-            );
+            return too_deep(span);
         }
         self.expansion_depth += 1;
         let lowered = self.lower(expanded);
