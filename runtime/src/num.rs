@@ -195,12 +195,23 @@ fn integer_arg(value: &Value) -> Result<BigInt> {
 }
 
 /// Floored modulo (result has the divisor's sign); IEEE remainder for floats.
+/// Floored modulo of two fixnums (the divisor's sign), or `None` when it needs the
+/// general path: a zero divisor (an error) or `i64::MIN mod -1` (overflow).
+#[inline(always)]
+pub fn fixnum_modulo(x: i64, y: i64) -> Option<i64> {
+    if y == 0 {
+        return None;
+    }
+    // rem_euclid is never negative; floored modulo takes the divisor's sign.
+    let r = x.checked_rem_euclid(y)?;
+    Some(if r != 0 && y < 0 { r + y } else { r })
+}
+
 pub fn modulo(a: &Value, b: &Value) -> Result<Value> {
     match (a, b) {
-        (Value::Int(x), Value::Int(y)) if *y != 0 => {
-            if let Some(r) = x.checked_rem_euclid(*y) {
-                // rem_euclid is never negative; floored modulo takes the divisor's sign.
-                return Ok(Value::Int(if r != 0 && *y < 0 { r + y } else { r }));
+        (Value::Int(x), Value::Int(y)) => {
+            if let Some(r) = fixnum_modulo(*x, *y) {
+                return Ok(Value::Int(r));
             }
         }
         (Value::Float(_), _) | (_, Value::Float(_)) => {

@@ -816,7 +816,7 @@ impl Vm {
                 Instr::Le {} => binary!(|x: i64, y: i64| Some(Value::Bool(x <= y)), |x: f64, y: f64| Value::Bool(x <= y), builtins::numbers::le2),
                 Instr::Ge {} => binary!(|x: i64, y: i64| Some(Value::Bool(x >= y)), |x: f64, y: f64| Value::Bool(x >= y), builtins::numbers::ge2),
                 Instr::NumEq {} => binary!(|x: i64, y: i64| Some(Value::Bool(x == y)), |x: f64, y: f64| Value::Bool(x == y), builtins::numbers::eq2),
-                Instr::Mod {} => binary!(|_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x % y), builtins::numbers::mod2),
+                Instr::Mod {} => binary!(|x: i64, y: i64| crate::num::fixnum_modulo(x, y).map(Value::Int), |x: f64, y: f64| Value::Float(x % y), builtins::numbers::mod2),
                 Instr::LtJumpIfFalse { target } => compare_branch!(i64::lt, f64::lt, builtins::numbers::lt2, false, target),
                 Instr::LtJumpIfTrue { target } => compare_branch!(i64::lt, f64::lt, builtins::numbers::lt2, true, target),
                 Instr::GtJumpIfFalse { target } => compare_branch!(i64::gt, f64::gt, builtins::numbers::gt2, false, target),
