@@ -4,6 +4,7 @@
 //! kind's extra fields. `to_map` builds the sorted map of LANGUAGE.md §11.3; `report`
 //! gives the first line of §11.6.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
@@ -169,6 +170,10 @@ impl Error {
         &self.0.trace
     }
 
+    pub fn reserve_trace(&mut self, frames: usize) {
+        self.0.trace.reserve_exact(frames);
+    }
+
     pub fn push_trace(&mut self, frame: TraceFrame) {
         self.0.trace.push(frame);
     }
@@ -210,21 +215,7 @@ impl Error {
         };
         map.insert(kw(k.type_), kw(type_name));
         map.insert(kw(k.message), Value::str(self.0.message.clone()));
-        let frames = self
-            .0
-            .trace
-            .iter()
-            .map(|f| {
-                let mut frame = SortedMap::new();
-                frame.insert(kw(k.name), Value::Str(f.function.clone()));
-                frame.insert(kw(k.line), Value::Int(f.line as i64));
-                frame.insert(kw(k.col), Value::Int(f.col as i64));
-                if let Some(file) = &f.file {
-                    frame.insert(kw(k.file), Value::Str(file.clone()));
-                }
-                Value::Map(Rc::new(frame))
-            })
-            .collect();
+        let frames = self.0.trace.iter().map(|f| frame_map(f, &k)).collect();
         map.insert(kw(k.stack_trace), Value::list(frames));
         Value::Map(Rc::new(map))
     }
@@ -244,6 +235,43 @@ impl Error {
             ErrorKind::OutOfFuel => format!("Eval error: {message}"),
         }
     }
+}
+
+/// The `:stack-trace` entry of one frame. A program that throws in a loop throws from
+/// the same few places again and again, so the maps (immutable values) are kept and
+/// shared: building one costs four sorted inserts comparing keyword names.
+fn frame_map(frame: &TraceFrame, k: &ErrorKeys) -> Value {
+    /// Entries hold the `Rc`s their key's addresses come from, so no address in the
+    /// cache can be reused by another name while it is there.
+    type FrameKey = (*const String, *const String, u32, u32);
+    type Cached = (Rc<String>, Option<Rc<String>>, Value);
+    /// Past this many distinct frames the cache starts over (bounded memory).
+    const CAPACITY: usize = 4096;
+    thread_local! {
+        static FRAME_MAPS: RefCell<hashbrown::HashMap<FrameKey, Cached>> = RefCell::default();
+    }
+    let file_ptr = frame.file.as_ref().map_or(std::ptr::null(), Rc::as_ptr);
+    let key = (Rc::as_ptr(&frame.function), file_ptr, frame.line, frame.col);
+    FRAME_MAPS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, _, map)) = cache.get(&key) {
+            return map.clone();
+        }
+        let kw = Value::Keyword;
+        let mut map = SortedMap::new();
+        map.insert(kw(k.name), Value::Str(frame.function.clone()));
+        map.insert(kw(k.line), Value::Int(frame.line as i64));
+        map.insert(kw(k.col), Value::Int(frame.col as i64));
+        if let Some(file) = &frame.file {
+            map.insert(kw(k.file), Value::Str(file.clone()));
+        }
+        let map = Value::Map(Rc::new(map));
+        if cache.len() >= CAPACITY {
+            cache.clear();
+        }
+        cache.insert(key, (frame.function.clone(), frame.file.clone(), map.clone()));
+        map
+    })
 }
 
 impl fmt::Debug for Error {

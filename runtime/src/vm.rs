@@ -452,7 +452,9 @@ impl Vm {
     }
 
     fn record_trace(&self, err: &mut Error, stop_depth: usize) {
-        for frame in self.frames.live()[stop_depth..].iter().rev() {
+        let frames = &self.frames.live()[stop_depth..];
+        err.reserve_trace(frames.len());
+        for frame in frames.iter().rev() {
             let proto = &frame.closure.proto;
             let at = frame.pc.saturating_sub(1);
             let (line, col) = proto.positions.as_ref().and_then(|p| p.get(at).copied()).unwrap_or((0, 0));
