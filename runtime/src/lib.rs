@@ -12,6 +12,7 @@ pub mod builtins;
 pub mod compare;
 pub mod embedded;
 pub mod error;
+pub mod hashmap;
 pub mod interner;
 pub mod list;
 pub mod loader;

@@ -120,9 +120,9 @@ pub fn write_repr(out: &mut String, value: &Value) {
         Value::Vector(items) => write_seq(out, "[", items.iter(), ']'),
         Value::Map(map) => write_entries(out, map.iter()),
         Value::HashMap(map) => {
-            let mut entries: Vec<(&Value, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| total_cmp(a.0, b.0));
-            write_entries(out, entries.into_iter());
+            let mut entries: Vec<(Value, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| total_cmp(&a.0, &b.0));
+            write_entries(out, entries.iter().map(|(k, v)| (k, *v)));
         }
         Value::Closure(closure) => match closure.proto.name {
             Some(name) => {

@@ -20,7 +20,7 @@ use crate::list::List;
 use crate::program::FuncProto;
 
 pub type SortedMap = BTreeMap<Value, Value>;
-pub type HashMap = hashbrown::HashMap<Value, Value>;
+pub use crate::hashmap::HashMap;
 
 #[derive(Clone, Default)]
 pub enum Value {

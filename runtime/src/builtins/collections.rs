@@ -136,13 +136,13 @@ pub static BUILTINS: &[Builtin] = &[
     owned("assoc-in", 3, Some(3), assoc_in),
     pure("map/sort-keys", 1, Some(1), |a| match &a[0] {
         Value::Map(_) => Ok(a[0].clone()),
-        Value::HashMap(m) => Ok(Value::Map(Rc::new(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))),
+        Value::HashMap(m) => Ok(Value::Map(Rc::new(m.entries().collect()))),
         other => Err(Error::type_error("map or hashmap", other)),
     }),
     pure("map/zip", 2, Some(2), |a| map_zip(&a[0], &a[1])),
     pure("hashmap/new", 0, None, hashmap_new),
     pure("hashmap/to-map", 1, Some(1), |a| match &a[0] {
-        Value::HashMap(m) => Ok(Value::Map(Rc::new(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))),
+        Value::HashMap(m) => Ok(Value::Map(Rc::new(m.entries().collect()))),
         other => Err(Error::type_error("hashmap", other)),
     }),
     pure("hashmap/get", 2, Some(3), |a| match &a[0] {
@@ -155,7 +155,7 @@ pub static BUILTINS: &[Builtin] = &[
         other => Err(Error::type_error("hashmap", other)),
     }),
     pure("hashmap/keys", 1, Some(1), |a| match &a[0] {
-        Value::HashMap(m) => Ok(Value::list(m.keys().cloned().collect())),
+        Value::HashMap(m) => Ok(Value::list(m.keys().collect())),
         other => Err(Error::type_error("hashmap", other)),
     }),
     // §12.11 bytevectors and byte utilities
@@ -844,7 +844,7 @@ fn dissoc(args: &mut [Value]) -> Result<Value> {
 fn keys(m: &Value) -> Result<Value> {
     match m {
         Value::Map(m) => Ok(Value::list(m.keys().cloned().collect())),
-        Value::HashMap(m) => Ok(Value::list(m.keys().cloned().collect())),
+        Value::HashMap(m) => Ok(Value::list(m.keys().collect())),
         other => Err(Error::type_error("map or hashmap", other)),
     }
 }
@@ -869,7 +869,7 @@ fn contains(m: &Value, key: &Value) -> Result<Value> {
 fn entries(v: &Value) -> Result<Vec<(Value, Value)>> {
     match v {
         Value::Map(m) => Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        Value::HashMap(m) => Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Value::HashMap(m) => Ok(m.entries().collect()),
         other => Err(Error::type_error("map or hashmap", other)),
     }
 }
@@ -972,7 +972,7 @@ fn map_except(m: &Value, keys: &Value) -> Result<Value> {
             Ok(Value::Map(Rc::new(kept.collect())))
         }
         Value::HashMap(map) => {
-            let kept = map.iter().filter(|(k, _)| !drop.contains(*k)).map(|(k, v)| (k.clone(), v.clone()));
+            let kept = map.entries().filter(|(k, _)| !drop.contains(k));
             Ok(Value::HashMap(Rc::new(kept.collect())))
         }
         other => Err(Error::type_error("map or hashmap", other)),

@@ -491,7 +491,7 @@ fn map_traverse(vm: &mut Vm, args: &[Value], mode: Traverse) -> Result<Value> {
     let f = &args[0];
     let entries: Vec<(Value, Value)> = match &args[1] {
         Value::Map(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        Value::HashMap(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Value::HashMap(m) => m.entries().collect(),
         other => return Err(Error::type_error("map or hashmap", other)),
     };
     let mut out = Vec::with_capacity(entries.len());
