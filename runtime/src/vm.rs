@@ -574,14 +574,37 @@ impl Vm {
                 let local = &self.stack[base + $slot.0 as usize];
                 let k = $value.0 as i64;
                 let fast = match local {
-                    Value::Int(x) => x.$checked(k).map(Value::Int),
+                    Value::Int(x) => x.$checked(k),
                     _ => None,
                 };
-                let result = match fast {
-                    Some(result) => result,
-                    None => tri!($slow(local, &Value::Int(k))),
-                };
-                self.stack.push(result);
+                match fast {
+                    Some(n) => push_fresh!(Value::Int(n)),
+                    None => {
+                        let result = tri!($slow(local, &Value::Int(k)));
+                        self.stack.push(result);
+                    }
+                }
+            }};
+        }
+        // Pushes a value built by `$value`, evaluated only once there is room.
+        // `Vec::push(Value::Int(n))` builds the value before its growth check, so it
+        // must survive the growth call: it goes to a temporary as a tag byte and a
+        // word and is copied in as 16 bytes, and that reload stalls store forwarding
+        // (11 % of tak's time was one such push). Built after the check, it is
+        // written in place.
+        macro_rules! push_fresh {
+            ($value:expr) => {{
+                if self.stack.len() == self.stack.capacity() {
+                    grow_stack(&mut self.stack);
+                }
+                let len = self.stack.len();
+                // SAFETY: `len < capacity` (ensured just above), so the element at
+                // `len` is allocated; the write initialises it before `set_len`
+                // makes it part of the vector.
+                unsafe {
+                    self.stack.as_mut_ptr().add(len).write($value);
+                    self.stack.set_len(len + 1);
+                }
             }};
         }
         // Charged on every call and backward jump, so every loop and recursion pays.
@@ -626,10 +649,14 @@ impl Vm {
                     let v = top!().clone();
                     self.stack.push(v);
                 }
-                Instr::LoadLocal { slot } => {
-                    let v = self.stack[base + slot.0 as usize].clone();
-                    self.stack.push(v);
-                }
+                Instr::LoadLocal { slot } => match self.stack[base + slot.0 as usize] {
+                    Value::Int(n) => push_fresh!(Value::Int(n)),
+                    Value::Float(x) => push_fresh!(Value::Float(x)),
+                    ref local => {
+                        let v = local.clone();
+                        self.stack.push(v);
+                    }
+                },
                 Instr::MoveLocal { slot } => {
                     let v = std::mem::take(&mut self.stack[base + slot.0 as usize]);
                     self.stack.push(v);
@@ -725,7 +752,18 @@ impl Vm {
                     save_pc!();
                     // The common cases, non-tail calls of a global function or builtin,
                     // skip `invoke`: a closure's `Rc` goes straight into the new frame.
-                    if !tail {
+                    if tail {
+                        // Self-recursion in tail position (tak's last call) restarts
+                        // the frame without touching the closure's reference count.
+                        if let Some(Some(Value::Closure(callee))) = self.globals.get(sym.0 as usize) {
+                            let proto = &closure.proto;
+                            if Rc::ptr_eq(callee, &closure) && !proto.rest && argc == proto.arity as usize {
+                                self.restart_frame(base, argc, proto.locals as usize);
+                                pc = 0;
+                                continue;
+                            }
+                        }
+                    } else {
                         match self.globals.get(sym.0 as usize) {
                             Some(Some(Value::Closure(callee))) => {
                                 let callee = callee.clone();
@@ -982,6 +1020,13 @@ impl Vm {
         self.stack.push(result);
         None
     }
+}
+
+/// Makes room for one more value (the rare case of `push_fresh!`).
+#[cold]
+#[inline(never)]
+fn grow_stack(stack: &mut Vec<Value>) {
+    stack.reserve(1);
 }
 
 enum Invoked {
