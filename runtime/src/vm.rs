@@ -607,6 +607,20 @@ impl Vm {
                 }
             }};
         }
+        // Pushes a copy of the value at `$place`: fixnums and floats through
+        // `push_fresh!`, anything else cloned (out of line) and pushed.
+        macro_rules! push_copy {
+            ($place:expr) => {
+                match *$place {
+                    Value::Int(n) => push_fresh!(Value::Int(n)),
+                    Value::Float(x) => push_fresh!(Value::Float(x)),
+                    ref other => {
+                        let v = other.clone();
+                        self.stack.push(v);
+                    }
+                }
+            };
+        }
         // Charged on every call and backward jump, so every loop and recursion pays.
         macro_rules! burn_fuel {
             () => {
@@ -639,24 +653,17 @@ impl Vm {
             let instr = closure.proto.code[pc];
             pc += 1;
             match instr {
-                Instr::Nil {} => self.stack.push(Value::Nil),
-                Instr::True {} => self.stack.push(Value::Bool(true)),
-                Instr::False {} => self.stack.push(Value::Bool(false)),
-                Instr::Int { value } => self.stack.push(Value::Int(value.0 as i64)),
-                Instr::Const { idx } => self.stack.push(closure.proto.unit.constants[idx.0 as usize].clone()),
+                Instr::Nil {} => push_fresh!(Value::Nil),
+                Instr::True {} => push_fresh!(Value::Bool(true)),
+                Instr::False {} => push_fresh!(Value::Bool(false)),
+                Instr::Int { value } => push_fresh!(Value::Int(value.0 as i64)),
+                Instr::Const { idx } => push_copy!(&closure.proto.unit.constants[idx.0 as usize]),
                 Instr::Pop {} => self.discard_top(),
                 Instr::Dup {} => {
                     let v = top!().clone();
                     self.stack.push(v);
                 }
-                Instr::LoadLocal { slot } => match self.stack[base + slot.0 as usize] {
-                    Value::Int(n) => push_fresh!(Value::Int(n)),
-                    Value::Float(x) => push_fresh!(Value::Float(x)),
-                    ref local => {
-                        let v = local.clone();
-                        self.stack.push(v);
-                    }
-                },
+                Instr::LoadLocal { slot } => push_copy!(&self.stack[base + slot.0 as usize]),
                 Instr::MoveLocal { slot } => {
                     let v = std::mem::take(&mut self.stack[base + slot.0 as usize]);
                     self.stack.push(v);
@@ -665,10 +672,7 @@ impl Vm {
                     let v = pop!();
                     self.stack[base + slot.0 as usize] = v;
                 }
-                Instr::LoadCapture { idx } => {
-                    let v = closure.captures[idx.0 as usize].clone();
-                    self.stack.push(v);
-                }
+                Instr::LoadCapture { idx } => push_copy!(&closure.captures[idx.0 as usize]),
                 Instr::MakeCell { slot } => {
                     let slot = &mut self.stack[base + slot.0 as usize];
                     let v = std::mem::take(slot);
