@@ -22,6 +22,9 @@ use crate::program::FuncProto;
 pub type SortedMap = BTreeMap<Value, Value>;
 pub use crate::hashmap::HashMap;
 
+/// Every variant holds an immediate, a `&'static` or an `Rc`-based handle, so a clone
+/// is a bitwise copy plus one strong count: `vm::share` relies on it. A variant that
+/// owned a `Box` or a `Vec` directly would break that.
 #[derive(Clone, Default)]
 pub enum Value {
     #[default]
