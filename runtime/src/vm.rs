@@ -881,7 +881,11 @@ impl Vm {
                 }
                 Instr::Car {} => {
                     let t = top!();
-                    *t = tri!(builtins::lists::car1(t));
+                    let head = match &*t {
+                        Value::List(list) => list.first().map_or(Value::Nil, share),
+                        other => tri!(builtins::lists::car1(other)),
+                    };
+                    *t = head;
                 }
                 Instr::Cdr {} => {
                     let t = top!();
