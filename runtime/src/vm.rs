@@ -920,7 +920,13 @@ impl Vm {
                 Instr::Nth {} => {
                     let index = pop!();
                     let t = top!();
-                    *t = tri!(builtins::lists::nth2(t, &index));
+                    // A vector element in range is shared in place; everything else
+                    // (lists, arrays, errors) goes through the builtin.
+                    let item = match (&*t, &index) {
+                        (Value::Vector(items), Value::Int(i)) if (*i as u64) < items.len() as u64 => share(&items[*i as usize]),
+                        (seq, index) => tri!(builtins::lists::nth2(seq, index)),
+                    };
+                    *t = item;
                 }
             }
         }
