@@ -387,6 +387,8 @@ opcodes! {
     68 SubLocalInt { slot: Slot, value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
     /// S[-2] + S[-1] for numbers only: one step of an n-ary `+`
     69 AddNum {} pops(2) pushes(1) flow(Flow::Next);
+    /// push L[a], then L[b] (two operands of a comparison or call in one dispatch)
+    70 LoadLocal2 { a: Slot, b: Slot } pops(0) pushes(2) flow(Flow::Next);
 }
 
 /// Why a byte stream did not decode to an instruction.
@@ -422,6 +424,7 @@ mod tests {
             Instr::CallGlobal { sym: SymIdx(9), argc: Argc(2) },
             Instr::AddLocalInt { slot: Slot(1), value: SmallInt(-1) },
             Instr::Nth {},
+            Instr::LoadLocal2 { a: Slot(2), b: Slot(65535) },
         ]
     }
 

@@ -226,6 +226,7 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), S
         | Instr::StoreCellLocal { slot }
         | Instr::AddLocalInt { slot, .. }
         | Instr::SubLocalInt { slot, .. } => local(slot),
+        Instr::LoadLocal2 { a, b } => local(a).and(local(b)),
         Instr::LoadCapture { idx } | Instr::LoadCellCapture { idx } | Instr::StoreCellCapture { idx } => capture(idx),
         Instr::LoadGlobal { sym }
         | Instr::StoreGlobal { sym }

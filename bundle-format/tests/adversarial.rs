@@ -169,6 +169,20 @@ fn the_verifier_rejects_each_broken_rule() {
 }
 
 #[test]
+fn both_slots_of_a_paired_load_are_checked() {
+    let with_pair = |a, b| {
+        let mut bundle = sample();
+        bundle.protos[0].locals = 1;
+        bundle.protos[0].max_stack = 2;
+        bundle.protos[0].code = code(&[Instr::LoadLocal2 { a: Slot(a), b: Slot(b) }, Instr::Add {}, Instr::Return {}]);
+        bundle
+    };
+    verify_bundle(with_pair(0, 0)).expect("slots in range are accepted");
+    assert!(verify_bundle(with_pair(1, 0)).is_err(), "first slot out of range accepted");
+    assert!(verify_bundle(with_pair(0, 1)).is_err(), "second slot out of range accepted");
+}
+
+#[test]
 fn a_self_tail_call_must_pass_exactly_the_parameters() {
     let mut bundle = sample();
     bundle.protos[1].code = code(&[Instr::TailCallSelf { argc: Argc(0) }]);

@@ -19,6 +19,25 @@ pub fn optimise(asm: &mut Vec<Asm>) {
             break;
         }
     }
+    pair_local_loads(asm);
+}
+
+/// `LoadLocal a; LoadLocal b` → `LoadLocal2 a b`: the two operands of most loop tests
+/// and many calls in one dispatch. A pass of its own, after the rules above, so that
+/// it does not take a `LoadLocal` that `local_int_arith` would have fused.
+fn pair_local_loads(asm: &mut Vec<Asm>) {
+    let mut out: Vec<Asm> = Vec::with_capacity(asm.len());
+    for item in asm.drain(..) {
+        if let (Asm::Op(Instr::LoadLocal { slot: b }, _), Some(Asm::Op(Instr::LoadLocal { slot: a }, span))) =
+            (&item, out.last())
+        {
+            let paired = Asm::Op(Instr::LoadLocal2 { a: *a, b: *b }, *span);
+            *out.last_mut().expect("matched above") = paired;
+            continue;
+        }
+        out.push(item);
+    }
+    *asm = out;
 }
 
 /// Tries each rule on the end of `out`; true when one fired.
@@ -182,6 +201,22 @@ mod tests {
         assert_eq!(run(before), vec![op(Instr::SubLocalInt { slot: Slot(0), value: SmallInt(3) })]);
         let before = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::Int { value: SmallInt(3) }), op(Instr::Mul {})];
         assert_eq!(run(before.clone()), before);
+    }
+
+    #[test]
+    fn two_local_loads_pair_up() {
+        let load = |i| op(Instr::LoadLocal { slot: Slot(i) });
+        let pair = |a, b| op(Instr::LoadLocal2 { a: Slot(a), b: Slot(b) });
+        let lt = op(Instr::LtJumpIfFalse { target: Target(0) });
+        assert_eq!(run(vec![load(1), load(0), lt.clone()]), vec![pair(1, 0), lt]);
+        // Three loads: the first two pair, the third stays.
+        assert_eq!(run(vec![load(0), load(1), load(2)]), vec![pair(0, 1), load(2)]);
+        // `(f a (+ b 1))`: b fuses into AddLocalInt first, so a stays alone.
+        let before = vec![load(0), load(1), op(Instr::Int { value: SmallInt(1) }), op(Instr::Add {})];
+        let after = vec![load(0), op(Instr::AddLocalInt { slot: Slot(1), value: SmallInt(1) })];
+        assert_eq!(run(before), after);
+        let across_label = vec![load(0), Asm::Label(1), load(1)];
+        assert_eq!(run(across_label.clone()), across_label);
     }
 
     #[test]

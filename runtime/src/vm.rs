@@ -664,6 +664,10 @@ impl Vm {
                     self.stack.push(v);
                 }
                 Instr::LoadLocal { slot } => push_copy!(&self.stack[base + slot.0 as usize]),
+                Instr::LoadLocal2 { a, b } => {
+                    push_copy!(&self.stack[base + a.0 as usize]);
+                    push_copy!(&self.stack[base + b.0 as usize]);
+                }
                 Instr::MoveLocal { slot } => {
                     let v = std::mem::take(&mut self.stack[base + slot.0 as usize]);
                     self.stack.push(v);
