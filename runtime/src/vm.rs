@@ -947,6 +947,15 @@ impl Vm {
         }
     }
 
+    /// Drops the values above `len`. `Vec::truncate` calls the out-of-line drop glue
+    /// on every value; most locals of a returning frame are numbers, which own nothing.
+    #[inline(always)]
+    fn truncate_stack(&mut self, len: usize) {
+        while self.stack.len() > len {
+            self.discard_top();
+        }
+    }
+
     /// Calls `callee` with the `argc` values on top of the stack. For a tail call the
     /// current frame is replaced (or, for a builtin, returned from).
     fn invoke(&mut self, callee: Value, argc: usize, ret_to: usize, tail: bool, stop_depth: usize) -> Result<Invoked> {
@@ -1011,7 +1020,12 @@ impl Vm {
     #[inline(always)]
     fn restart_frame(&mut self, base: usize, argc: usize, locals: usize) {
         let args_start = self.stack.len() - argc;
-        self.stack.drain(base..args_start);
+        // The arguments trade places with the old parameters, which are then dropped
+        // with everything else above them.
+        for i in 0..argc {
+            self.stack.swap(base + i, args_start + i);
+        }
+        self.truncate_stack(base + argc);
         self.stack.resize(base + locals, Value::Nil);
         self.drop_handlers_above(self.frames.len() - 1);
     }
@@ -1030,7 +1044,7 @@ impl Vm {
     /// the popped frame was the one this `run` invocation was started for.
     fn return_from_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
         let (_, ret_to) = self.frames.pop().expect("a frame to return from");
-        self.stack.truncate(ret_to);
+        self.truncate_stack(ret_to);
         self.drop_handlers_above(self.frames.len());
         if self.frames.len() == stop_depth {
             return Some(result);
