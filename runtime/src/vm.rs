@@ -470,11 +470,12 @@ impl Vm {
     fn global(&self, sym: bundle_format::opcodes::SymIdx) -> Result<Value> {
         match self.globals.get(sym.0 as usize) {
             Some(Some(value)) => Ok(value.clone()),
-            _ => {
-                let name = self.symbol_name(sym.0 as usize);
-                Err(Error::unbound(&name))
-            }
+            _ => Err(self.unbound(sym)),
         }
+    }
+
+    fn unbound(&self, sym: bundle_format::opcodes::SymIdx) -> Error {
+        Error::unbound(&self.symbol_name(sym.0 as usize))
     }
 
     fn symbol_name(&self, index: usize) -> String {
@@ -698,10 +699,14 @@ impl Vm {
                     let v = pop!();
                     tri!(cell_set(&closure.captures[idx.0 as usize], v));
                 }
-                Instr::LoadGlobal { sym } => {
-                    let v = tri!(self.global(sym));
-                    self.stack.push(v);
-                }
+                Instr::LoadGlobal { sym } => match self.globals.get(sym.0 as usize) {
+                    Some(Some(value)) => push_copy!(value),
+                    _ => {
+                        let err = self.unbound(sym);
+                        save_pc!();
+                        return Err(err);
+                    }
+                },
                 Instr::StoreGlobal { sym } => {
                     let v = pop!();
                     let index = sym.0 as usize;
