@@ -9,6 +9,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::interner::Sym;
+use crate::list::List;
 
 use crate::printer::repr;
 use crate::value::{SortedMap, Value};
@@ -215,8 +216,11 @@ impl Error {
         };
         map.insert(kw(k.type_), kw(type_name));
         map.insert(kw(k.message), Value::str(self.0.message.clone()));
-        let frames = self.0.trace.iter().map(|f| frame_map(f, &k)).collect();
-        map.insert(kw(k.stack_trace), Value::list(frames));
+        let mut frames = List::EMPTY;
+        for frame in self.0.trace.iter().rev() {
+            frames = List::cons(Value::Map(frame_map(frame, &k)), frames);
+        }
+        map.insert(kw(k.stack_trace), Value::List(frames));
         Value::Map(Rc::new(map))
     }
 
@@ -240,11 +244,11 @@ impl Error {
 /// The `:stack-trace` entry of one frame. A program that throws in a loop throws from
 /// the same few places again and again, so the maps (immutable values) are kept and
 /// shared: building one costs four sorted inserts comparing keyword names.
-fn frame_map(frame: &TraceFrame, k: &ErrorKeys) -> Value {
+fn frame_map(frame: &TraceFrame, k: &ErrorKeys) -> Rc<SortedMap> {
     /// Entries hold the `Rc`s their key's addresses come from, so no address in the
     /// cache can be reused by another name while it is there.
     type FrameKey = (*const String, *const String, u32, u32);
-    type Cached = (Rc<String>, Option<Rc<String>>, Value);
+    type Cached = (Rc<String>, Option<Rc<String>>, Rc<SortedMap>);
     /// Past this many distinct frames the cache starts over (bounded memory).
     const CAPACITY: usize = 4096;
     thread_local! {
@@ -265,7 +269,7 @@ fn frame_map(frame: &TraceFrame, k: &ErrorKeys) -> Value {
         if let Some(file) = &frame.file {
             map.insert(kw(k.file), Value::Str(file.clone()));
         }
-        let map = Value::Map(Rc::new(map));
+        let map = Rc::new(map);
         if cache.len() >= CAPACITY {
             cache.clear();
         }
