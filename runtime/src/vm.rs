@@ -490,6 +490,10 @@ impl Vm {
         let mut closure = frame.closure.clone();
         let mut pc = frame.pc;
         let mut base = frame.base;
+        // The running function's instructions. Always `closure.proto.code`, which the
+        // local `closure` keeps alive; the two change together (`reload!`). Fetching
+        // through the slice took four dependent loads per instruction.
+        let mut code: *const Instr = closure.proto.code.as_ptr();
 
         macro_rules! save_pc {
             () => {
@@ -645,13 +649,20 @@ impl Vm {
             () => {{
                 let frame = self.frames.last().expect("a frame to resume");
                 closure = frame.closure.clone();
+                code = closure.proto.code.as_ptr();
                 pc = frame.pc;
                 base = frame.base;
             }};
         }
 
         loop {
-            let instr = closure.proto.code[pc];
+            // SAFETY: `code` points at `closure.proto.code` (see above), and `pc` is
+            // in bounds: the verifier proved that every jump and handler target is an
+            // instruction of the function (V4) and that control never runs off its
+            // end (V7), so the instruction after a non-final one exists; a frame's
+            // saved pc is one of those. Code reaches a `FuncProto` only verified
+            // (program.rs links `VerifiedCode`).
+            let instr = unsafe { *code.add(pc) };
             pc += 1;
             match instr {
                 Instr::Nil {} => push_fresh!(Value::Nil),
