@@ -648,8 +648,12 @@ impl Vm {
         macro_rules! reload {
             () => {{
                 let frame = self.frames.last().expect("a frame to resume");
-                closure = frame.closure.clone();
-                code = closure.proto.code.as_ptr();
+                // A recursive call or its return resumes the same closure: keep it
+                // and skip the reference-count traffic.
+                if !Rc::ptr_eq(&closure, &frame.closure) {
+                    closure = frame.closure.clone();
+                    code = closure.proto.code.as_ptr();
+                }
                 pc = frame.pc;
                 base = frame.base;
             }};
