@@ -70,6 +70,24 @@ impl Frames {
         self.len += 1;
     }
 
+    /// Like `push`, for a closure the caller keeps: a kept slot that already holds it
+    /// (a recursion at this depth) takes no new reference.
+    #[inline(always)]
+    fn push_shared(&mut self, closure: &Rc<Closure>, base: usize, ret_to: usize) {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                slot.pc = 0;
+                slot.base = base;
+                slot.ret_to = ret_to;
+                if !Rc::ptr_eq(&slot.closure, closure) {
+                    slot.closure = closure.clone();
+                }
+            }
+            None => self.slots.push(Frame { closure: closure.clone(), pc: 0, base, ret_to }),
+        }
+        self.len += 1;
+    }
+
     /// Removes the top frame and returns its `(base, ret_to)`.
     #[inline(always)]
     fn pop(&mut self) -> Option<(usize, usize)> {
@@ -386,23 +404,7 @@ impl Vm {
     /// Pushes a frame for `closure`, whose `argc` arguments are the top of the stack.
     #[inline(always)]
     fn push_frame(&mut self, closure: Rc<Closure>, argc: usize, ret_to: usize) -> Result<()> {
-        let proto = &closure.proto;
-        let arity = proto.arity as usize;
-        let base = self.stack.len() - argc;
-        if proto.rest {
-            if argc < arity {
-                return Err(closure_arity_error(proto, argc));
-            }
-            let extra = List::from_iter_exact(self.stack.drain(base + arity..));
-            self.stack.push(Value::List(extra));
-        } else if argc != arity {
-            return Err(closure_arity_error(proto, argc));
-        }
-        if self.frames.len() >= MAX_FRAMES {
-            return Err(stack_overflow());
-        }
-        self.stack.resize(base + proto.locals as usize, Value::Nil);
-        self.stack.reserve(proto.max_stack as usize);
+        let base = prepare_frame(&mut self.stack, &self.frames, &closure.proto, argc)?;
         self.frames.push(closure, base, ret_to);
         Ok(())
     }
@@ -794,8 +796,8 @@ impl Vm {
                     } else {
                         match self.globals.get(sym.0 as usize) {
                             Some(Some(Value::Closure(callee))) => {
-                                let callee = callee.clone();
-                                tri!(self.push_frame(callee, argc, ret_to));
+                                let base = tri!(prepare_frame(&mut self.stack, &self.frames, &callee.proto, argc));
+                                self.frames.push_shared(callee, base, ret_to);
                                 reload!();
                                 continue;
                             }
@@ -1087,6 +1089,30 @@ fn share(value: &Value) -> Value {
     // immediate, a `&'static` or an `Rc`-based handle, never a `Box` or a `Vec`).
     // The forgotten clone took that count, so the bitwise copy owns it.
     unsafe { std::ptr::read(value) }
+}
+
+/// Checks a call of `proto` with the `argc` arguments on top of `stack` (arity, rest
+/// list, depth) and gives the new frame its locals and operand room; returns the
+/// frame's base. A free function so that a caller can hold a global while it runs.
+#[inline(always)]
+fn prepare_frame(stack: &mut Vec<Value>, frames: &Frames, proto: &FuncProto, argc: usize) -> Result<usize> {
+    let arity = proto.arity as usize;
+    let base = stack.len() - argc;
+    if proto.rest {
+        if argc < arity {
+            return Err(closure_arity_error(proto, argc));
+        }
+        let extra = List::from_iter_exact(stack.drain(base + arity..));
+        stack.push(Value::List(extra));
+    } else if argc != arity {
+        return Err(closure_arity_error(proto, argc));
+    }
+    if frames.len() >= MAX_FRAMES {
+        return Err(stack_overflow());
+    }
+    stack.resize(base + proto.locals as usize, Value::Nil);
+    stack.reserve(proto.max_stack as usize);
+    Ok(base)
 }
 
 /// Makes room for one more value (the rare case of `push_fresh!`).
