@@ -184,9 +184,14 @@ fn closure_arity_error(proto: &FuncProto, got: usize) -> Error {
 
 /// Looks a key up in a map or hashmap (keyword calls and `get`).
 pub fn map_get(map: &Value, key: &Value) -> Result<Value> {
+    Ok(map_lookup(map, key)?.cloned().unwrap_or(Value::Nil))
+}
+
+/// The value of `key` in a map or hashmap, if it has one.
+fn map_lookup<'a>(map: &'a Value, key: &Value) -> Result<Option<&'a Value>> {
     match map {
-        Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Nil)),
-        Value::HashMap(m) => Ok(m.get(key).cloned().unwrap_or(Value::Nil)),
+        Value::Map(m) => Ok(m.get(key)),
+        Value::HashMap(m) => Ok(m.get(key)),
         other => Err(Error::type_error("map or hashmap", other)),
     }
 }
@@ -935,7 +940,8 @@ impl Vm {
                 Instr::Get {} => {
                     let key = pop!();
                     let t = top!();
-                    *t = tri!(map_get(t, &key));
+                    let found = tri!(map_lookup(t, &key)).map_or(Value::Nil, share);
+                    *t = found;
                 }
                 Instr::Equal {} => {
                     let b = pop!();
