@@ -46,17 +46,21 @@ pub struct Builtin {
 }
 
 impl Builtin {
+    /// Inlined into every builtin call; the error is built out of line.
+    #[inline]
     pub fn check_arity(&self, got: usize) -> Result<()> {
         let ok = got >= self.min as usize && self.max.is_none_or(|max| got <= max as usize);
-        if ok {
-            return Ok(());
-        }
+        if ok { Ok(()) } else { Err(self.arity_error(got)) }
+    }
+
+    #[cold]
+    fn arity_error(&self, got: usize) -> Error {
         let expected = match self.max {
             None => format!("{}+", self.min),
             Some(max) if max == self.min => max.to_string(),
             Some(max) => format!("{}-{}", self.min, max),
         };
-        Err(Error::arity(self.name, &expected, got))
+        Error::arity(self.name, &expected, got)
     }
 }
 
