@@ -157,8 +157,10 @@ pub fn negate(a: &Value) -> Result<Value> {
 
 /// Numeric comparison across the tower; `None` when a NaN is involved.
 pub fn compare(a: &Value, b: &Value) -> Result<Option<Ordering>> {
-    if let (Value::Int(x), Value::Int(y)) = (a, b) {
-        return Ok(Some(x.cmp(y)));
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => return Ok(Some(x.cmp(y))),
+        (Value::Float(x), Value::Float(y)) => return Ok(x.partial_cmp(y)),
+        _ => {}
     }
     let (Some(x), Some(y)) = (view(a), view(b)) else { return Err(number_error(a, b)) };
     Ok(match (x, y) {

@@ -165,6 +165,13 @@ fn chain(args: &[Value], test: fn(&Value, &Value) -> Result<Value>) -> Result<Va
 
 /// `max`/`min`: the extreme value, as a float when any argument is a float.
 fn extreme(args: &[Value], want: Ordering) -> Result<Value> {
+    // Two numbers of one kind (1brc's min and max of floats) take no clones; the
+    // result is the same as the general loop's (the first argument wins ties and NaN).
+    match args {
+        [Value::Float(a), Value::Float(b)] => return Ok(Value::Float(if b.partial_cmp(a) == Some(want) { *b } else { *a })),
+        [Value::Int(a), Value::Int(b)] => return Ok(Value::Int(if b.cmp(a) == want { *b } else { *a })),
+        _ => {}
+    }
     let mut best = expect_number(&args[0])?.clone();
     let mut any_float = matches!(best, Value::Float(_));
     for x in &args[1..] {
