@@ -106,6 +106,9 @@ pub fn number_token_len(text: &str) -> usize {
 /// 3602879701896397/36028797018963968, like `(exact 0.1)`); `#e` of an infinite float
 /// (`#e1e400`) is an Err.
 pub fn parse_number(text: &str) -> Result<Option<NumberLit>, String> {
+    if let Some(f) = short_decimal(text.as_bytes()) {
+        return Ok(Some(NumberLit::Float(f)));
+    }
     if let Some(f) = special_float(text) {
         return Ok(Some(NumberLit::Float(f)));
     }
@@ -180,6 +183,35 @@ pub fn parse_number(text: &str) -> Result<Option<NumberLit>, String> {
 /// prefixes instead (`("#xff", 2)` → 255). A radix outside 2..=36 gives None (the caller
 /// should reject it first). Radix 10 (or None) uses the full syntax. Errors of
 /// [`parse_number`] (zero denominator, complex) are None here.
+/// `-?DIGITS.DIGITS` with at most 15 digits in all (measurements, prices, 1brc's
+/// temperatures), without the general scanner: the digits as an integer below 10^15
+/// and a power of ten up to 10^15 are both exact doubles, so one division rounds
+/// correctly, as the full parser would.
+fn short_decimal(b: &[u8]) -> Option<f64> {
+    const MAX_DIGITS: usize = 15;
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.len() > MAX_DIGITS + 1 {
+        return None;
+    }
+    let point = digits.iter().position(|&c| c == b'.')?;
+    let (whole, fraction) = (&digits[..point], &digits[point + 1..]);
+    if whole.is_empty() || fraction.is_empty() {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    for &c in whole.iter().chain(fraction) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + u64::from(c - b'0');
+    }
+    let value = mantissa as f64 / 10f64.powi(fraction.len() as i32);
+    Some(if negative { -value } else { value })
+}
+
 pub fn string_to_number(text: &str, radix: Option<u32>) -> Option<NumberLit> {
     let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
     match radix {
@@ -807,6 +839,30 @@ mod tests {
     }
 
     // §7.4 examples
+    #[test]
+    fn short_decimals_parse_as_the_general_parser_does() {
+        let general = |text: &str| text.parse::<f64>().expect("a float");
+        for text in ["0.0", "-0.0", "12.3", "-99.9", "0.1", "123456789.012345", "-1.00000000000005", "9999999.99999999"] {
+            let fast = short_decimal(text.as_bytes()).expect("short decimal");
+            assert_eq!(fast.to_bits(), general(text).to_bits(), "{text}");
+        }
+        // Many more, from a fixed-seed generator: up to 15 digits, any split.
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let digits = 2 + (seed >> 60) as usize % 14;
+            let mantissa = (seed >> 8) % 10u64.pow(digits as u32);
+            let text = format!("{mantissa:0digits$}");
+            let point = 1 + (seed as usize >> 3) % (digits - 1);
+            let text = format!("{}{}.{}", if seed & 1 == 1 { "-" } else { "" }, &text[..point], &text[point..]);
+            let fast = short_decimal(text.as_bytes()).expect("short decimal");
+            assert_eq!(fast.to_bits(), general(&text).to_bits(), "{text}");
+        }
+        for text in ["1.", ".5", "-", "1.2.3", "1e5", "+1.5", "1234567890.1234567", "١.٢", "1_0.5", "-.5"] {
+            assert!(short_decimal(text.as_bytes()).is_none(), "{text}");
+        }
+    }
+
     #[test]
     fn string_to_number_examples() {
         assert_eq!(s2n("42"), int(42));
