@@ -36,12 +36,17 @@ pub static BUILTINS: &[Builtin] = &[
     pure("list/drop-last", 2, Some(2), |a| drop_last(&a[0], &a[1])),
     pure("list->vector", 1, Some(1), |a| list_to_vector(&a[0])),
     pure("vector->list", 1, Some(1), |a| vector_to_list(&a[0])),
-    pure("vector", 0, None, |a| Ok(Value::vector(a.to_vec()))),
+    // Owned: the arguments move into the vector instead of being cloned.
+    owned("vector", 0, None, |a| Ok(Value::vector(a.iter_mut().map(std::mem::take).collect()))),
     pure("vector?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Vector(_))))),
     pure("map?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Map(_))))),
     pure("promise?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Promise(_))))),
     pure("caar", 1, Some(1), |a| car1(&car1(&a[0])?)),
-    pure("cadr", 1, Some(1), |a| car1(&cdr1(&a[0])?)),
+    pure("cadr", 1, Some(1), |a| match &a[0] {
+        // The second element directly, without building the rest of the list.
+        Value::List(l) if !l.is_empty() => Ok(l.get(1).cloned().unwrap_or(Value::Nil)),
+        other => car1(&cdr1(other)?),
+    }),
     pure("cdar", 1, Some(1), |a| cdr1(&car1(&a[0])?)),
     pure("cddr", 1, Some(1), |a| cdr1(&cdr1(&a[0])?)),
     pure("caaar", 1, Some(1), |a| car1(&car1(&car1(&a[0])?)?)),
