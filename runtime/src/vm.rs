@@ -836,38 +836,10 @@ impl Vm {
                         None => reload!(),
                     }
                 }
-                Instr::Closure { proto } => {
-                    let proto = closure.proto.unit.protos()[proto.0 as usize].clone();
-                    let captures: Box<[Value]> = proto
-                        .captures
-                        .iter()
-                        .map(|c| match *c {
-                            Capture::Local(slot) => self.stack[base + slot.0 as usize].clone(),
-                            Capture::Outer(idx) => closure.captures[idx.0 as usize].clone(),
-                        })
-                        .collect();
-                    self.stack.push(Value::Closure(Rc::new(Closure { proto, captures })));
-                }
-                Instr::MakeList { count } => {
-                    let start = self.stack.len() - count.0 as usize;
-                    let list = List::from_iter_exact(self.stack.drain(start..));
-                    self.stack.push(Value::List(list));
-                }
-                Instr::MakeVector { count } => {
-                    let start = self.stack.len() - count.0 as usize;
-                    let items: Vec<Value> = self.stack.drain(start..).collect();
-                    self.stack.push(Value::vector(items));
-                }
-                Instr::MakeMap { pairs } => {
-                    let start = self.stack.len() - 2 * pairs.0 as usize;
-                    let mut map = SortedMap::new();
-                    let mut items = self.stack.drain(start..);
-                    while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                        map.insert(k, v);
-                    }
-                    drop(items);
-                    self.stack.push(Value::Map(Rc::new(map)));
-                }
+                Instr::Closure { proto } => self.make_closure(&closure, proto.0 as usize, base),
+                Instr::MakeList { count } => self.make_list(count.0 as usize),
+                Instr::MakeVector { count } => self.make_vector(count.0 as usize),
+                Instr::MakeMap { pairs } => self.make_map(pairs.0 as usize),
                 Instr::PushHandler { target } => self.handlers.push(Handler {
                     frame: self.frames.len() - 1,
                     stack_len: self.stack.len(),
@@ -962,6 +934,54 @@ impl Vm {
                 }
             }
         }
+    }
+
+    // The constructors below run out of line: they allocate anyway, and keeping them
+    // out of `execute` leaves the dispatch loop smaller.
+
+    /// `Closure`: a closure of prototype `index` of the running closure's unit,
+    /// capturing from the frame at `base` and from the running closure.
+    #[inline(never)]
+    fn make_closure(&mut self, running: &Closure, index: usize, base: usize) {
+        let proto = running.proto.unit.protos()[index].clone();
+        let captures: Box<[Value]> = proto
+            .captures
+            .iter()
+            .map(|c| match *c {
+                Capture::Local(slot) => self.stack[base + slot.0 as usize].clone(),
+                Capture::Outer(idx) => running.captures[idx.0 as usize].clone(),
+            })
+            .collect();
+        self.stack.push(Value::Closure(Rc::new(Closure { proto, captures })));
+    }
+
+    /// `MakeList`: the top `count` values become a list.
+    #[inline(never)]
+    fn make_list(&mut self, count: usize) {
+        let start = self.stack.len() - count;
+        let list = List::from_iter_exact(self.stack.drain(start..));
+        self.stack.push(Value::List(list));
+    }
+
+    /// `MakeVector`: the top `count` values become a vector.
+    #[inline(never)]
+    fn make_vector(&mut self, count: usize) {
+        let start = self.stack.len() - count;
+        let items: Vec<Value> = self.stack.drain(start..).collect();
+        self.stack.push(Value::vector(items));
+    }
+
+    /// `MakeMap`: the top `pairs` key/value pairs become a sorted map.
+    #[inline(never)]
+    fn make_map(&mut self, pairs: usize) {
+        let start = self.stack.len() - 2 * pairs;
+        let mut map = SortedMap::new();
+        let mut items = self.stack.drain(start..);
+        while let (Some(k), Some(v)) = (items.next(), items.next()) {
+            map.insert(k, v);
+        }
+        drop(items);
+        self.stack.push(Value::Map(Rc::new(map)));
     }
 
     /// Pops the top value. Immediates (the usual operands of a branch) are forgotten
