@@ -124,6 +124,9 @@ fn start_watchdog(limit: std::time::Duration) {
     let grace = std::time::Duration::from_millis(250).max(limit / 10);
     let spawned = std::thread::Builder::new().name("max-seconds".to_string()).spawn(move || {
         std::thread::sleep(limit + grace);
+        // What the program printed so far still reaches stdout (the program's thread
+        // is stuck in one long builtin, which does not hold the writer).
+        builtins::io::flush_stdout_within(std::time::Duration::from_millis(200));
         report_error(&Error::out_of_time());
         std::process::exit(1);
     });

@@ -43,10 +43,13 @@ fn max_seconds_ends_an_endless_loop() {
 fn max_seconds_also_ends_a_single_builtin_that_runs_long() {
     // Two distinct 60-level DAGs of shared lists: `equal?` walks 2^60 paths inside one
     // builtin call, taking no VM step, so only the watchdog can stop it.
+    // What it printed before is flushed by the watchdog, not lost with the buffer.
     let source = "(define (dag n) (if (= n 0) '(1) (let ((d (dag (- n 1)))) (list d d))))\n\
+                  (println \"before\")\n\
                   (println (equal? (dag 60) (dag 60)))\n";
     let (out, elapsed) = run("watchdog", source, &["--max-seconds", "0.5"]);
     assert_eq!(out.code(), Some(1), "{}", out.describe_end());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
     assert_eq!(out.stderr_text().lines().next(), Some("Error: Eval error: time limit exceeded (--max-seconds)"));
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
 }

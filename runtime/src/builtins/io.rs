@@ -3,10 +3,13 @@
 //! Output goes through one buffered writer. It is flushed when the program ends or
 //! exits, before an error report, before reading stdin, and after every write when
 //! stdout is a terminal, so a person sees output as it is produced while a pipe gets
-//! it in large writes.
+//! it in large writes. The writer sits behind a mutex (uncontended: one lock per
+//! write) so that the `--max-seconds` watchdog thread can flush it before it ends the
+//! process.
 
-use std::cell::RefCell;
 use std::io::{BufWriter, IsTerminal, Stdout, Write};
+use std::sync::{LazyLock, Mutex, MutexGuard, TryLockError};
+use std::time::Duration;
 
 use super::{pure, Builtin};
 use crate::error::{Error, Result};
@@ -29,28 +32,55 @@ struct Output {
     interactive: bool,
 }
 
-thread_local! {
-    static STDOUT: RefCell<Output> = RefCell::new(Output {
+static STDOUT: LazyLock<Mutex<Output>> = LazyLock::new(|| {
+    Mutex::new(Output {
         writer: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
         interactive: std::io::stdout().is_terminal(),
-    });
+    })
+});
+
+/// The writer. A panic while it was held cannot leave it inconsistent (it is only
+/// written to), so a poisoned lock is used as it is.
+fn output() -> MutexGuard<'static, Output> {
+    STDOUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Writes text to stdout.
 pub fn write_stdout(text: &str) -> Result<()> {
-    STDOUT.with(|out| {
-        let mut out = out.borrow_mut();
-        let result = out.writer.write_all(text.as_bytes());
-        let result = if out.interactive { result.and_then(|_| out.writer.flush()) } else { result };
-        result.map_err(|e| Error::io(format!("stdout: {e}")))
-    })
+    let mut out = output();
+    let result = out.writer.write_all(text.as_bytes());
+    let result = if out.interactive { result.and_then(|_| out.writer.flush()) } else { result };
+    result.map_err(|e| Error::io(format!("stdout: {e}")))
 }
 
 /// Flushes buffered output; called at exit and before errors are reported.
 pub fn flush_stdout() {
-    STDOUT.with(|out| {
-        let _ = out.borrow_mut().writer.flush();
-    });
+    let _ = output().writer.flush();
+}
+
+/// Flushes buffered output from another thread (the watchdog) unless the program's
+/// thread keeps the writer for longer than `patience` (blocked on a full pipe, say):
+/// the caller is about to end the process and must not wait forever.
+pub fn flush_stdout_within(patience: Duration) {
+    let step = Duration::from_millis(5);
+    let mut waited = Duration::ZERO;
+    loop {
+        match STDOUT.try_lock() {
+            Ok(mut out) => {
+                let _ = out.writer.flush();
+                return;
+            }
+            Err(TryLockError::Poisoned(poisoned)) => {
+                let _ = poisoned.into_inner().writer.flush();
+                return;
+            }
+            Err(TryLockError::WouldBlock) if waited < patience => {
+                std::thread::sleep(step);
+                waited += step;
+            }
+            Err(TryLockError::WouldBlock) => return,
+        }
+    }
 }
 
 /// `display`/`println`/`print`: arguments separated by one space.
