@@ -1136,7 +1136,11 @@ fn prepare_frame(stack: &mut Vec<Value>, frames: &Frames, proto: &FuncProto, arg
     if frames.len() >= MAX_FRAMES {
         return Err(stack_overflow());
     }
-    stack.resize(base + proto.locals as usize, Value::Nil);
+    // `resize` is an out-of-line call even when the parameters are all the locals.
+    let locals_end = base + proto.locals as usize;
+    if stack.len() < locals_end {
+        stack.resize(locals_end, Value::Nil);
+    }
     stack.reserve(proto.max_stack as usize);
     Ok(base)
 }
