@@ -1074,7 +1074,9 @@ impl Vm {
             self.stack.swap(base + i, args_start + i);
         }
         self.truncate_stack(base + argc);
-        self.stack.resize(base + locals, Value::Nil);
+        if argc < locals {
+            self.stack.resize(base + locals, Value::Nil);
+        }
         self.drop_handlers_above(self.frames.len() - 1);
     }
 
