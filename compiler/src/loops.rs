@@ -43,6 +43,7 @@ fn rewrite_tail(program: &mut Program, host: FnId, e: &mut Expr) {
         let looped = inline(program, host, loop_fn, args);
         let ExprKind::Let(_, inner) = &mut e.kind else { unreachable!("matched a Let") };
         **inner = looped;
+        start_with_the_inits(e);
     }
     match &mut e.kind {
         ExprKind::If(_, then, otherwise) => {
@@ -135,6 +136,26 @@ fn inline(program: &mut Program, host: FnId, loop_fn: FnId, args: Vec<Expr>) -> 
     Expr::new(ExprKind::NamedLoop { id: loop_fn, vars: function.params, inits: args, body: Box::new(body) }, span)
 }
 
+/// `(let ((t init) ...) (named-loop (v ...) (t ...) body))` → `(named-loop (v ...) (init
+/// ...) body)`. Lowering binds each initial value to a temporary so that the call of the
+/// loop function sees them all; the inlined loop evaluates its inits in order before
+/// it sets any variable, so it can take the init expressions themselves (the
+/// temporaries are invisible to the program, so nothing else refers to them).
+fn start_with_the_inits(e: &mut Expr) {
+    let ExprKind::Let(temps, inner) = &mut e.kind else { return };
+    let ExprKind::NamedLoop { inits, .. } = &mut inner.kind else { return };
+    let passes_temps = inits.len() == temps.len()
+        && inits.iter().zip(temps.iter()).all(|(init, (temp, _))| matches!(init.kind, ExprKind::Local(l) if l == *temp));
+    if !passes_temps {
+        return;
+    }
+    for (init, (_, value)) in inits.iter_mut().zip(temps.drain(..)) {
+        *init = value;
+    }
+    let span = inner.span;
+    *e = std::mem::replace(&mut **inner, Expr::nil(span));
+}
+
 /// Replaces the loop function's calls of itself (all in tail position) with `Recur`.
 fn self_calls_to_recur(e: &mut Expr, id: FnId) {
     if let ExprKind::Call(callee, args) = &mut e.kind {
@@ -203,6 +224,17 @@ mod tests {
         // An inner loop that calls the outer one captures its name (lowered as a
         // function of its own at the time), so only the inner loop is inlined.
         assert_eq!(loops("(define (f) (let a ((i 0)) (if (= i 3) i (let b ((j 0)) (if (= j 3) (a (+ i 1)) (b (+ j 1)))))))"), 1);
+    }
+
+    #[test]
+    fn an_inlined_loop_starts_from_its_init_expressions() {
+        let program = front_end("(define (f xs) (let loop ((i 0) (ys xs)) (if (null? ys) i (loop (+ i 1) (cdr ys)))))", "t.sema")
+            .expect("compiles");
+        let ir = ir_print::print_program(&program);
+        let body = &ir[ir.find("fn1 f").expect("f is printed")..];
+        // No let of temporaries in front: the loop's inits are the constant and `xs`.
+        assert!(body.lines().nth(1).is_some_and(|l| l.trim_start().starts_with("(named-loop")), "{body}");
+        assert!(body.contains("(const 0)") && body.contains("(local xs#0)"), "{body}");
     }
 
     #[test]

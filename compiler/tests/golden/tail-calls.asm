@@ -41,19 +41,17 @@ function f3 h: arity 1, locals 1, stack 1, captures []
   0011           TailCallGlobal s5 #1  ; g
   0018           Return
 
-function f4 k: arity 0, locals 2, stack 2, captures []
+function f4 k: arity 0, locals 1, stack 2, captures []
   0000           Int 0
   0005           StoreLocal l0
-  0008           MoveLocal l0
-  0011           StoreLocal l1
-  0014           LoadLocal l1
-  0017           Int 10
-  0022           LtJumpIfFalse @42
-  0027           AddLocalInt l1 1
-  0034           StoreLocal l1
-  0037           Jump @14
-  0042           MoveLocal l1
-  0045           Return
+  0008           LoadLocal l0
+  0011           Int 10
+  0016           LtJumpIfFalse @36
+  0021           AddLocalInt l0 1
+  0028           StoreLocal l0
+  0031           Jump @8
+  0036           MoveLocal l0
+  0039           Return
 
 function f5 <lambda>: arity 0, locals 0, stack 1, captures []
   0000           Nil
