@@ -160,12 +160,27 @@ fn defined_names(form: &Syntax, out: &mut Vec<String>) {
     }
 }
 
+/// Forms whose parts after the head include a body with its own scope: a `define` in
+/// there defines a local, not a global.
+const BODY_FORMS: &[&str] = &["fn", "lambda", "let", "let*", "letrec", "do", "let-values", "let*-values", "defmacro", "defmethod", "define-syntax"];
+
+/// The names the program defines as globals (a top-level `define`, also one inside
+/// `begin`, `when` and the like) or assigns anywhere (`set!`, which may be of a global).
+/// Such a name shadows a builtin's intrinsic and a macro of that name everywhere.
+/// Defines inside a function or `let` body are locals and shadow nothing outside it.
 fn collect_program_globals(form: &Syntax, names: &mut HashSet<String>) {
+    collect_globals(form, names, false);
+}
+
+fn collect_globals(form: &Syntax, names: &mut HashSet<String>, in_body: bool) {
     let Some(items) = form.as_list() else { return };
-    let mut defined = Vec::new();
-    defined_names(form, &mut defined);
-    names.extend(defined);
-    match items.first().and_then(Syntax::as_symbol) {
+    if !in_body {
+        let mut defined = Vec::new();
+        defined_names(form, &mut defined);
+        names.extend(defined);
+    }
+    let head = items.first().and_then(Syntax::as_symbol);
+    match head {
         Some("set!") => {
             if let Some(name) = items.get(1).and_then(Syntax::as_symbol) {
                 names.insert(name.to_string());
@@ -174,8 +189,12 @@ fn collect_program_globals(form: &Syntax, names: &mut HashSet<String>) {
         Some("quote" | "define-record-type") => return,
         _ => {}
     }
+    // A function definition's body, or a body form's, is a scope of its own.
+    let defines_function = head.is_some_and(|h| DEFINE_FORMS.contains(&h))
+        && items.get(1).is_some_and(|target| matches!(target.kind, SyntaxKind::List(_)) || matches!(head, Some("defun" | "defn")));
+    let opens_body = in_body || defines_function || head.is_some_and(|h| BODY_FORMS.contains(&h));
     for item in items {
-        collect_program_globals(item, names);
+        collect_globals(item, names, opens_body);
     }
 }
 
