@@ -69,6 +69,7 @@ fn main() -> ExitCode {
         return status;
     }
     let cli = Cli::parse();
+    sema_runtime::report_internal_errors("semac");
     // Lowering and code generation recurse over the program's nesting; the reader caps
     // nesting at 10,000 levels, which this stack holds with room to spare.
     let worker = std::thread::Builder::new().stack_size(1 << 29).spawn(move || run(cli));

@@ -33,6 +33,7 @@ use error::Error;
 pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> ExitCode {
     #[cfg(unix)]
     alloc::use_one_malloc_arena();
+    report_internal_errors("semarun");
     let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(body);
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
@@ -41,6 +42,18 @@ pub fn on_interpreter_thread(body: impl FnOnce() -> u8 + Send + 'static) -> Exit
             ExitCode::from(70)
         }
     }
+}
+
+/// Makes a panic (a bug in the tool, never a program's error) end the process with
+/// `TOOL: internal error: ...` and exit status 70. Release builds abort on panic
+/// (`panic = "abort"`: no unwinding paths in the dispatch loop, 3-11 % faster), so the
+/// thread-join check below would never see one; the hook runs first either way.
+pub fn report_internal_errors(tool: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        builtins::io::flush_stdout_within(std::time::Duration::from_millis(200));
+        eprintln!("{tool}: internal error: {info}");
+        std::process::exit(70);
+    }));
 }
 
 /// Runs a linked program to completion; returns the process exit status, having
