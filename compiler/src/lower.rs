@@ -160,21 +160,28 @@ fn defined_names(form: &Syntax, out: &mut Vec<String>) {
     }
 }
 
-/// Forms whose parts after the head include a body with its own scope: a `define` in
-/// there defines a local, not a global.
-const BODY_FORMS: &[&str] = &["fn", "lambda", "let", "let*", "letrec", "do", "let-values", "let*-values", "defmacro", "defmethod", "define-syntax"];
-
-/// The names the program defines as globals (a top-level `define`, also one inside
-/// `begin`, `when` and the like) or assigns anywhere (`set!`, which may be of a global).
-/// Such a name shadows a builtin's intrinsic and a macro of that name everywhere.
-/// Defines inside a function or `let` body are locals and shadow nothing outside it.
+/// The names the program defines as globals or assigns anywhere (`set!`, which may be
+/// of a global). Such a name shadows a builtin's intrinsic and a macro of that name
+/// everywhere. A `define` is a global unless it stands at the top level of a body inside
+/// a function or `let` (where `lower_body` makes it a local of that body); one in an `if`
+/// branch, a `try` body or an argument is a global even inside a function, as
+/// `lower_define` compiles it, and so is one anywhere in a macro's template.
 fn collect_program_globals(form: &Syntax, names: &mut HashSet<String>) {
-    collect_globals(form, names, false);
+    collect_globals(form, names, Position { in_scope: false, body_level: false });
 }
 
-fn collect_globals(form: &Syntax, names: &mut HashSet<String>, in_body: bool) {
+/// Where a form stands, for `collect_globals`.
+#[derive(Clone, Copy)]
+struct Position {
+    /// Inside a function or a `let`-like scope (not the program's top level).
+    in_scope: bool,
+    /// An item of a body (or of a `begin` that is one).
+    body_level: bool,
+}
+
+fn collect_globals(form: &Syntax, names: &mut HashSet<String>, at: Position) {
     let Some(items) = form.as_list() else { return };
-    if !in_body {
+    if !(at.in_scope && at.body_level) {
         let mut defined = Vec::new();
         defined_names(form, &mut defined);
         names.extend(defined);
@@ -189,12 +196,53 @@ fn collect_globals(form: &Syntax, names: &mut HashSet<String>, in_body: bool) {
         Some("quote" | "define-record-type") => return,
         _ => {}
     }
-    // A function definition's body, or a body form's, is a scope of its own.
-    let defines_function = head.is_some_and(|h| DEFINE_FORMS.contains(&h))
-        && items.get(1).is_some_and(|target| matches!(target.kind, SyntaxKind::List(_)) || matches!(head, Some("defun" | "defn")));
-    let opens_body = in_body || defines_function || head.is_some_and(|h| BODY_FORMS.contains(&h));
-    for item in items {
-        collect_globals(item, names, opens_body);
+    let body = |opens_scope: bool| Position { in_scope: at.in_scope || opens_scope, body_level: true };
+    let inner = Position { in_scope: at.in_scope, body_level: false };
+    let (scoped, from) = body_start(head, items);
+    for (index, item) in items.iter().enumerate() {
+        let position = match from {
+            // A `begin`'s items stand where the `begin` stands.
+            Some(_) if matches!(head, Some("begin" | "progn")) => at,
+            Some(start) if index >= start => body(scoped),
+            // Clauses whose items after the first are a body.
+            _ if matches!(head, Some("cond" | "case")) && index >= 1 => {
+                clause_body(item, names, body(false), inner);
+                continue;
+            }
+            _ if head == Some("try") && index + 1 == items.len() && index > 0 => {
+                clause_body(item, names, body(true), inner);
+                continue;
+            }
+            _ => Position { in_scope: at.in_scope || scoped, body_level: false },
+        };
+        collect_globals(item, names, position);
+    }
+}
+
+/// For a form with this head: whether it opens a scope, and the index of its first
+/// body item, if it has a body.
+fn body_start(head: Option<&str>, items: &[Syntax]) -> (bool, Option<usize>) {
+    let second_is_symbol = items.get(1).is_some_and(|s| s.as_symbol().is_some());
+    match head {
+        Some("fn" | "lambda" | "let*" | "letrec" | "let-values" | "let*-values") => (true, Some(2)),
+        Some("let") => (true, Some(if second_is_symbol { 3 } else { 2 })),
+        Some("define" | "def") if items.get(1).is_some_and(|t| matches!(t.kind, SyntaxKind::List(_))) => (true, Some(2)),
+        Some("defun" | "defn") => (true, Some(3)),
+        Some("do") => (true, Some(3)),
+        Some("when" | "unless") => (false, Some(2)),
+        Some("begin" | "progn") => (false, Some(1)),
+        _ => (false, None),
+    }
+}
+
+/// A `cond`/`case` clause or a `catch` clause: its first item (a test, datums or
+/// `catch`) stands inside the form, the rest is a body (for `catch`, after the
+/// variable).
+fn clause_body(clause: &Syntax, names: &mut HashSet<String>, body: Position, inner: Position) {
+    let Some(parts) = clause.as_list() else { return collect_globals(clause, names, inner) };
+    let start = if parts.first().and_then(Syntax::as_symbol) == Some("catch") { 2 } else { 1 };
+    for (index, part) in parts.iter().enumerate() {
+        collect_globals(part, names, if index >= start { body } else { inner });
     }
 }
 
