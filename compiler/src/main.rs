@@ -72,7 +72,12 @@ fn main() -> ExitCode {
     sema_runtime::report_internal_errors("semac");
     // Lowering and code generation recurse over the program's nesting; the reader caps
     // nesting at 10,000 levels, which this stack holds with room to spare.
-    let worker = std::thread::Builder::new().stack_size(1 << 29).spawn(move || run(cli));
+    let worker = std::thread::Builder::new().stack_size(1 << 29).spawn(move || {
+        let code = run(cli);
+        // What the program's macros printed while it compiled.
+        sema_runtime::builtins::io::flush_stdout();
+        code
+    });
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => code,
         _ => {

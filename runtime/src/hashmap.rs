@@ -82,7 +82,10 @@ impl HashMap {
             return self.put_dense(index, value);
         }
         if let Value::Int(k) = key {
-            if k >= 0 && k as u64 == self.dense.len() as u64 {
+            // Appending keeps the dense part more than a third full (a queue whose
+            // keys keep growing moves on to the table instead of growing it forever).
+            let stays_dense = (self.dense_count + 1) * MIN_DENSITY > self.dense.len() + 1;
+            if k >= 0 && k as u64 == self.dense.len() as u64 && stays_dense {
                 return self.append_dense(k as usize, value);
             }
         }
@@ -100,11 +103,24 @@ impl HashMap {
         let old = self.dense[index].take();
         if old.is_some() {
             self.dense_count -= 1;
-            if self.dense_count == 0 {
-                self.dense = Vec::new();
+            // Below a sixth full (half the density that grows it, so no back and
+            // forth) the dense part costs more than it saves: its entries go back
+            // to the table and iteration is again proportional to the entries.
+            if self.dense_count * 2 * MIN_DENSITY < self.dense.len() {
+                self.move_dense_to_table();
             }
         }
         old
+    }
+
+    fn move_dense_to_table(&mut self) {
+        let dense = std::mem::take(&mut self.dense);
+        self.dense_count = 0;
+        for (k, slot) in dense.into_iter().enumerate() {
+            if let Some(value) = slot {
+                self.table.insert(Value::Int(k as i64), value);
+            }
+        }
     }
 
     /// Every entry: the dense keys in ascending order, then the table's.
@@ -148,7 +164,7 @@ impl HashMap {
     /// out of the table. Returns whether it moved any.
     fn grow_dense(&mut self) -> bool {
         let start = self.dense.len() as u64;
-        // keys_below[b]: table keys in start..2^b; largest[b]: the largest of them.
+        // in_bin[b]: table keys in start..2^b; largest[b]: the largest of them.
         let mut in_bin = [0usize; 65];
         let mut largest = [0u64; 65];
         for key in self.table.keys() {
@@ -295,6 +311,35 @@ mod tests {
         }
         assert!(map.is_empty());
         assert!(map.dense.is_empty());
+    }
+
+    #[test]
+    fn a_queue_of_growing_keys_keeps_the_dense_part_small() {
+        // Insert at the tail, remove at the head, 8 entries live at a time.
+        let mut map = HashMap::new();
+        for k in 0..100_000 {
+            map.insert(int(k), int(k));
+            if k >= 8 {
+                assert!(map.remove(&int(k - 8)).is_some());
+            }
+        }
+        assert_eq!(map.len(), 8);
+        assert!(map.dense.len() <= 3 * 8, "dense part: {}", map.dense.len());
+        assert_eq!(map.iter().count(), 8);
+        assert!(map.get(&int(99_999)) == Some(&int(99_999)));
+        assert!(map.get(&int(99_991)).is_none());
+    }
+
+    #[test]
+    fn a_dense_part_emptied_below_a_sixth_goes_back_to_the_table() {
+        let mut map: HashMap = (0..600).map(|k| (int(k), int(k))).collect();
+        assert_eq!(map.dense.len(), 600);
+        for k in 0..550 {
+            map.remove(&int(k));
+        }
+        assert!(map.dense.is_empty(), "dense part kept: {}", map.dense.len());
+        assert_eq!(map.len(), 50);
+        assert!((550..600).all(|k| map.get(&int(k)) == Some(&int(k))));
     }
 
     #[test]

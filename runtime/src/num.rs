@@ -196,7 +196,6 @@ fn integer_arg(value: &Value) -> Result<BigInt> {
     }
 }
 
-/// Floored modulo (result has the divisor's sign); IEEE remainder for floats.
 /// Floored modulo of two fixnums (the divisor's sign), or `None` when it needs the
 /// general path: a zero divisor (an error) or `i64::MIN mod -1` (overflow).
 #[inline(always)]
@@ -209,6 +208,7 @@ pub fn fixnum_modulo(x: i64, y: i64) -> Option<i64> {
     Some(if r != 0 && y < 0 { r + y } else { r })
 }
 
+/// Floored modulo (result has the divisor's sign); IEEE remainder for floats.
 pub fn modulo(a: &Value, b: &Value) -> Result<Value> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => {

@@ -174,15 +174,6 @@ pub fn parse_number(text: &str) -> Result<Option<NumberLit>, String> {
     Ok(Some(value.into_lit()))
 }
 
-/// string->number semantics (§7.4): trims surrounding space/tab/CR/LF, then parse_number;
-/// None when not a number (including "+5", "1.", ".5", "0x10", "1_000", ""). Optional
-/// radix (2..=36) for integers: ("ff", 16) → 255.
-///
-/// With a radix other than 10 the text is `sign? digit+` (or `digit+/digit+`) in that
-/// radix, where the sign is `-` only; text starting with `#` is parsed with its own
-/// prefixes instead (`("#xff", 2)` → 255). A radix outside 2..=36 gives None (the caller
-/// should reject it first). Radix 10 (or None) uses the full syntax. Errors of
-/// [`parse_number`] (zero denominator, complex) are None here.
 /// `-?DIGITS.DIGITS` with at most 15 digits in all (measurements, prices, 1brc's
 /// temperatures), without the general scanner: the digits as an integer below 10^15
 /// and a power of ten up to 10^15 are both exact doubles, so one division rounds
@@ -212,6 +203,15 @@ fn short_decimal(b: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// string->number semantics (§7.4): trims surrounding space/tab/CR/LF, then parse_number;
+/// None when not a number (including "+5", "1.", ".5", "0x10", "1_000", ""). Optional
+/// radix (2..=36) for integers: ("ff", 16) → 255.
+///
+/// With a radix other than 10 the text is `sign? digit+` (or `digit+/digit+`) in that
+/// radix, where the sign is `-` only; text starting with `#` is parsed with its own
+/// prefixes instead (`("#xff", 2)` → 255). A radix outside 2..=36 gives None (the caller
+/// should reject it first). Radix 10 (or None) uses the full syntax. Errors of
+/// [`parse_number`] (zero denominator, complex) are None here.
 pub fn string_to_number(text: &str, radix: Option<u32>) -> Option<NumberLit> {
     let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
     match radix {

@@ -30,8 +30,10 @@ pub struct FuncProto {
     pub locals: u16,
     pub max_stack: u32,
     pub captures: Box<[Capture]>,
-    /// Verified code; symbol operands index the interner, targets index `code`.
-    pub code: Box<[Instr]>,
+    /// Verified code; symbol operands index the interner, targets index `code`. The VM
+    /// fetches from it without bounds checks (V4, V7), so it is not public: outside
+    /// this crate a prototype comes only from `link`, which takes `VerifiedCode`.
+    pub(crate) code: Box<[Instr]>,
     /// Source position of each instruction, when the bundle had debug info.
     pub positions: Option<Box<[(u32, u32)]>>,
     /// Index into `Unit::files`.

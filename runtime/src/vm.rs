@@ -598,7 +598,9 @@ impl Vm {
                 }
             }};
         }
-        // Pushes a value built by `$value`, evaluated only once there is room.
+        // Pushes a value built by `$value` (a plain constructor such as
+        // `Value::Int(n)`; it is evaluated inside the `unsafe` block), evaluated only
+        // once there is room.
         // `Vec::push(Value::Int(n))` builds the value before its growth check, so it
         // must survive the growth call: it goes to a temporary as a tag byte and a
         // word and is copied in as 16 bytes, and that reload stalls store forwarding

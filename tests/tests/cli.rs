@@ -35,6 +35,16 @@ fn emit_ir_and_asm_print_the_program_after_passes() {
 }
 
 #[test]
+fn what_a_macro_prints_while_compiling_reaches_stdout() {
+    // stdout is a pipe here, so the output is buffered until semac flushes it.
+    let dir = TempDir::new("cli-macro-output");
+    fs::write(dir.path().join("app.sema"), "(defmacro noisy () (println \"expanding noisy\") 1)\n(println (noisy))\n").unwrap();
+    let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
+    assert!(out.success(), "{}", out.stderr_text());
+    assert_eq!(stdout(&out), "expanding noisy\n");
+}
+
+#[test]
 fn compile_errors_name_file_line_and_column_and_write_nothing() {
     let dir = TempDir::new("cli-errors");
     fs::write(dir.path().join("app.sema"), "(println 1)\n(println \"oops)\n").unwrap();
