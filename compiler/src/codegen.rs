@@ -110,6 +110,37 @@ pub fn generate(program: &Program, tables: &mut Tables) -> Result<Vec<FnCode>> {
     Ok(codes)
 }
 
+/// Drops the functions no `Closure` instruction makes (named lets inlined as loops,
+/// lambdas folded away) and renumbers the `Closure` operands of the rest; the entry
+/// (function 0) stays. Returns the kept functions with their old ids, in order.
+pub fn drop_unused(codes: Vec<FnCode>) -> Vec<(FnId, FnCode)> {
+    let mut used = vec![false; codes.len()];
+    if let Some(entry) = used.first_mut() {
+        *entry = true;
+    }
+    for item in codes.iter().flat_map(|code| &code.asm) {
+        if let Asm::Op(Instr::Closure { proto }, _) = item {
+            used[proto.0 as usize] = true;
+        }
+    }
+    let mut new_ids = vec![0u32; codes.len()];
+    let mut next = 0;
+    for (id, _) in used.iter().enumerate().filter(|(_, used)| **used) {
+        new_ids[id] = next;
+        next += 1;
+    }
+    let mut kept = Vec::with_capacity(next as usize);
+    for (id, mut code) in codes.into_iter().enumerate().filter(|(id, _)| used[*id]) {
+        for item in &mut code.asm {
+            if let Asm::Op(Instr::Closure { proto }, _) = item {
+                *proto = ProtoIdx(new_ids[proto.0 as usize]);
+            }
+        }
+        kept.push((id as FnId, code));
+    }
+    kept
+}
+
 struct FnGen<'a> {
     program: &'a Program,
     function: &'a Function,

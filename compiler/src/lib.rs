@@ -136,10 +136,11 @@ fn compile_forms_in(
     let warnings = program.warnings.iter().cloned().map(|w| diagnostic(modules, w)).collect();
     let at = |e: lower::CompileError| diagnostic(modules, e);
     let mut tables = codegen::Tables::default();
-    let codes = codegen::generate(&program, &mut tables).map_err(at)?;
+    let codes = codegen::drop_unused(codegen::generate(&program, &mut tables).map_err(at)?);
     let mut protos = Vec::with_capacity(codes.len());
     let mut debug = Vec::with_capacity(codes.len());
-    for (code, function) in codes.into_iter().zip(&program.functions) {
+    for (id, code) in codes {
+        let function = &program.functions[id as usize];
         let mut asm = code.asm;
         peephole::optimise(&mut asm);
         let assembled = assemble::assemble(&asm, function.span).map_err(at)?;

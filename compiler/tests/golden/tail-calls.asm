@@ -52,7 +52,3 @@ function f4 k: arity 0, locals 1, stack 2, captures []
   0031           Jump @8
   0036           MoveLocal l0
   0039           Return
-
-function f5 <lambda>: arity 0, locals 0, stack 1, captures []
-  0000           Nil
-  0001           Return
