@@ -358,9 +358,12 @@ impl Lowerer<'_> {
         if self.scopes.is_empty() {
             return self.lower_sequence(forms, span);
         }
+        // The names the body defines itself shadow macros of those names in it.
+        let mut defined_here = Vec::new();
+        collect_body_defines(forms, &mut defined_here);
         let expanded;
-        let forms = if forms.iter().any(|f| self.is_body_macro_call(f)) {
-            expanded = self.expand_body_macros(forms)?;
+        let forms = if forms.iter().any(|f| self.is_body_macro_call(f, &defined_here)) {
+            expanded = self.expand_body_macros(forms, &defined_here)?;
             &expanded[..]
         } else {
             forms
@@ -387,26 +390,27 @@ impl Lowerer<'_> {
     }
 
     /// A macro call at a body's top level (or in a `begin` there), which may expand
-    /// into definitions the body must declare.
-    fn is_body_macro_call(&self, form: &Syntax) -> bool {
+    /// into definitions the body must declare. `shadowed`: the names the body
+    /// defines, which are not macros in it.
+    fn is_body_macro_call(&self, form: &Syntax, shadowed: &[String]) -> bool {
         let Some((name, args)) = form.as_list().and_then(<[Syntax]>::split_first) else { return false };
         match name.as_symbol() {
-            Some("begin" | "progn") => args.iter().any(|f| self.is_body_macro_call(f)),
-            Some(name) if SPECIAL_FORMS.contains(&name) => false,
+            Some("begin" | "progn") => args.iter().any(|f| self.is_body_macro_call(f, shadowed)),
+            Some(name) if SPECIAL_FORMS.contains(&name) || shadowed.iter().any(|n| n == name) => false,
             Some(name) => self.is_user_macro(name) || self.is_macro(name),
             None => false,
         }
     }
 
     /// A body's forms with its top-level macro calls expanded until they are not
-    /// macro calls, so the definitions they produce are found. (A name the body
-    /// defines is never a macro: every name the program defines anywhere disables
-    /// the macro of that name.)
-    fn expand_body_macros(&mut self, forms: &[Syntax]) -> Result<Vec<Syntax>> {
-        forms.iter().map(|form| self.expand_body_form(form)).collect()
+    /// macro calls, so the definitions they produce are found. A name in `shadowed`
+    /// (one the body defines itself) is not a macro there: the body's own `define`
+    /// shadows it, as everywhere else in the body once its scope is open.
+    fn expand_body_macros(&mut self, forms: &[Syntax], shadowed: &[String]) -> Result<Vec<Syntax>> {
+        forms.iter().map(|form| self.expand_body_form(form, shadowed)).collect()
     }
 
-    fn expand_body_form(&mut self, form: &Syntax) -> Result<Syntax> {
+    fn expand_body_form(&mut self, form: &Syntax, shadowed: &[String]) -> Result<Syntax> {
         let mut form = form.clone();
         for _ in 0..MAX_EXPANSION_DEPTH {
             let Some((head, args)) = form.as_list().and_then(<[Syntax]>::split_first) else { return Ok(form) };
@@ -414,11 +418,11 @@ impl Lowerer<'_> {
             if matches!(name, "begin" | "progn") {
                 let mut items = vec![head.clone()];
                 for item in args {
-                    items.push(self.expand_body_form(item)?);
+                    items.push(self.expand_body_form(item, shadowed)?);
                 }
                 return Ok(list(items, form.span));
             }
-            if SPECIAL_FORMS.contains(&name) {
+            if SPECIAL_FORMS.contains(&name) || shadowed.iter().any(|n| n == name) {
                 return Ok(form);
             }
             match self.expand_macro_call(name, args, form.span)? {
