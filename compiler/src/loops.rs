@@ -209,10 +209,14 @@ fn children_mut(e: &mut Expr) -> Vec<&mut Expr> {
 mod tests {
     use crate::{front_end, ir_print};
 
-    /// How many named lets of `source` became loops (as `--emit ir` prints them).
+    /// The IR of `source` as `--emit ir` prints it.
+    fn ir(source: &str) -> String {
+        ir_print::print_program(&front_end(source, "t.sema").expect("compiles"))
+    }
+
+    /// How many named lets of `source` became loops.
     fn loops(source: &str) -> usize {
-        let program = front_end(source, "t.sema").expect("compiles");
-        ir_print::print_program(&program).matches("(named-loop ").count()
+        ir(source).matches("(named-loop ").count()
     }
 
     #[test]
@@ -228,9 +232,7 @@ mod tests {
 
     #[test]
     fn an_inlined_loop_starts_from_its_init_expressions() {
-        let program = front_end("(define (f xs) (let loop ((i 0) (ys xs)) (if (null? ys) i (loop (+ i 1) (cdr ys)))))", "t.sema")
-            .expect("compiles");
-        let ir = ir_print::print_program(&program);
+        let ir = ir("(define (f xs) (let loop ((i 0) (ys xs)) (if (null? ys) i (loop (+ i 1) (cdr ys)))))");
         let body = &ir[ir.find("fn1 f").expect("f is printed")..];
         // No let of temporaries in front: the loop's inits are the constant and `xs`.
         assert!(body.lines().nth(1).is_some_and(|l| l.trim_start().starts_with("(named-loop")), "{body}");

@@ -115,12 +115,7 @@ pub fn total_cmp(a: &Value, b: &Value) -> Ordering {
             lexicographic(x.iter(), y.iter(), |(k1, v1), (k2, v2)| total_cmp(k1, k2).then_with(|| total_cmp(v1, v2)))
         }
         (Value::HashMap(x), Value::HashMap(y)) => {
-            fn sorted(m: &crate::value::HashMap) -> Vec<(Value, &Value)> {
-                let mut entries: Vec<(Value, &Value)> = m.iter().collect();
-                entries.sort_by(|a, b| total_cmp(&a.0, &b.0));
-                entries
-            }
-            lexicographic(sorted(x).into_iter(), sorted(y).into_iter(), |(k1, v1), (k2, v2)| {
+            lexicographic(x.sorted_entries().into_iter(), y.sorted_entries().into_iter(), |(k1, v1), (k2, v2)| {
                 total_cmp(&k1, &k2).then_with(|| total_cmp(v1, v2))
             })
         }

@@ -284,16 +284,14 @@ impl fmt::Debug for Error {
     }
 }
 
-const ERROR_TYPES: &[&str] = &["eval", "type-error", "arity", "unbound", "user", "io", "reader"];
-
 /// The message of a value that is an error map (a map with a known `:type` and a
 /// string `:message`), else `None`.
 fn error_map_message(value: &Value) -> Option<String> {
     let Value::Map(map) = value else { return None };
-    let kind = map.get(&Value::keyword("type"))?;
-    let Value::Keyword(kind) = kind else { return None };
-    if !kind.with_name(|name| ERROR_TYPES.contains(&name)) {
+    let k = ErrorKeys::get();
+    let Value::Keyword(kind) = map.get(&Value::Keyword(k.type_))? else { return None };
+    if ![k.eval, k.type_error, k.arity, k.unbound, k.user, k.io, k.reader].contains(kind) {
         return None;
     }
-    map.get(&Value::keyword("message"))?.as_str().map(str::to_string)
+    map.get(&Value::Keyword(k.message))?.as_str().map(str::to_string)
 }

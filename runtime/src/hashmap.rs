@@ -134,6 +134,14 @@ impl HashMap {
         self.iter().map(|(k, v)| (k, v.clone()))
     }
 
+    /// Every entry, keys in the total order (LANGUAGE.md §3.3): how hashmaps print and
+    /// compare, whatever their iteration order.
+    pub fn sorted_entries(&self) -> Vec<(Value, &Value)> {
+        let mut entries: Vec<(Value, &Value)> = self.iter().collect();
+        entries.sort_by(|a, b| crate::compare::total_cmp(&a.0, &b.0));
+        entries
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = Value> + '_ {
         self.iter().map(|(k, _)| k)
     }

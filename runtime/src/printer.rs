@@ -4,7 +4,6 @@
 
 use std::fmt::Write;
 
-use crate::compare::total_cmp;
 use crate::value::{Promise, Value};
 
 /// The written form of a value.
@@ -119,11 +118,7 @@ pub fn write_repr(out: &mut String, value: &Value) {
         Value::List(list) => write_seq(out, "(", list.iter(), ')'),
         Value::Vector(items) => write_seq(out, "[", items.iter(), ']'),
         Value::Map(map) => write_entries(out, map.iter()),
-        Value::HashMap(map) => {
-            let mut entries: Vec<(Value, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| total_cmp(&a.0, &b.0));
-            write_entries(out, entries.iter().map(|(k, v)| (k, *v)));
-        }
+        Value::HashMap(map) => write_entries(out, map.sorted_entries().iter().map(|(k, v)| (k, *v))),
         Value::Closure(closure) => match closure.proto.name {
             Some(name) => {
                 out.push_str("<native-fn ");

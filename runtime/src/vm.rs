@@ -58,34 +58,35 @@ impl Frames {
 
     #[inline(always)]
     fn push(&mut self, closure: Rc<Closure>, base: usize, ret_to: usize) {
-        match self.slots.get_mut(self.len) {
-            Some(slot) => {
-                slot.pc = 0;
-                slot.base = base;
-                slot.ret_to = ret_to;
-                slot.closure = closure;
-            }
+        match self.reuse_slot(base, ret_to) {
+            Some(slot) => slot.closure = closure,
             None => self.slots.push(Frame { closure, pc: 0, base, ret_to }),
         }
-        self.len += 1;
     }
 
     /// Like `push`, for a closure the caller keeps: a kept slot that already holds it
     /// (a recursion at this depth) takes no new reference.
     #[inline(always)]
     fn push_shared(&mut self, closure: &Rc<Closure>, base: usize, ret_to: usize) {
-        match self.slots.get_mut(self.len) {
-            Some(slot) => {
-                slot.pc = 0;
-                slot.base = base;
-                slot.ret_to = ret_to;
-                if !Rc::ptr_eq(&slot.closure, closure) {
-                    slot.closure = closure.clone();
-                }
-            }
+        match self.reuse_slot(base, ret_to) {
+            Some(slot) if Rc::ptr_eq(&slot.closure, closure) => {}
+            Some(slot) => slot.closure = closure.clone(),
             None => self.slots.push(Frame { closure: closure.clone(), pc: 0, base, ret_to }),
         }
+    }
+
+    /// Counts one more frame and returns its kept slot with everything but the
+    /// closure rewritten; `None` at a depth never reached before, where the caller
+    /// pushes a whole `Frame`.
+    #[inline(always)]
+    fn reuse_slot(&mut self, base: usize, ret_to: usize) -> Option<&mut Frame> {
+        let index = self.len;
         self.len += 1;
+        let slot = self.slots.get_mut(index)?;
+        slot.pc = 0;
+        slot.base = base;
+        slot.ret_to = ret_to;
+        Some(slot)
     }
 
     /// Removes the top frame and returns its `(base, ret_to)`.

@@ -64,23 +64,18 @@ pub fn flush_stdout() {
 pub fn flush_stdout_within(patience: Duration) {
     let step = Duration::from_millis(5);
     let mut waited = Duration::ZERO;
-    loop {
+    let mut out = loop {
         match STDOUT.try_lock() {
-            Ok(mut out) => {
-                let _ = out.writer.flush();
-                return;
-            }
-            Err(TryLockError::Poisoned(poisoned)) => {
-                let _ = poisoned.into_inner().writer.flush();
-                return;
-            }
+            Ok(out) => break out,
+            Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
             Err(TryLockError::WouldBlock) if waited < patience => {
                 std::thread::sleep(step);
                 waited += step;
             }
             Err(TryLockError::WouldBlock) => return,
         }
-    }
+    };
+    let _ = out.writer.flush();
 }
 
 /// `display`/`println`/`print`: arguments separated by one space.
