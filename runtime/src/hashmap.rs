@@ -89,10 +89,11 @@ impl HashMap {
                 return self.append_dense(k as usize, value);
             }
         }
-        if let Some(slot) = self.table.get_mut(&key) {
-            return Some(std::mem::replace(slot, value));
-        }
-        if self.table.len() == self.table.capacity() && self.grow_dense() {
+        // A new key in a full table: the table would grow, so first see whether its
+        // integer keys should move to the dense part instead. (Looked up again only
+        // then; otherwise one lookup inserts or replaces.)
+        let full = self.table.len() == self.table.capacity();
+        if full && !self.table.contains_key(&key) && self.grow_dense() {
             return self.insert(key, value);
         }
         self.table.insert(key, value)
