@@ -7,6 +7,7 @@
 
 #[cfg(unix)]
 pub mod alloc;
+mod access;
 pub mod assets;
 pub mod builtins;
 pub mod compare;
