@@ -16,10 +16,23 @@ use object::build::elf::{Builder, SectionData};
 /// symbolic-link cycle ends with an error instead of running forever.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// The `semarun` installed beside this `semac`.
-pub fn default_runtime() -> Result<PathBuf, String> {
+/// Whether the program names a battery builtin (json, regex, hashing ...), so that
+/// only the full `semarun` can run it. A quoted symbol of such a name counts too: the
+/// full runtime is never wrong, only larger.
+pub fn needs_batteries(bundle: &bundle_format::Bundle) -> bool {
+    bundle.symbols.iter().any(|name| sema_runtime::builtins::is_battery(name))
+}
+
+/// The runtime installed beside this `semac`: `semarun-lite` for a program that
+/// names no battery builtin (when it is there), else `semarun`.
+pub fn default_runtime(needs_batteries: bool) -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot locate semac itself to find semarun beside it: {e}"))?;
-    let runtime = me.with_file_name(format!("semarun{}", std::env::consts::EXE_SUFFIX));
+    let beside = |name: &str| me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let lite = beside("semarun-lite");
+    if !needs_batteries && lite.is_file() {
+        return Ok(lite);
+    }
+    let runtime = beside("semarun");
     if !runtime.is_file() {
         return Err(format!("no semarun beside semac (looked for {}); name one with --runtime PATH", runtime.display()));
     }

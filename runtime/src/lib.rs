@@ -10,6 +10,7 @@ pub mod alloc;
 mod access;
 pub mod assets;
 pub mod builtins;
+pub mod cli;
 pub mod compare;
 pub mod embedded;
 pub mod error;

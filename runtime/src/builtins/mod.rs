@@ -6,6 +6,8 @@
 //! its arguments by value, to update an unshared collection in place). Arity is
 //! checked once, centrally, from `min`/`max`.
 
+use std::sync::OnceLock;
+
 use crate::error::{Error, Result};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -89,9 +91,47 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
     }
 }
 
-/// Every builtin, in registration order.
+/// The builtins every runtime has: the language and the dependency-free library.
+static CORE: &[&[Builtin]] = &[
+    io::BUILTINS,
+    lists::BUILTINS,
+    collections::BUILTINS,
+    hof::BUILTINS,
+    arrays::BUILTINS,
+    numbers::BUILTINS,
+    strings::BUILTINS,
+    system::BUILTINS,
+    meta::BUILTINS,
+    math::BUILTINS,
+    predicates::BUILTINS,
+    parameters::BUILTINS,
+    multimethods::BUILTINS,
+];
+
+/// The library areas built on other crates (data formats, regular expressions,
+/// hashing, dates ...). Only a binary that calls [`install_batteries`] links them, so
+/// the small runtime that `semac --exe` embeds for a program naming none of them
+/// stays small (docs/executables.md).
+static BATTERIES: &[&[Builtin]] = &[];
+
+static INSTALLED_BATTERIES: OnceLock<&'static [&'static [Builtin]]> = OnceLock::new();
+
+/// Makes the battery builtins part of [`all`]; called once at start by the binaries
+/// that carry them (the full `semarun`, `semac`).
+pub fn install_batteries() {
+    INSTALLED_BATTERIES.get_or_init(|| BATTERIES);
+}
+
+/// Every builtin of this binary, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS].into_iter().flatten()
+    let batteries: &[&[Builtin]] = INSTALLED_BATTERIES.get().copied().unwrap_or(&[]);
+    CORE.iter().chain(batteries).copied().flatten()
+}
+
+/// Whether `name` is a builtin that only a runtime with the batteries has (the
+/// compiler asks this to choose the runtime of an executable).
+pub fn is_battery(name: &str) -> bool {
+    BATTERIES.iter().copied().flatten().any(|b| b.name == name)
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the

@@ -6,6 +6,7 @@ use crate::value::Value;
 
 /// Calls a builtin that needs no VM; the result's repr, or `ERR <report>`.
 pub fn call(name: &str, args: &[Value]) -> String {
+    crate::builtins::install_batteries();
     let builtin = find(name).unwrap_or_else(|| panic!("no builtin {name}"));
     let result = builtin.check_arity(args.len()).and_then(|_| match builtin.func {
         NativeFn::Pure(f) => f(args),
