@@ -40,6 +40,7 @@ pub static BUILTINS: &[Builtin] = &[
     owned("vector", 0, None, |a| Ok(Value::vector(a.iter_mut().map(std::mem::take).collect()))),
     pure("vector?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Vector(_))))),
     pure("map?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Map(_))))),
+    pure("hash-map?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Map(_))))),
     pure("promise?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Promise(_))))),
     pure("caar", 1, Some(1), |a| car1(&car1(&a[0])?)),
     pure("cadr", 1, Some(1), |a| match &a[0] {
@@ -124,11 +125,14 @@ pub static BUILTINS: &[Builtin] = &[
     pure("assv", 2, Some(2), |a| alist_lookup(&a[0], &a[1], "assv")),
     // §12.4 maps and hashmaps
     pure("get", 2, Some(3), |a| get(&a[0], &a[1], a.get(2))),
+    pure("hash-ref", 2, Some(3), |a| get(&a[0], &a[1], a.get(2))),
     owned("dissoc", 1, None, dissoc),
     pure("keys", 1, Some(1), |a| keys(&a[0])),
     pure("vals", 1, Some(1), |a| vals(&a[0])),
     pure("contains?", 2, Some(2), |a| contains(&a[0], &a[1])),
     owned("merge", 0, None, merge),
+    pure("deep-merge", 0, None, deep_merge),
+    pure("map/deep-merge", 0, None, deep_merge),
     pure("map/new", 0, None, |a| sorted_map_from_pairs(a, "hash-map")),
     pure("hash-map", 0, None, |a| sorted_map_from_pairs(a, "hash-map")),
     pure("map/entries", 1, Some(1), |a| map_entries(&a[0])),
@@ -168,12 +172,15 @@ pub static BUILTINS: &[Builtin] = &[
     pure("bytevector?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bytevector(_))))),
     pure("bytevector/new", 1, Some(2), make_bytevector),
     pure("make-bytevector", 1, Some(2), make_bytevector),
+    pure("bytevector/make", 1, Some(2), make_bytevector),
     pure("bytevector/length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64))),
     pure("bytevector-length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64))),
     pure("bytevector/ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])),
     pure("bytevector-u8-ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])),
+    pure("bytevector/u8-ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])),
     pure("bytevector/set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])),
     pure("bytevector-u8-set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])),
+    pure("bytevector/u8-set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])),
     pure("bytevector/append", 0, None, bytevector_append),
     pure("bytevector-append", 0, None, bytevector_append),
     pure("bytevector/copy", 1, Some(3), bytevector_copy),
@@ -182,6 +189,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("bytevector->list", 1, Some(1), |a| bytevector_to_list(&a[0])),
     pure("list->bytevector", 1, Some(1), |a| list_to_bytevector(&a[0])),
     pure("list/to-bytevector", 1, Some(1), |a| list_to_bytevector(&a[0])),
+    pure("bytevector/from-list", 1, Some(1), |a| list_to_bytevector(&a[0])),
     pure("bytes/length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64))),
     pure("bytes/ref", 2, Some(2), |a| {
         let bytes = bytes_arg(&a[0])?;
@@ -880,6 +888,28 @@ fn entries(v: &Value) -> Result<Vec<(Value, Value)>> {
 }
 
 /// Left to right, later keys win; the result has the first argument's kind.
+/// `(deep-merge m ...)`: later maps win, and a key whose old and new values are both
+/// maps gets the two merged recursively. Merging always gives a sorted map; a non-map
+/// argument replaces what came before it.
+fn deep_merge(args: &[Value]) -> Result<Value> {
+    fn merge_two(base: &Value, overlay: &Value) -> Value {
+        let (Some(base), Some(overlay)) = (base.map_entries(), overlay.map_entries()) else {
+            return overlay.clone();
+        };
+        let mut out: SortedMap = base.into_iter().collect();
+        for (k, v) in overlay {
+            let merged = match out.get(&k) {
+                Some(old) if old.map_entries().is_some() && v.map_entries().is_some() => merge_two(old, &v),
+                _ => v,
+            };
+            out.insert(k, merged);
+        }
+        Value::Map(Rc::new(out))
+    }
+    let Some((first, rest)) = args.split_first() else { return Ok(Value::map([])) };
+    Ok(rest.iter().fold(first.clone(), |acc, m| merge_two(&acc, m)))
+}
+
 fn merge(args: &mut [Value]) -> Result<Value> {
     for arg in args.iter() {
         if !matches!(arg, Value::Map(_) | Value::HashMap(_)) {

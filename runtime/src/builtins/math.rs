@@ -51,10 +51,24 @@ pub static BUILTINS: &[Builtin] = &[
     pure("math/gcd", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], false)),
     pure("lcm", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], true)),
     pure("math/lcm", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], true)),
+    pure("exact-integer-sqrt", 1, Some(1), |a| exact_integer_sqrt(&a[0])),
+    pure("rationalize", 2, Some(2), |a| rationalize(&a[0], &a[1])),
     // Helpers on the real line.
     pure("math/clamp", 3, Some(3), |a| clamp(&a[0], &a[1], &a[2])),
     pure("math/sign", 1, Some(1), |a| sign(&a[0])),
     pure("math/lerp", 3, Some(3), lerp),
+    pure("math/round-to", 2, Some(2), |a| {
+        let (x, places) = (plain_float(&a[0])?, places_arg(&a[1])?);
+        let factor = 10f64.powi(places.clamp(i32::MIN as i64, i32::MAX as i64) as i32);
+        Ok(Value::float((x * factor).round() / factor))
+    }),
+    pure("math/format-fixed", 2, Some(2), |a| {
+        let (x, places) = (plain_float(&a[0])?, places_arg(&a[1])?.max(0));
+        if places > u16::MAX as i64 {
+            return Err(Error::eval(format!("math/format-fixed: {places} decimal places is too many")));
+        }
+        Ok(Value::str(format!("{x:.0$}", places as usize)))
+    }),
     pure("math/map-range", 5, Some(5), map_range),
     pure("math/infinite?", 1, Some(1), |a| Ok(Value::Bool(float_only(&a[0])?.is_some_and(f64::is_infinite)))),
     pure("math/nan?", 1, Some(1), |a| Ok(Value::Bool(float_only(&a[0])?.is_some_and(f64::is_nan)))),
@@ -186,6 +200,80 @@ fn rounding(v: &Value, float_op: fn(f64) -> f64, rational_op: fn(&BigRational) -
 fn exact_isqrt(n: &BigInt) -> Option<BigInt> {
     let root = n.sqrt();
     (&root * &root == *n).then_some(root)
+}
+
+/// `(exact-integer-sqrt n)`: the list `(s r)` with `s` the integer square root of `n`
+/// and `r = n - s²`.
+fn exact_integer_sqrt(v: &Value) -> Result<Value> {
+    let n = match v {
+        Value::Int(_) | Value::BigInt(_) => integer_arg(v)?,
+        other => return Err(Error::type_error("exact integer", other)),
+    };
+    if n.is_negative() {
+        return Err(Error::eval("exact-integer-sqrt: argument must be non-negative"));
+    }
+    let s = n.sqrt();
+    let r = &n - &s * &s;
+    Ok(Value::list(vec![num::from_bigint(s), num::from_bigint(r)]))
+}
+
+/// `(rationalize x tol)`: the simplest rational within `tol` of `x`; inexact when
+/// either argument is. An infinite or NaN `x`, or a NaN `tol`, gives `x` back; an
+/// infinite `tol` gives 0.
+fn rationalize(x: &Value, tol: &Value) -> Result<Value> {
+    let exact_of = |v: &Value| match v {
+        Value::Float(f) => Ok(BigRational::from_float(*f)),
+        other => exact_rational(other).map(Some).ok_or_else(|| Error::type_error("real", other)),
+    };
+    let (xr, tr) = (exact_of(x)?, exact_of(tol)?);
+    let inexact = matches!(x, Value::Float(_)) || matches!(tol, Value::Float(_));
+    let finish = |r: BigRational| if inexact { Value::float(r.to_f64().unwrap_or(f64::NAN)) } else { num::from_rational(r) };
+    let Some(xr) = xr else { return Ok(x.clone()) };
+    let Some(tr) = tr.map(|t| t.abs()) else {
+        let infinite = matches!(tol, Value::Float(f) if f.is_infinite());
+        return Ok(if infinite { finish(BigRational::zero()) } else { x.clone() });
+    };
+    Ok(finish(simplest_between(&xr - &tr, &xr + &tr)))
+}
+
+/// The rational with the smallest denominator (then numerator) in `[lo, hi]`.
+fn simplest_between(lo: BigRational, hi: BigRational) -> BigRational {
+    if lo.is_positive() {
+        simplest_positive(lo, hi)
+    } else if hi.is_negative() {
+        -simplest_positive(-hi, -lo)
+    } else {
+        BigRational::zero()
+    }
+}
+
+/// Continued-fraction descent for `0 < lo <= hi`.
+fn simplest_positive(lo: BigRational, hi: BigRational) -> BigRational {
+    let whole = lo.floor();
+    if whole == lo {
+        whole
+    } else if whole < hi.floor() {
+        whole + BigRational::one()
+    } else {
+        let inner = simplest_positive((&hi - &whole).recip(), (&lo - &whole).recip());
+        whole + inner.recip()
+    }
+}
+
+/// An int or a float (not a bignum or fraction), as upstream's rounding helpers take.
+fn plain_float(v: &Value) -> Result<f64> {
+    match v {
+        Value::Int(n) => Ok(*n as f64),
+        Value::Float(f) => Ok(*f),
+        other => Err(Error::type_error("number", other)),
+    }
+}
+
+fn places_arg(v: &Value) -> Result<i64> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        other => Err(Error::type_error("integer", other)),
+    }
 }
 
 /// `sqrt`: exact for exact perfect squares (integers and fractions), a float

@@ -16,6 +16,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("bool?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bool(_))))),
     pure("fn?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))),
     pure("procedure?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))),
+    // Every number is complex and, with no complex numbers here, real too (R7RS tower).
+    pure("complex?", 1, Some(1), |a| Ok(Value::bool(a[0].is_number()))),
+    pure("real?", 1, Some(1), |a| Ok(Value::bool(a[0].is_number()))),
+    pure("exact-integer?", 1, Some(1), |a| Ok(Value::bool(matches!(a[0], Value::Int(_) | Value::BigInt(_))))),
     // Raising.
     pure("error", 0, None, error),
     pure("raise", 1, Some(1), |a| Err(Error::thrown(a[0].clone()))),

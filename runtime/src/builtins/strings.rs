@@ -35,7 +35,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/join", 2, Some(2), |a| join(&a[0], &a[1])),
     pure("string-join", 2, Some(2), |a| join(&a[0], &a[1])),
     pure("string/lines", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.lines()))),
-    pure("string/words", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.split_whitespace()))),
+    pure("string/words", 1, Some(1), |a| Ok(Value::str_list(identifier_words(a[0].expect_str()?)))),
     // Trimming, case, padding.
     pure("string/trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
     pure("string-trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
@@ -46,9 +46,19 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/lower", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_lowercase()))),
     pure("string/capitalize", 1, Some(1), |a| Ok(Value::str(capitalize(string_arg(&a[0])?)))),
     pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(string_arg(&a[0])?)))),
-    pure("string/pad-left", 2, Some(3), |a| pad(a, true)),
-    pure("string/pad-right", 2, Some(3), |a| pad(a, false)),
     pure("string/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
+    pure("make-string", 2, Some(2), |a| repeat(&a[0], &a[1])),
+    pure("string/foldcase", 1, Some(1), |a| Ok(Value::str(caseless::default_case_fold_str(a[0].expect_str()?)))),
+    pure("string/normalize", 2, Some(2), normalize),
+    // Identifier case conversion.
+    pure("string/snake-case", 1, Some(1), |a| Ok(Value::str(joined_lower(a[0].expect_str()?, "_")))),
+    pure("string/kebab-case", 1, Some(1), |a| Ok(Value::str(joined_lower(a[0].expect_str()?, "-")))),
+    pure("string/camel-case", 1, Some(1), |a| Ok(Value::str(camel_case(a[0].expect_str()?, false)))),
+    pure("string/pascal-case", 1, Some(1), |a| Ok(Value::str(camel_case(a[0].expect_str()?, true)))),
+    pure("string/headline", 1, Some(1), |a| {
+        let words: Vec<String> = identifier_words(a[0].expect_str()?).iter().map(|w| title_word(w)).collect();
+        Ok(Value::str(words.join(" ")))
+    }),
     pure("string/reverse", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.chars().rev().collect::<String>()))),
     // Searching and replacing.
     pure("string/contains?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.contains(string_arg(&a[1])?)))),
@@ -57,8 +67,41 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/index-of", 2, Some(2), |a| index_of(&a[0], &a[1], false)),
     pure("string/last-index-of", 2, Some(2), |a| index_of(&a[0], &a[1], true)),
     pure("string/replace", 3, Some(3), replace),
+    pure("string/replace-first", 3, Some(3), |a| replace_one(a, false)),
+    pure("string/replace-last", 3, Some(3), |a| replace_one(a, true)),
+    pure("string/remove", 2, Some(2), |a| Ok(Value::str(a[0].expect_str()?.replace(a[1].expect_str()?, "")))),
+    pure("string/after", 2, Some(2), |a| around(a, Side::After, false)),
+    pure("string/after-last", 2, Some(2), |a| around(a, Side::After, true)),
+    pure("string/before", 2, Some(2), |a| around(a, Side::Before, false)),
+    pure("string/before-last", 2, Some(2), |a| around(a, Side::Before, true)),
+    pure("string/between", 3, Some(3), between),
+    pure("string/chop-start", 2, Some(2), |a| {
+        let s = a[0].expect_str()?;
+        Ok(Value::str(s.strip_prefix(a[1].expect_str()?).unwrap_or(s)))
+    }),
+    pure("string/chop-end", 2, Some(2), |a| {
+        let s = a[0].expect_str()?;
+        Ok(Value::str(s.strip_suffix(a[1].expect_str()?).unwrap_or(s)))
+    }),
+    pure("string/ensure-start", 2, Some(2), |a| {
+        let (s, prefix) = (a[0].expect_str()?, a[1].expect_str()?);
+        Ok(if s.starts_with(prefix) { a[0].clone() } else { Value::str(format!("{prefix}{s}")) })
+    }),
+    pure("string/ensure-end", 2, Some(2), |a| {
+        let (s, suffix) = (a[0].expect_str()?, a[1].expect_str()?);
+        Ok(if s.ends_with(suffix) { a[0].clone() } else { Value::str(format!("{s}{suffix}")) })
+    }),
+    pure("string/wrap", 2, Some(3), |a| {
+        let (s, left) = (a[0].expect_str()?, a[1].expect_str()?);
+        let right = match a.get(2) { Some(r) => r.expect_str()?, None => left };
+        Ok(Value::str(format!("{left}{s}{right}")))
+    }),
+    pure("string/unwrap", 2, Some(3), unwrap),
+    pure("string/take", 2, Some(2), take),
+    // Strings are compared by value, so an interned string is just the string.
+    pure("string/intern", 1, Some(1), |a| a[0].expect_str().map(|_| a[0].clone())),
     pure("string-ci=?", 2, Some(2), |a| {
-        Ok(Value::Bool(fold_case(string_arg(&a[0])?) == fold_case(string_arg(&a[1])?)))
+        Ok(Value::Bool(caseless::default_caseless_match_str(a[0].expect_str()?, a[1].expect_str()?)))
     }),
     // Strings as chars and code points.
     pure("string/chars", 1, Some(1), |a| chars(&a[0])),
@@ -72,6 +115,7 @@ pub static BUILTINS: &[Builtin] = &[
     with_vm("string/map", 2, Some(2), string_map),
     // Numbers.
     pure("string/to-float", 1, Some(1), |a| to_float(&a[0])),
+    pure("string->float", 1, Some(1), |a| to_float(&a[0])),
     pure("string->number", 1, Some(2), |a| to_number("string->number", a)),
     pure("string/to-number", 1, Some(2), |a| to_number("string/to-number", a)),
     pure("string/number?", 1, Some(1), |a| {
@@ -93,10 +137,8 @@ pub static BUILTINS: &[Builtin] = &[
     pure("symbol?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Symbol(_))))),
     pure("keyword?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Keyword(_))))),
     pure("char?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Char(_))))),
-    pure("type", 1, Some(1), |a| match &a[0] {
-        Value::Record(r) => Ok(Value::Keyword(r.type_name)),
-        other => Ok(Value::keyword(other.type_name())),
-    }),
+    pure("type", 1, Some(1), |a| Ok(type_keyword(&a[0]))),
+    pure("type-of", 1, Some(1), |a| Ok(type_keyword(&a[0]))),
     // Characters.
     pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
     pure("char->integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
@@ -110,6 +152,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace()))),
     pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase()))),
     pure("char/lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
+    pure("char-lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
     pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))),
     pure("char=?", 2, Some(2), |a| compare_chars(a, |x, y| x == y)),
     pure("char<?", 2, Some(2), |a| compare_chars(a, |x, y| x < y)),
@@ -117,6 +160,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("char<=?", 2, Some(2), |a| compare_chars(a, |x, y| x <= y)),
     pure("char>=?", 2, Some(2), |a| compare_chars(a, |x, y| x >= y)),
     pure("char-ci=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) == downcase(y))),
+    pure("char-ci<?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) < downcase(y))),
+    pure("char-ci>?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) > downcase(y))),
+    pure("char-ci<=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) <= downcase(y))),
+    pure("char-ci>=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) >= downcase(y))),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -291,30 +338,6 @@ fn title_case(s: &str) -> String {
     s.split_whitespace().map(capitalize).collect::<Vec<_>>().join(" ")
 }
 
-/// Caseless comparison key: full upper-casing folds `ß` to `SS`, lower-casing then
-/// merges the remaining case pairs.
-fn fold_case(s: &str) -> String {
-    s.to_uppercase().to_lowercase()
-}
-
-/// `string/pad-left`/`string/pad-right`: `(s width [pad])`, padding with the first char
-/// of `pad` (a space by default) up to `width` chars; never truncates.
-fn pad(args: &[Value], left: bool) -> Result<Value> {
-    let s = string_arg(&args[0])?;
-    let width = int_arg(&args[1])?;
-    let fill = match args.get(2) {
-        None => ' ',
-        Some(Value::Char(c)) => *c,
-        Some(p) => string_arg(p)?.chars().next().unwrap_or(' '),
-    };
-    let len = s.chars().count();
-    if width <= len as i64 {
-        return Ok(args[0].clone());
-    }
-    let padding: String = std::iter::repeat_n(fill, width as usize - len).collect();
-    Ok(Value::str(if left { padding + s } else { format!("{s}{padding}") }))
-}
-
 fn repeat(s: &Value, count: &Value) -> Result<Value> {
     let s = string_arg(s)?;
     let n = int_arg(count)?;
@@ -356,6 +379,156 @@ fn replace(args: &[Value]) -> Result<Value> {
     let from = string_arg(&args[1])?;
     let to = string_arg(&args[2])?;
     Ok(Value::str(s.replace(from, to)))
+}
+
+/// `string/replace-first`/`string/replace-last`: one occurrence, the string unchanged
+/// when there is none.
+fn replace_one(args: &[Value], last: bool) -> Result<Value> {
+    let s = args[0].expect_str()?;
+    let (from, to) = (args[1].expect_str()?, args[2].expect_str()?);
+    let found = if last { s.rfind(from) } else { s.find(from) };
+    Ok(match found {
+        Some(at) => Value::str(format!("{}{to}{}", &s[..at], &s[at + from.len()..])),
+        None => args[0].clone(),
+    })
+}
+
+enum Side {
+    Before,
+    After,
+}
+
+/// `string/after`, `string/before` and their `-last` forms: the text on one side of
+/// the first (or last) occurrence of the needle; the whole string when there is none.
+fn around(args: &[Value], side: Side, last: bool) -> Result<Value> {
+    let (s, needle) = (args[0].expect_str()?, args[1].expect_str()?);
+    let found = if last { s.rfind(needle) } else { s.find(needle) };
+    Ok(match (found, side) {
+        (None, _) => args[0].clone(),
+        (Some(at), Side::Before) => Value::str(&s[..at]),
+        (Some(at), Side::After) => Value::str(&s[at + needle.len()..]),
+    })
+}
+
+/// `(string/between s left right)`: the text after the first `left` up to the next
+/// `right` (to the end without one); empty when `left` is absent.
+fn between(args: &[Value]) -> Result<Value> {
+    let s = args[0].expect_str()?;
+    let (left, right) = (args[1].expect_str()?, args[2].expect_str()?);
+    let Some(at) = s.find(left) else { return Ok(Value::str("")) };
+    let rest = &s[at + left.len()..];
+    Ok(Value::str(rest.find(right).map_or(rest, |end| &rest[..end])))
+}
+
+/// `(string/unwrap s left [right])`: drops both delimiters when both are there (and do
+/// not overlap); otherwise the string unchanged.
+fn unwrap(args: &[Value]) -> Result<Value> {
+    let (s, left) = (args[0].expect_str()?, args[1].expect_str()?);
+    let right = match args.get(2) {
+        Some(r) => r.expect_str()?,
+        None => left,
+    };
+    if s.len() >= left.len() + right.len() && s.starts_with(left) && s.ends_with(right) {
+        Ok(Value::str(&s[left.len()..s.len() - right.len()]))
+    } else {
+        Ok(args[0].clone())
+    }
+}
+
+/// `(string/take s n)`: the first `n` chars, or the last `-n` when `n` is negative.
+fn take(args: &[Value]) -> Result<Value> {
+    let s = args[0].expect_str()?;
+    let n = args[1].expect_int()?;
+    let count = n.unsigned_abs().min(usize::MAX as u64) as usize;
+    Ok(Value::str(if n >= 0 {
+        s.chars().take(count).collect::<String>()
+    } else {
+        let skip = s.chars().count().saturating_sub(count);
+        s.chars().skip(skip).collect::<String>()
+    }))
+}
+
+/// `(string/normalize s form)`: one of the Unicode normalization forms, named by a
+/// string or keyword in any case.
+fn normalize(args: &[Value]) -> Result<Value> {
+    use unicode_normalization::UnicodeNormalization;
+    let s = args[0].expect_str()?;
+    let form = match &args[1] {
+        Value::Symbol(_) => None,
+        other => other.with_text(str::to_string),
+    };
+    let form = form.ok_or_else(|| Error::type_error("string or keyword", &args[1]))?;
+    Ok(Value::str(match form.to_lowercase().as_str() {
+        "nfc" => s.nfc().collect::<String>(),
+        "nfd" => s.nfd().collect(),
+        "nfkc" => s.nfkc().collect(),
+        "nfkd" => s.nfkd().collect(),
+        _ => return Err(Error::eval(format!("string/normalize: unknown form {form:?}"))),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Identifier words and case conversion
+
+/// Splits an identifier into words: at `_`, `-`, `.` and spaces, before an upper-case
+/// letter that follows a non-upper-case one, and before the last capital of an
+/// upper-case run followed by a lower-case letter (`HTMLParser` → `HTML`, `Parser`).
+fn identifier_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_upper = false;
+    for c in s.chars() {
+        if matches!(c, '_' | '-' | ' ' | '.') {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_upper = false;
+        } else if c.is_uppercase() {
+            if !word.is_empty() && !prev_upper {
+                words.push(std::mem::take(&mut word));
+            }
+            word.push(c);
+            prev_upper = true;
+        } else {
+            if c.is_lowercase() && prev_upper && word.chars().count() > 1 {
+                let capital = word.pop().expect("word has two chars");
+                words.push(std::mem::take(&mut word));
+                word.push(capital);
+            }
+            word.push(c);
+            prev_upper = false;
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+fn joined_lower(s: &str, sep: &str) -> String {
+    identifier_words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join(sep)
+}
+
+/// A word's first char upper-cased, the rest lower-cased as a whole (so a final sigma
+/// stays final).
+fn title_word(word: &str) -> String {
+    let mut chars = word.chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    out.push_str(&chars.as_str().to_lowercase());
+    out
+}
+
+fn camel_case(s: &str, pascal: bool) -> String {
+    let words = identifier_words(s);
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in words.iter().enumerate() {
+        if i == 0 && !pascal {
+            out.push_str(&word.to_lowercase());
+        } else {
+            out.push_str(&title_word(word));
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -428,10 +601,17 @@ fn string_map(vm: &mut Vm, args: &[Value]) -> Result<Value> {
 // ---------------------------------------------------------------------------------------
 // Numbers
 
-/// `string/to-float`: Rust's `f64` grammar over the whole text, no trimming.
+/// Rust's `f64` grammar over the whole text, no trimming.
+/// `string->float`/`string/to-float`: a number passes through as a float.
 fn to_float(v: &Value) -> Result<Value> {
-    let s = string_arg(v)?;
-    s.parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot parse '{s}' as float")))
+    match v {
+        Value::Int(n) => Ok(Value::float(*n as f64)),
+        Value::Float(_) => Ok(v.clone()),
+        Value::Str(s) => {
+            s.parse::<f64>().map(Value::float).map_err(|_| Error::eval(format!("cannot parse '{s}' as float")))
+        }
+        other => Err(Error::type_error("string or number", other)),
+    }
 }
 
 fn radix_arg(name: &str, v: Option<&Value>) -> Result<Option<u32>> {
@@ -483,6 +663,14 @@ fn number_to_string(name: &str, args: &[Value]) -> Result<Value> {
 
 // ---------------------------------------------------------------------------------------
 // Symbols and keywords
+
+/// `type`: a record's type name, otherwise the value's type as a keyword.
+fn type_keyword(v: &Value) -> Value {
+    match v {
+        Value::Record(r) => Value::Keyword(r.type_name),
+        other => Value::keyword(other.type_name()),
+    }
+}
 
 fn symbol_name(v: &Value) -> Result<Value> {
     match v {
