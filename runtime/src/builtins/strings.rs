@@ -792,7 +792,48 @@ mod tests {
         assert_eq!(call("string-ci=?", &[s("Straße"), s("STRASSE")]), "#t");
         assert_eq!(call("string-ci=?", &[s("abc"), s("ABD")]), "#f");
         assert_eq!(call("string/lines", &[s("a\nb\r\n\nc\n")]), r#"("a" "b" "" "c")"#);
-        assert_eq!(call("string/words", &[s("  a  b\tc\n")]), r#"("a" "b" "c")"#);
+        // Identifier words: separators `_ - . space`, case changes; tabs are not separators.
+        assert_eq!(call("string/words", &[s("  a  b\tc\n")]), r#"("a" "b\tc\n")"#);
+        assert_eq!(call("string/words", &[s("parseHTMLDocument_v2.x")]), r#"("parse" "HTML" "Document" "v2" "x")"#);
+    }
+
+    #[test]
+    fn slicing_around_needles() {
+        assert_eq!(call("string/after", &[s("a.b.c"), s(".")]), r#""b.c""#);
+        assert_eq!(call("string/after-last", &[s("a.b.c"), s(".")]), r#""c""#);
+        assert_eq!(call("string/before", &[s("a.b.c"), s(".")]), r#""a""#);
+        assert_eq!(call("string/before-last", &[s("a.b.c"), s(".")]), r#""a.b""#);
+        assert_eq!(call("string/after", &[s("abc"), s("z")]), r#""abc""#);
+        assert_eq!(call("string/between", &[s("x[é]y"), s("["), s("]")]), r#""é""#);
+        assert_eq!(call("string/between", &[s("x[ab"), s("["), s("]")]), r#""ab""#);
+        assert_eq!(call("string/between", &[s("xab"), s("["), s("]")]), r#""""#);
+        assert_eq!(call("string/replace-first", &[s("aXbXc"), s("X"), s("-")]), r#""a-bXc""#);
+        assert_eq!(call("string/replace-last", &[s("aXbXc"), s("X"), s("-")]), r#""aXb-c""#);
+        assert_eq!(call("string/take", &[s("héllo"), int(-2)]), r#""lo""#);
+        assert_eq!(call("string/take", &[s("héllo"), int(9)]), r#""héllo""#);
+        assert_eq!(call("string/unwrap", &[s("\"\""), s("\"")]), r#""""#);
+        assert_eq!(call("string/unwrap", &[s("\""), s("\"")]), r#""\"""#);
+        assert_eq!(call("string/wrap", &[s("x"), s("<"), s(">")]), r#""<x>""#);
+        assert_eq!(call("string/after", &[s("abc"), int(1)]), "ERR Type error: expected string, got int");
+    }
+
+    #[test]
+    fn case_conversion_and_folding() {
+        assert_eq!(call("string/snake-case", &[s("HTMLParser-v2")]), r#""html_parser_v2""#);
+        assert_eq!(call("string/kebab-case", &[s("helloWorld")]), r#""hello-world""#);
+        assert_eq!(call("string/camel-case", &[s("Hello_big world")]), r#""helloBigWorld""#);
+        assert_eq!(call("string/pascal-case", &[s("hello-world")]), r#""HelloWorld""#);
+        assert_eq!(call("string/headline", &[s("user_id.count")]), r#""User Id Count""#);
+        assert_eq!(call("string/foldcase", &[s("Straße")]), r#""strasse""#);
+        assert_eq!(call("string/normalize", &[s("e\u{301}"), kw("NFC")]), r#""é""#);
+        assert_eq!(call("string/normalize", &[s("é"), s("nfd")]), "\"e\u{301}\"");
+        assert_eq!(call("string/normalize", &[s("x"), s("nfx")]), r#"ERR Eval error: string/normalize: unknown form "nfx""#);
+        assert_eq!(call("string/normalize", &[s("x"), sym("nfc")]), "ERR Type error: expected string or keyword, got symbol");
+        assert_eq!(call("char-ci<?", &[Value::Char('a'), Value::Char('B')]), "#t");
+        assert_eq!(call("char-ci>=?", &[Value::Char('a'), Value::Char('A')]), "#t");
+        assert_eq!(call("make-string", &[s("ab"), int(2)]), r#""abab""#);
+        assert_eq!(call("string->float", &[int(2)]), "2.0");
+        assert_eq!(call("string->float", &[kw("a")]), "ERR Type error: expected string or number, got keyword");
     }
 
     #[test]

@@ -468,3 +468,59 @@ fn document_chunk(args: &[Value]) -> Result<Value> {
     });
     Ok(Value::list(docs.collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::test_support::*;
+    use crate::value::Value;
+
+    #[test]
+    fn widths_count_columns() {
+        assert_eq!(call("string/width", &[s("a😀b")]), "4");
+        assert_eq!(call("string/width", &[s("\x1b[31mred\x1b[0m")]), "3");
+        assert_eq!(call("string/pad-left", &[s("😀"), int(4), s("*")]), r#""**😀""#);
+        assert_eq!(call("string/pad-right", &[s("a"), int(4), s("界")]), r#""a界""#);
+        assert_eq!(call("string/pad-left", &[s("a"), int(3), Value::Char('x')]), "ERR Type error: expected string, got char");
+        assert_eq!(call("string/pad-left", &[s("a"), int(-1)]), "ERR Eval error: string/pad: expected a non-negative integer, got -1");
+        assert_eq!(call("string/truncate-width", &[s("日本語"), int(5), s("…")]), r#""日本…""#);
+        assert_eq!(call("string/truncate-width", &[s("abc"), int(1), s("...")]), r#"".""#);
+        assert_eq!(call("string/word-wrap", &[s("the quick  brown fox"), int(9)]), r#"("the quick" "brown fox")"#);
+        assert_eq!(call("string/word-wrap", &[s("abcdefgh x\n\ny"), int(3)]), r#"("abc" "def" "gh" "x" "" "y")"#);
+    }
+
+    #[test]
+    fn cleaning_and_splitting() {
+        assert_eq!(call("text/clean-whitespace", &[s(" a \n\t b ")]), r#""a b""#);
+        assert_eq!(call("text/strip-html", &[s("<p>a &amp;lt; b</p>")]), r#""a < b""#);
+        assert_eq!(call("text/trim-indent", &[s("    a\n      b\n\n    c")]), "\"a\\n  b\\n\\nc\"");
+        assert_eq!(call("text/truncate", &[s("hello world"), int(8)]), r#""hello...""#);
+        assert_eq!(call("text/truncate", &[s("hello"), int(2)]), r#""...""#);
+        assert_eq!(call("text/split-sentences", &[s("Hi. Is 3.5 ok? Yes!")]), r#"("Hi." "Is 3.5 ok?" "Yes!")"#);
+        assert_eq!(call("text/chunk-by-separator", &[s("a--b----c"), s("--")]), r#"("a" "b" "c")"#);
+        assert_eq!(call("text/excerpt", &[s("abcdefXYZghijk"), s("xyz"), map_of(&[("radius", int(2))])]), r#""...efXYZgh...""#);
+        assert_eq!(call("text/excerpt", &[s("abc"), s("q")]), "nil");
+    }
+
+    #[test]
+    fn chunking_packs_pieces() {
+        let opts = map_of(&[("size", int(10)), ("overlap", int(0))]);
+        assert_eq!(call("text/chunk", &[s("aaa bbb ccc ddd"), opts]), r#"("aaa bbb" "ccc ddd")"#);
+        let opts = map_of(&[("size", int(4)), ("overlap", int(1))]);
+        assert_eq!(call("text/chunk", &[s("abcdefghij"), opts]), r#"("abcd" "defg" "ghij" "j")"#);
+        assert_eq!(call("text/chunk", &[s("")]), "()");
+    }
+
+    #[test]
+    fn templates_and_documents() {
+        let vars = map_of(&[("name", s("Ada")), ("n", int(3))]);
+        assert_eq!(call("prompt/render", &[s("{{name}} has {{n}} {{x}} {{open"), vars]), r#""Ada has 3 {{x}} {{open""#);
+        let doc = call("document/create", &[s("t"), map_of(&[("k", int(1))])]);
+        assert_eq!(doc, r#"{:metadata {:k 1} :text "t"}"#);
+        assert_eq!(call("document/text", &[map_of(&[])]), "ERR Eval error: not a document: missing :text");
+        assert_eq!(call("document/text", &[int(1)]), "ERR Type error: expected map (document), got int");
+    }
+
+    fn map_of(entries: &[(&str, Value)]) -> Value {
+        Value::keyword_map(entries.iter().map(|(k, v)| (*k, v.clone())))
+    }
+}
