@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use memchr::memmem;
-use num_bigint::BigInt;
+use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
 
 use super::{pure, with_vm, Builtin};
@@ -116,14 +116,14 @@ pub static BUILTINS: &[Builtin] = &[
     // Numbers.
     pure("string/to-float", 1, Some(1), |a| to_float(&a[0])),
     pure("string->float", 1, Some(1), |a| to_float(&a[0])),
-    pure("string->number", 1, Some(2), |a| to_number("string->number", a)),
-    pure("string/to-number", 1, Some(2), |a| to_number("string/to-number", a)),
+    pure("string->number", 1, Some(2), to_number),
+    pure("string/to-number", 1, Some(2), to_number),
     pure("string/number?", 1, Some(1), |a| {
         let s = string_arg(&a[0])?;
         Ok(Value::Bool(s.parse::<i64>().is_ok() || s.parse::<f64>().is_ok()))
     }),
-    pure("number->string", 1, Some(2), |a| number_to_string("number->string", a)),
-    pure("number/to-string", 1, Some(2), |a| number_to_string("number/to-string", a)),
+    pure("number->string", 1, Some(2), number_to_string),
+    pure("number/to-string", 1, Some(2), number_to_string),
     // Symbols and keywords.
     pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
     pure("string->symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
@@ -345,7 +345,7 @@ fn repeat(s: &Value, count: &Value) -> Result<Value> {
         return Err(Error::eval(format!("string/repeat: expected a non-negative integer, got {n}")));
     }
     if s.len().checked_mul(n as usize).is_none_or(|total| total > isize::MAX as usize) {
-        return Err(Error::eval("string/repeat: result too large"));
+        return Err(Error::eval("string/repeat: result length overflows usize"));
     }
     Ok(Value::str(s.repeat(n as usize)))
 }
@@ -614,21 +614,33 @@ fn to_float(v: &Value) -> Result<Value> {
     }
 }
 
-fn radix_arg(name: &str, v: Option<&Value>) -> Result<Option<u32>> {
-    let Some(v) = v else { return Ok(None) };
-    let r = int_arg(v)?;
-    if !(2..=36).contains(&r) {
-        return Err(Error::eval(format!("{name}: radix must be between 2 and 36, got {r}")));
+/// A radix argument: an int, and one of 2, 8, 10 and 16.
+fn radix_arg(name: &str, v: Option<&Value>) -> Result<u32> {
+    let Some(v) = v else { return Ok(10) };
+    match v {
+        Value::Int(r @ (2 | 8 | 10 | 16)) => Ok(*r as u32),
+        Value::Int(r) => Err(Error::eval(format!("{name}: unsupported radix {r} (expected 2, 8, 10, or 16)"))),
+        other => Err(Error::type_error("integer", other)),
     }
-    Ok(Some(r as u32))
 }
 
 /// `string->number`: the reader's number syntax; `#f` when the text is not exactly one
-/// number.
-fn to_number(name: &str, args: &[Value]) -> Result<Value> {
+/// number. In radix 2, 8 or 16, a signed integer and nothing else.
+fn to_number(args: &[Value]) -> Result<Value> {
     let s = string_arg(&args[0])?;
-    let radix = radix_arg(name, args.get(1))?;
-    Ok(match string_to_number(s, radix) {
+    let radix = radix_arg("string->number", args.get(1))?;
+    if radix != 10 {
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let parsed = BigUint::parse_bytes(digits.as_bytes(), radix).filter(|_| !digits.is_empty());
+        return Ok(match parsed {
+            Some(n) => num::from_bigint(if negative { -BigInt::from(n) } else { BigInt::from(n) }),
+            None => Value::Bool(false),
+        });
+    }
+    Ok(match string_to_number(s, None) {
         Some(lit) => number_value(lit),
         None => Value::Bool(false),
     })
@@ -644,20 +656,17 @@ fn number_value(lit: NumberLit) -> Value {
     }
 }
 
-/// `number->string`: the repr; with a radix other than 10, integers only.
-fn number_to_string(name: &str, args: &[Value]) -> Result<Value> {
+/// `number->string`: the repr; in radix 2, 8 or 16, integers only.
+fn number_to_string(args: &[Value]) -> Result<Value> {
     let n = &args[0];
-    if !n.is_number() {
-        return Err(Error::type_error("number", n));
-    }
-    let radix = radix_arg(name, args.get(1))?.unwrap_or(10);
+    let radix = radix_arg("number->string", args.get(1))?;
     if radix == 10 {
-        return Ok(Value::str(repr(n)));
+        return if n.is_number() { Ok(Value::str(repr(n))) } else { Err(Error::type_error("number", n)) };
     }
     match n {
         Value::Int(i) => Ok(Value::str(BigInt::from(*i).to_str_radix(radix))),
         Value::BigInt(b) => Ok(Value::str(b.to_str_radix(radix))),
-        other => Err(Error::type_error("integer", other)),
+        other => Err(Error::type_error("exact integer", other)),
     }
 }
 
@@ -906,7 +915,7 @@ mod tests {
         assert_eq!(call("number->string", &[s("1")]), "ERR Type error: expected number, got string");
         assert_eq!(
             call("number->string", &[Value::Float(1.5), int(16)]),
-            "ERR Type error: expected integer, got float"
+            "ERR Type error: expected exact integer, got float"
         );
     }
 
