@@ -21,14 +21,14 @@ use crate::value::Value;
 pub static BUILTINS: &[Builtin] = &[
     // Rounding (round itself is in numbers.rs).
     pure("floor", 1, Some(1), |a| rounding(&a[0], f64::floor, BigRational::floor)),
-    pure("ceiling", 1, Some(1), |a| rounding(&a[0], f64::ceil, BigRational::ceil)),
+    pure("ceiling", 1, Some(1), |a| rounding(&a[0], f64::ceil, BigRational::ceil)).alias_of("ceil"),
     pure("ceil", 1, Some(1), |a| rounding(&a[0], f64::ceil, BigRational::ceil)),
     pure("truncate", 1, Some(1), |a| rounding(&a[0], f64::trunc, BigRational::trunc)),
     // Roots, powers, logarithms.
     pure("sqrt", 1, Some(1), |a| sqrt(&a[0])),
-    pure("expt", 2, Some(2), |a| expt(&a[0], &a[1])),
+    pure("expt", 2, Some(2), |a| expt(&a[0], &a[1])).alias_of("pow"),
     pure("pow", 2, Some(2), |a| expt(&a[0], &a[1])),
-    pure("math/pow", 2, Some(2), |a| expt(&a[0], &a[1])),
+    pure("math/pow", 2, Some(2), |a| expt(&a[0], &a[1])).alias_of("pow"),
     pure("log", 1, Some(1), |a| log(&a[0])),
     pure("math/exp", 1, Some(1), |a| float_fn(&a[0], f64::exp)),
     pure("math/log10", 1, Some(1), |a| float_fn(&a[0], f64::log10)),
@@ -47,10 +47,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("math/degrees->radians", 1, Some(1), |a| float_fn(&a[0], f64::to_radians)),
     pure("math/radians->degrees", 1, Some(1), |a| float_fn(&a[0], f64::to_degrees)),
     // Integer functions.
-    pure("gcd", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], false)),
-    pure("math/gcd", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], false)),
-    pure("lcm", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], true)),
-    pure("math/lcm", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], true)),
+    pure("gcd", 0, None, |a| gcd_lcm(a, false)),
+    pure("math/gcd", 0, None, |a| gcd_lcm(a, false)),
+    pure("lcm", 0, None, |a| gcd_lcm(a, true)),
+    pure("math/lcm", 0, None, |a| gcd_lcm(a, true)),
     pure("exact-integer-sqrt", 1, Some(1), |a| exact_integer_sqrt(&a[0])),
     pure("rationalize", 2, Some(2), |a| rationalize(&a[0], &a[1])),
     // Helpers on the real line.
@@ -70,15 +70,16 @@ pub static BUILTINS: &[Builtin] = &[
         Ok(Value::str(format!("{x:.0$}", places as usize)))
     }),
     pure("math/map-range", 5, Some(5), map_range),
-    pure("math/infinite?", 1, Some(1), |a| Ok(Value::Bool(float_only(&a[0])?.is_some_and(f64::is_infinite)))),
-    pure("math/nan?", 1, Some(1), |a| Ok(Value::Bool(float_only(&a[0])?.is_some_and(f64::is_nan)))),
+    // Anything but a float is neither infinite nor NaN.
+    pure("math/infinite?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Float(f) if f.is_infinite())))),
+    pure("math/nan?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Float(f) if f.is_nan())))),
     // Fractions and exactness.
     pure("numerator", 1, Some(1), |a| fraction_part(&a[0], true)),
     pure("denominator", 1, Some(1), |a| fraction_part(&a[0], false)),
     pure("exact", 1, Some(1), |a| exact(&a[0], "exact")),
-    pure("inexact->exact", 1, Some(1), |a| exact(&a[0], "inexact->exact")),
+    pure("inexact->exact", 1, Some(1), |a| exact(&a[0], "inexact->exact")).alias_of("exact"),
     pure("inexact", 1, Some(1), |a| inexact(&a[0])),
-    pure("exact->inexact", 1, Some(1), |a| inexact(&a[0])),
+    pure("exact->inexact", 1, Some(1), |a| inexact(&a[0])).alias_of("inexact"),
     pure("float", 1, Some(1), |a| to_float(&a[0])),
     pure("int", 1, Some(1), |a| to_int(&a[0])),
     // Bits.
@@ -136,14 +137,6 @@ fn integer_arg(v: &Value) -> Result<BigInt> {
         Value::Int(i) => Ok(BigInt::from(*i)),
         Value::BigInt(b) => Ok((**b).clone()),
         other => Err(Error::type_error("integer", other)),
-    }
-}
-
-/// `Some(f)` for a float, `None` for an exact number, a type error otherwise.
-fn float_only(v: &Value) -> Result<Option<f64>> {
-    match v {
-        Value::Float(f) => Ok(Some(*f)),
-        other => number_arg(other).map(|_| None),
     }
 }
 
@@ -370,10 +363,14 @@ fn log(v: &Value) -> Result<Value> {
 // ---------------------------------------------------------------------------------------
 // Integer functions and helpers on the real line
 
-fn gcd_lcm(a: &Value, b: &Value, lcm: bool) -> Result<Value> {
-    let (x, y) = (integer_arg(a)?, integer_arg(b)?);
-    let r = if lcm { x.lcm(&y) } else { x.gcd(&y) };
-    Ok(num::from_bigint(r.abs()))
+/// `gcd`/`lcm` of any number of integers: 0 and 1 are the empty cases.
+fn gcd_lcm(args: &[Value], lcm: bool) -> Result<Value> {
+    let mut acc = if lcm { BigInt::one() } else { BigInt::zero() };
+    for arg in args {
+        let n = integer_arg(arg)?;
+        acc = if lcm { acc.lcm(&n) } else { acc.gcd(&n) };
+    }
+    Ok(num::from_bigint(acc.abs()))
 }
 
 /// `(math/clamp x lo hi)`: whichever of the three is returned, unchanged.
@@ -423,21 +420,10 @@ fn float_to_exact(f: f64) -> Option<Value> {
     BigRational::from_float(f).map(num::from_rational)
 }
 
-/// `numerator`/`denominator`; of a float, the part of its exact value, as a float.
+/// `numerator`/`denominator` of an exact number.
 fn fraction_part(v: &Value, numerator: bool) -> Result<Value> {
-    let part = |r: &BigRational| num::from_bigint(if numerator { r.numer().clone() } else { r.denom().clone() });
-    match v {
-        Value::Float(f) => {
-            let Some(r) = BigRational::from_float(*f) else {
-                return Ok(Value::Float(if numerator { *f } else { 1.0 }));
-            };
-            Ok(Value::Float(num::to_f64(&part(&r)).unwrap_or(f64::NAN)))
-        }
-        other => match exact_rational(other) {
-            Some(r) => Ok(part(&r)),
-            None => Err(Error::type_error("number", other)),
-        },
-    }
+    let r = exact_rational(v).ok_or_else(|| Error::type_error("rational", v))?;
+    Ok(num::from_bigint(if numerator { r.numer().clone() } else { r.denom().clone() }))
 }
 
 fn exact(v: &Value, name: &str) -> Result<Value> {
@@ -497,26 +483,34 @@ fn to_int(v: &Value) -> Result<Value> {
 // ---------------------------------------------------------------------------------------
 // Bits: two's complement on integers of any size.
 
+/// An integer operand of the bit operations (their type error says `int`).
+fn bit_arg(v: &Value) -> Result<BigInt> {
+    match v {
+        Value::Int(_) | Value::BigInt(_) => integer_arg(v),
+        other => Err(Error::type_error("int", other)),
+    }
+}
+
 fn bitwise(a: &Value, b: &Value, small: fn(i64, i64) -> i64, big: fn(&BigInt, &BigInt) -> BigInt) -> Result<Value> {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return Ok(Value::Int(small(*x, *y)));
     }
-    let (x, y) = (integer_arg(a)?, integer_arg(b)?);
+    let (x, y) = (bit_arg(a)?, bit_arg(b)?);
     Ok(num::from_bigint(big(&x, &y)))
 }
 
 fn bit_not(v: &Value) -> Result<Value> {
     match v {
         Value::Int(i) => Ok(Value::Int(!i)),
-        other => Ok(num::from_bigint(-integer_arg(other)? - 1)),
+        other => Ok(num::from_bigint(-bit_arg(other)? - 1)),
     }
 }
 
 /// Arithmetic shifts; a negative amount shifts the other way. A left shift that
 /// leaves i64 promotes to a bignum.
 fn shift(v: &Value, amount: &Value, left: bool, name: &str) -> Result<Value> {
-    let n = integer_arg(v)?;
-    let k = integer_arg(amount)?;
+    let n = bit_arg(v)?;
+    let k = bit_arg(amount)?;
     let left = left != k.is_negative();
     let k = k.abs().to_u64().unwrap_or(u64::MAX);
     if n.is_zero() {
@@ -680,7 +674,9 @@ mod tests {
         assert_eq!(call("math/infinite?", &[fl(f64::INFINITY)]), "#t");
         assert_eq!(call("math/infinite?", &[int(1)]), "#f");
         assert_eq!(call("math/nan?", &[fl(f64::NAN)]), "#t");
-        assert_eq!(call("math/nan?", &[Value::Nil]), "ERR Type error: expected number, got nil");
+        assert_eq!(call("math/nan?", &[Value::Nil]), "#f");
+        assert_eq!(call("gcd", &[]), "0");
+        assert_eq!(call("lcm", &[int(2), int(3), int(4)]), "12");
     }
 
     #[test]
@@ -688,7 +684,7 @@ mod tests {
         assert_eq!(call("numerator", &[rat(6, 4)]), "3");
         assert_eq!(call("denominator", &[rat(6, 4)]), "2");
         assert_eq!(call("denominator", &[int(5)]), "1");
-        assert_eq!(call("denominator", &[fl(0.5)]), "2.0");
+        assert_eq!(call("denominator", &[fl(0.5)]), "ERR Type error: expected rational, got float");
         assert_eq!(call("exact", &[fl(2.5)]), "5/2");
         assert_eq!(call("exact", &[fl(0.1)]), "3602879701896397/36028797018963968");
         assert_eq!(call("inexact->exact", &[fl(3.0)]), "3");
@@ -723,7 +719,7 @@ mod tests {
         assert_eq!(call("bit/shift-right", &[int(5), int(100)]), "0");
         assert_eq!(call("bit/shift-left", &[int(1), int(64)]), "18446744073709551616");
         assert_eq!(call("bit/shift-left", &[int(16), int(-2)]), "4");
-        assert_eq!(call("bit/and", &[fl(1.0), int(1)]), "ERR Type error: expected integer, got float");
+        assert_eq!(call("bit/and", &[fl(1.0), int(1)]), "ERR Type error: expected int, got float");
     }
 
     #[test]

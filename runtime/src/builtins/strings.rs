@@ -21,12 +21,12 @@ use crate::vm::Vm;
 
 pub static BUILTINS: &[Builtin] = &[
     // Length, indexing, slicing.
-    pure("string/length", 1, Some(1), |a| length(&a[0])),
+    pure("string/length", 1, Some(1), |a| length(&a[0])).alias_of("string-length"),
     pure("string-length", 1, Some(1), |a| length(&a[0])),
-    pure("string/ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
+    pure("string/ref", 2, Some(2), |a| char_at(&a[0], &a[1])).alias_of("string-ref"),
     pure("string-ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
     pure("substring", 2, Some(3), slice),
-    pure("string/slice", 2, Some(3), slice),
+    pure("string/slice", 2, Some(3), slice).alias_of("substring"),
     pure("string/byte-length", 1, Some(1), |a| Ok(Value::Int(string_arg(&a[0])?.len() as i64))),
     pure("string/empty?", 1, Some(1), |a| Ok(Value::Bool(string_arg(&a[0])?.is_empty()))),
     // Splitting and joining.
@@ -47,7 +47,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/capitalize", 1, Some(1), |a| Ok(Value::str(capitalize(string_arg(&a[0])?)))),
     pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(string_arg(&a[0])?)))),
     pure("string/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
-    pure("make-string", 2, Some(2), |a| repeat(&a[0], &a[1])),
+    pure("make-string", 2, Some(2), |a| repeat(&a[0], &a[1])).alias_of("string/repeat"),
     pure("string/foldcase", 1, Some(1), |a| Ok(Value::str(caseless::default_case_fold_str(a[0].expect_str()?)))),
     pure("string/normalize", 2, Some(2), normalize),
     // Identifier case conversion.
@@ -105,55 +105,58 @@ pub static BUILTINS: &[Builtin] = &[
     }),
     // Strings as chars and code points.
     pure("string/chars", 1, Some(1), |a| chars(&a[0])),
-    pure("string/to-list", 1, Some(1), |a| chars(&a[0])),
+    pure("string/to-list", 1, Some(1), |a| chars(&a[0])).alias_of("string->list"),
     pure("list->string", 1, Some(1), |a| list_to_string(&a[0])),
     pure("string/codepoints", 1, Some(1), |a| {
         Ok(Value::list(string_arg(&a[0])?.chars().map(|c| Value::Int(c as i64)).collect()))
     }),
     pure("string/from-codepoints", 1, Some(1), |a| from_codepoints(&a[0])),
-    pure("string/to-char", 1, Some(1), |a| to_char(&a[0])),
+    pure("string/to-char", 1, Some(1), |a| to_char(&a[0])).alias_of("string->char"),
     with_vm("string/map", 2, Some(2), string_map),
     // Numbers.
     pure("string/to-float", 1, Some(1), |a| to_float(&a[0])),
     pure("string->float", 1, Some(1), |a| to_float(&a[0])),
     pure("string->number", 1, Some(2), to_number),
-    pure("string/to-number", 1, Some(2), to_number),
+    pure("string/to-number", 1, Some(2), to_number).alias_of("string->number"),
     pure("string/number?", 1, Some(1), |a| {
         let s = string_arg(&a[0])?;
         Ok(Value::Bool(s.parse::<i64>().is_ok() || s.parse::<f64>().is_ok()))
     }),
     pure("number->string", 1, Some(2), number_to_string),
-    pure("number/to-string", 1, Some(2), number_to_string),
+    pure("number/to-string", 1, Some(2), number_to_string).alias_of("number->string"),
     // Symbols and keywords.
-    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
+    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))).alias_of("string->symbol"),
     pure("string->symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
-    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
+    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))).alias_of("string->keyword"),
     pure("string->keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
-    pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])),
+    pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])).alias_of("symbol->string"),
     pure("symbol->string", 1, Some(1), |a| symbol_name(&a[0])),
-    pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])),
+    pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])).alias_of("keyword->string"),
     // Predicates and `type`.
     pure("string?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Str(_))))),
     pure("symbol?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Symbol(_))))),
     pure("keyword?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Keyword(_))))),
     pure("char?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Char(_))))),
     pure("type", 1, Some(1), |a| Ok(type_keyword(&a[0]))),
-    pure("type-of", 1, Some(1), |a| Ok(type_keyword(&a[0]))),
+    pure("type-of", 1, Some(1), |a| Ok(type_keyword(&a[0]))).alias_of("type"),
     // Characters.
-    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
+    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))).alias_of("char->integer"),
     pure("char->integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
-    pure("integer/to-char", 1, Some(1), |a| integer_to_char("integer/to-char", &a[0])),
-    pure("integer->char", 1, Some(1), |a| integer_to_char("integer->char", &a[0])),
-    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
+    pure("integer/to-char", 1, Some(1), |a| integer_to_char(&a[0])).alias_of("integer->char"),
+    pure("integer->char", 1, Some(1), |a| integer_to_char(&a[0])),
+    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))).alias_of("char-upcase"),
     pure("char-upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
-    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(char_arg(&a[0])?)))),
-    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_alphabetic()))),
-    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_numeric()))),
-    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace()))),
-    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase()))),
+    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(char_arg(&a[0])?)))).alias_of("char-downcase"),
+    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_alphabetic())))
+    .alias_of("char-alphabetic?"),
+    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_numeric()))).alias_of("char-numeric?"),
+    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace())))
+    .alias_of("char-whitespace?"),
+    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase())))
+    .alias_of("char-upper-case?"),
     pure("char/lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
     pure("char-lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
-    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))),
+    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))).alias_of("char->string"),
     pure("char=?", 2, Some(2), |a| compare_chars(a, |x, y| x == y)),
     pure("char<?", 2, Some(2), |a| compare_chars(a, |x, y| x < y)),
     pure("char>?", 2, Some(2), |a| compare_chars(a, |x, y| x > y)),
@@ -298,8 +301,8 @@ fn split_fields(s: &str, sep: &str) -> Vec<Value> {
 
 /// `string/join`: `(string/join seq sep)`, strings raw and everything else in repr.
 fn join(seq: &Value, sep: &Value) -> Result<Value> {
-    let items = list_or_vector(seq, "list or vector")?;
     let sep = string_arg(sep)?;
+    let items = list_or_vector(seq, "list or vector")?;
     let mut out = String::new();
     for (i, item) in items.enumerate() {
         if i > 0 {
@@ -566,18 +569,18 @@ fn to_char(v: &Value) -> Result<Value> {
     let mut chars = string_arg(v)?.chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(Value::Char(c)),
-        (None, _) => Err(Error::eval("string/to-char: empty string")),
-        (Some(_), Some(_)) => Err(Error::eval("string/to-char: string must have exactly one character")),
+        (None, _) => Err(Error::eval("string->char: empty string")),
+        (Some(_), Some(_)) => Err(Error::eval("string->char: string must have exactly one character")),
     }
 }
 
-fn integer_to_char(name: &str, v: &Value) -> Result<Value> {
+fn integer_to_char(v: &Value) -> Result<Value> {
     let n = int_arg(v)?;
     u32::try_from(n)
         .ok()
         .and_then(char::from_u32)
         .map(Value::Char)
-        .ok_or_else(|| Error::eval(format!("{name}: invalid codepoint {n}")))
+        .ok_or_else(|| Error::eval(format!("integer->char: invalid codepoint {n}")))
 }
 
 fn compare_chars(args: &[Value], test: fn(char, char) -> bool) -> Result<Value> {
@@ -861,7 +864,7 @@ mod tests {
             "ERR Eval error: string/from-codepoints: invalid codepoint 55296"
         );
         assert_eq!(call("string/to-char", &[s("x")]), r"#\x");
-        assert_eq!(call("string/to-char", &[s("")]), "ERR Eval error: string/to-char: empty string");
+        assert_eq!(call("string/to-char", &[s("")]), "ERR Eval error: string->char: empty string");
     }
 
     #[test]
@@ -945,7 +948,7 @@ mod tests {
         assert_eq!(call("char/to-integer", &[c('A')]), "65");
         assert_eq!(call("char->integer", &[c('λ')]), "955");
         assert_eq!(call("integer->char", &[int(97)]), r"#\a");
-        assert_eq!(call("integer/to-char", &[int(-1)]), "ERR Eval error: integer/to-char: invalid codepoint -1");
+        assert_eq!(call("integer/to-char", &[int(-1)]), "ERR Eval error: integer->char: invalid codepoint -1");
         assert_eq!(call("char/upcase", &[c('a')]), r"#\A");
         assert_eq!(call("char-upcase", &[c('é')]), r"#\É");
         assert_eq!(call("char/downcase", &[c('A')]), r"#\a");
