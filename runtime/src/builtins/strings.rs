@@ -643,7 +643,7 @@ fn to_number(args: &[Value]) -> Result<Value> {
             None => Value::Bool(false),
         });
     }
-    Ok(match string_to_number(s, None) {
+    Ok(match string_to_number(s) {
         Some(lit) => number_value(lit),
         None => Value::Bool(false),
     })
