@@ -204,29 +204,12 @@ fn short_decimal(b: &[u8]) -> Option<f64> {
 }
 
 /// string->number semantics (§7.4): trims surrounding space/tab/CR/LF, then parse_number;
-/// None when not a number (including "+5", "1.", ".5", "0x10", "1_000", ""). Optional
-/// radix (2..=36) for integers: ("ff", 16) → 255.
-///
-/// With a radix other than 10 the text is `sign? digit+` (or `digit+/digit+`) in that
-/// radix, where the sign is `-` only; text starting with `#` is parsed with its own
-/// prefixes instead (`("#xff", 2)` → 255). A radix outside 2..=36 gives None (the caller
-/// should reject it first). Radix 10 (or None) uses the full syntax. Errors of
-/// [`parse_number`] (zero denominator, complex) are None here.
-pub fn string_to_number(text: &str, radix: Option<u32>) -> Option<NumberLit> {
+/// None when not a number (including "+5", "1.", ".5", "0x10", "1_000", ""). Errors of
+/// [`parse_number`] (zero denominator, complex) are None here. (Radixes other than 10
+/// are the builtin's business: a bare signed integer, see `builtins::strings`.)
+pub fn string_to_number(text: &str) -> Option<NumberLit> {
     let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
-    match radix {
-        None | Some(10) => parse_number(text).ok().flatten(),
-        Some(r) if (2..=36).contains(&r) => {
-            if text.starts_with('#') {
-                return parse_number(text).ok().flatten();
-            }
-            match parse_radix_body(text, 0, r, false) {
-                Ok(Some(v)) => Some(v.into_lit()),
-                _ => None,
-            }
-        }
-        Some(_) => None,
-    }
+    parse_number(text).ok().flatten()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -609,7 +592,7 @@ mod tests {
         parse_number(text).unwrap_or_else(|e| panic!("{text}: unexpected error {e}"))
     }
     fn s2n(text: &str) -> Option<NumberLit> {
-        string_to_number(text, None)
+        string_to_number(text)
     }
 
     // §2.5 integers
@@ -725,7 +708,7 @@ mod tests {
         assert_eq!(p("3+4ix"), None);
         assert_eq!(p("i"), None);
         assert_eq!(p("+2i"), None); // `+` followed by digits is a symbol (§2.3)
-        assert_eq!(string_to_number("3+4i", None), None);
+        assert_eq!(string_to_number("3+4i"), None);
     }
 
     // §2.5 prefixes
@@ -879,23 +862,6 @@ mod tests {
         ] {
             assert_eq!(s2n(bad), None, "{bad:?}");
         }
-        assert_eq!(string_to_number("ff", Some(16)), int(255));
-        assert_eq!(string_to_number("FF", Some(16)), int(255));
-        assert_eq!(string_to_number("-ff", Some(16)), int(-255));
-        assert_eq!(string_to_number("+ff", Some(16)), None);
-        assert_eq!(string_to_number(" 101 ", Some(2)), int(5));
-        assert_eq!(string_to_number("z", Some(36)), int(35));
-        assert_eq!(string_to_number("12", Some(2)), None);
-        assert_eq!(string_to_number("1.5", Some(16)), None);
-        assert_eq!(string_to_number("1.5", Some(10)), float(1.5));
-        assert_eq!(string_to_number("#xff", Some(2)), int(255));
-        assert_eq!(string_to_number("1", Some(1)), None);
-        assert_eq!(string_to_number("1", Some(37)), None);
-        assert_eq!(string_to_number("", Some(16)), None);
-        assert_eq!(
-            string_to_number("ffffffffffffffffffff", Some(16)),
-            big("1208925819614629174706175")
-        );
         assert_eq!(s2n("inf"), float(f64::INFINITY));
         assert_eq!(s2n("9223372036854775808"), big("9223372036854775808"));
     }

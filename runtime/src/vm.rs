@@ -173,7 +173,7 @@ fn stack_overflow() -> Error {
     Error::eval("stack overflow: maximum call depth exceeded")
 }
 
-fn not_callable(value: &Value) -> Error {
+pub(crate) fn not_callable(value: &Value) -> Error {
     Error::eval(format!("not callable: {} ({})", crate::printer::repr(value), value.type_name()))
 }
 
@@ -337,7 +337,8 @@ impl Vm {
                 let handler = builtins::multimethods::resolve(self, callee.clone(), args)?;
                 self.call(&handler, args)
             }
-            other => Err(not_callable(other)),
+            // A builtin handed a non-function reports a type error, as upstream's do.
+            other => Err(Error::type_error("callable", other)),
         }
     }
 

@@ -8,10 +8,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::collections::index_arg;
-use super::{pure, Builtin};
+use super::{owned, pure, with_vm, Builtin};
 use crate::error::{Error, Result};
 use crate::num;
 use crate::value::Value;
+use crate::vm::Vm;
 
 pub static BUILTINS: &[Builtin] = &[
     pure("mutable-array/new", 0, Some(2), array_new),
@@ -72,9 +73,93 @@ pub static BUILTINS: &[Builtin] = &[
         }
         Ok(Value::Float(x.iter().zip(y.iter()).map(|(p, q)| p * q).sum()))
     }),
+    pure("i64-array/from-list", 1, Some(1), |a| {
+        Ok(Value::I64Array(Rc::new(a[0].expect_list()?.iter().map(i64_arg).collect::<Result<_>>()?)))
+    }),
+    pure("f64-array/from-list", 1, Some(1), |a| {
+        Ok(Value::F64Array(Rc::new(a[0].expect_list()?.iter().map(f64_arg).collect::<Result<_>>()?)))
+    }),
+    owned("f64-array/set!", 3, Some(3), f64_set),
+    with_vm("f64-array/map", 2, Some(2), f64_map),
+    with_vm("f64-array/fold", 3, Some(3), |vm, a| {
+        let items = f64s(&a[2])?;
+        items.iter().try_fold(a[1].clone(), |acc, x| vm.call(&a[0], &[acc, Value::float(*x)]))
+    }),
+    // Embedding vectors: bytevectors packing f64s little-endian.
+    pure("vector/dot-product", 2, Some(2), |a| {
+        let (x, y) = embedding_pair(a, "vector/dot-product")?;
+        Ok(Value::float(x.iter().zip(&y).map(|(p, q)| p * q).sum()))
+    }),
+    pure("vector/distance", 2, Some(2), |a| {
+        let (x, y) = embedding_pair(a, "vector/distance")?;
+        Ok(Value::float(x.iter().zip(&y).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt()))
+    }),
+    pure("vector/cosine-similarity", 2, Some(2), |a| {
+        let (x, y) = embedding_pair(a, "vector/cosine-similarity")?;
+        let dot: f64 = x.iter().zip(&y).map(|(p, q)| p * q).sum();
+        let (nx, ny) = (x.iter().map(|p| p * p).sum::<f64>(), y.iter().map(|q| q * q).sum::<f64>());
+        Ok(Value::float(if nx == 0.0 || ny == 0.0 { 0.0 } else { dot / (nx.sqrt() * ny.sqrt()) }))
+    }),
+    pure("vector/normalize", 1, Some(1), |a| {
+        let bytes = a[0].expect_bytes()?;
+        if bytes.is_empty() || bytes.len() % 8 != 0 {
+            return Err(Error::eval("vector/normalize: invalid bytevector"));
+        }
+        let x = unpack_f64s(bytes);
+        let norm = x.iter().map(|p| p * p).sum::<f64>().sqrt();
+        let scaled = x.iter().map(|p| if norm == 0.0 { 0.0 } else { p / norm });
+        Ok(Value::bytes(scaled.flat_map(f64::to_le_bytes).collect()))
+    }),
     pure("i64-array?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::I64Array(_))))),
     pure("f64-array?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::F64Array(_))))),
 ];
+
+/// `(f64-array/set! arr i x)`: the array with slot `i` replaced, updated in place only
+/// when nothing else holds it (so the result is a new array as far as a program sees).
+fn f64_set(args: &mut [Value]) -> Result<Value> {
+    f64s(&args[0])?;
+    let i = typed_index(&args[1])?;
+    let x = f64_arg(&args[2])?;
+    match std::mem::take(&mut args[0]) {
+        Value::F64Array(mut items) => {
+            let len = items.len();
+            let slot = Rc::make_mut(&mut items).get_mut(i).ok_or_else(|| out_of_bounds(i, len))?;
+            *slot = x;
+            Ok(Value::F64Array(items))
+        }
+        _ => unreachable!("checked above"),
+    }
+}
+
+fn f64_map(vm: &mut Vm, args: &[Value]) -> Result<Value> {
+    let items = f64s(&args[1])?;
+    let mut out = Vec::with_capacity(items.len());
+    for x in items {
+        let y = vm.call(&args[0], &[Value::float(*x)])?;
+        out.push(match y {
+            Value::Float(f) => f,
+            Value::Int(n) => n as f64,
+            other => return Err(Error::type_error("number (f64-array/map callback must return number)", &other)),
+        });
+    }
+    Ok(Value::F64Array(Rc::new(out)))
+}
+
+fn unpack_f64s(bytes: &[u8]) -> Vec<f64> {
+    bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8-byte chunk"))).collect()
+}
+
+/// Two embeddings of the same, non-zero length.
+fn embedding_pair(args: &[Value], name: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (x, y) = (args[0].expect_bytes()?, args[1].expect_bytes()?);
+    if x.len() != y.len() {
+        return Err(Error::eval(format!("{name}: length mismatch ({} vs {})", x.len() / 8, y.len() / 8)));
+    }
+    if x.is_empty() || x.len() % 8 != 0 {
+        return Err(Error::eval(format!("{name}: invalid bytevector length {}", x.len())));
+    }
+    Ok((unpack_f64s(x), unpack_f64s(y)))
+}
 
 fn array_arg(v: &Value) -> Result<&RefCell<Vec<Value>>> {
     match v {

@@ -40,23 +40,25 @@ pub static BUILTINS: &[Builtin] = &[
     owned("vector", 0, None, |a| Ok(Value::vector(a.iter_mut().map(std::mem::take).collect()))),
     pure("vector?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Vector(_))))),
     pure("map?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Map(_))))),
+    pure("hash-map?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Map(_))))).alias_of("map?"),
     pure("promise?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Promise(_))))),
-    pure("caar", 1, Some(1), |a| car1(&car1(&a[0])?)),
+    pure("caar", 1, Some(1), |a| car1(&car1(&a[0])?)).alias_of("car"),
     pure("cadr", 1, Some(1), |a| match &a[0] {
         // The second element directly, without building the rest of the list.
         Value::List(l) if !l.is_empty() => Ok(l.get(1).cloned().unwrap_or(Value::Nil)),
         other => car1(&cdr1(other)?),
-    }),
-    pure("cdar", 1, Some(1), |a| cdr1(&car1(&a[0])?)),
-    pure("cddr", 1, Some(1), |a| cdr1(&cdr1(&a[0])?)),
-    pure("caaar", 1, Some(1), |a| car1(&car1(&car1(&a[0])?)?)),
-    pure("caadr", 1, Some(1), |a| car1(&car1(&cdr1(&a[0])?)?)),
-    pure("cadar", 1, Some(1), |a| car1(&cdr1(&car1(&a[0])?)?)),
+    })
+    .alias_of("cdr"),
+    pure("cdar", 1, Some(1), |a| cdr1(&car1(&a[0])?)).alias_of("car"),
+    pure("cddr", 1, Some(1), |a| cdr1(&cdr1(&a[0])?)).alias_of("cdr"),
+    pure("caaar", 1, Some(1), |a| car1(&car1(&car1(&a[0])?)?)).alias_of("car"),
+    pure("caadr", 1, Some(1), |a| car1(&car1(&cdr1(&a[0])?)?)).alias_of("cdr"),
+    pure("cadar", 1, Some(1), |a| car1(&cdr1(&car1(&a[0])?)?)).alias_of("car"),
     pure("caddr", 1, Some(1), |a| car1(&cdr1(&cdr1(&a[0])?)?)),
-    pure("cdaar", 1, Some(1), |a| cdr1(&car1(&car1(&a[0])?)?)),
-    pure("cdadr", 1, Some(1), |a| cdr1(&car1(&cdr1(&a[0])?)?)),
-    pure("cddar", 1, Some(1), |a| cdr1(&cdr1(&car1(&a[0])?)?)),
-    pure("cdddr", 1, Some(1), |a| cdr1(&cdr1(&cdr1(&a[0])?)?)),
+    pure("cdaar", 1, Some(1), |a| cdr1(&car1(&car1(&a[0])?)?)).alias_of("car"),
+    pure("cdadr", 1, Some(1), |a| cdr1(&car1(&cdr1(&a[0])?)?)).alias_of("cdr"),
+    pure("cddar", 1, Some(1), |a| cdr1(&cdr1(&car1(&a[0])?)?)).alias_of("car"),
+    pure("cdddr", 1, Some(1), |a| cdr1(&cdr1(&cdr1(&a[0])?)?)).alias_of("cdr"),
     pure("member", 2, Some(2), |a| member(&a[0], &a[1])),
     pure("list/index-of", 2, Some(2), |a| index_of(&a[0], &a[1])),
     pure("list/contains?", 2, Some(2), |a| {
@@ -73,8 +75,8 @@ pub static BUILTINS: &[Builtin] = &[
         flatten_deep(&a[0], &mut out);
         Ok(Value::list(out))
     }),
-    pure("zip", 1, None, zip),
-    pure("list/interleave", 1, None, interleave),
+    pure("zip", 2, None, zip),
+    pure("list/interleave", 2, None, interleave),
     pure("interpose", 2, Some(2), |a| interpose(&a[0], &a[1])),
     pure("frequencies", 1, Some(1), |a| frequencies(&a[0])),
     pure("enumerate", 1, Some(1), |a| {
@@ -82,7 +84,7 @@ pub static BUILTINS: &[Builtin] = &[
         let pairs = items.into_iter().enumerate().map(|(i, x)| Value::list(vec![Value::Int(i as i64), x]));
         Ok(Value::list(pairs.collect()))
     }),
-    pure("make-list", 2, Some(2), |a| repeat(&a[0], &a[1])),
+    pure("make-list", 2, Some(2), |a| repeat(&a[0], &a[1])).alias_of("list/repeat"),
     pure("list/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
     pure("list/sum", 1, Some(1), |a| list_sum(&a[0])),
     pure("list/avg", 1, Some(1), |a| list_avg(&a[0])),
@@ -119,25 +121,28 @@ pub static BUILTINS: &[Builtin] = &[
     }),
     pure("list/join", 2, Some(3), list_join),
     // §12.3 association lists
-    owned("assoc", 2, None, assoc),
+    owned("assoc", 0, None, assoc),
     pure("assq", 2, Some(2), |a| alist_lookup(&a[0], &a[1], "assq")),
     pure("assv", 2, Some(2), |a| alist_lookup(&a[0], &a[1], "assv")),
     // §12.4 maps and hashmaps
     pure("get", 2, Some(3), |a| get(&a[0], &a[1], a.get(2))),
-    owned("dissoc", 1, None, dissoc),
+    pure("hash-ref", 2, Some(3), |a| get(&a[0], &a[1], a.get(2))).alias_of("get"),
+    owned("dissoc", 2, None, dissoc),
     pure("keys", 1, Some(1), |a| keys(&a[0])),
     pure("vals", 1, Some(1), |a| vals(&a[0])),
     pure("contains?", 2, Some(2), |a| contains(&a[0], &a[1])),
     owned("merge", 0, None, merge),
+    pure("deep-merge", 0, None, deep_merge),
+    pure("map/deep-merge", 0, None, deep_merge),
     pure("map/new", 0, None, |a| sorted_map_from_pairs(a, "hash-map")),
     pure("hash-map", 0, None, |a| sorted_map_from_pairs(a, "hash-map")),
     pure("map/entries", 1, Some(1), |a| map_entries(&a[0])),
     pure("map/from-entries", 1, Some(1), |a| map_from_entries(&a[0])),
     pure("map/select-keys", 2, Some(2), |a| select_keys(&a[0], &a[1])),
     pure("map/except", 2, Some(2), |a| map_except(&a[0], &a[1])),
-    pure("map/get-in", 2, Some(3), |a| get_in(&a[0], &a[1], a.get(2))),
+    pure("map/get-in", 2, Some(3), |a| get_in(&a[0], &a[1], a.get(2))).alias_of("get-in"),
     pure("get-in", 2, Some(3), |a| get_in(&a[0], &a[1], a.get(2))),
-    owned("map/assoc-in", 3, Some(3), assoc_in),
+    owned("map/assoc-in", 3, Some(3), assoc_in).alias_of("assoc-in"),
     owned("assoc-in", 3, Some(3), assoc_in),
     pure("map/sort-keys", 1, Some(1), |a| match &a[0] {
         Value::Map(_) => Ok(a[0].clone()),
@@ -166,22 +171,27 @@ pub static BUILTINS: &[Builtin] = &[
     // §12.11 bytevectors and byte utilities
     pure("bytevector", 0, None, bytevector),
     pure("bytevector?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bytevector(_))))),
-    pure("bytevector/new", 1, Some(2), make_bytevector),
+    pure("bytevector/new", 1, Some(2), make_bytevector).alias_of("make-bytevector"),
     pure("make-bytevector", 1, Some(2), make_bytevector),
-    pure("bytevector/length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64))),
+    pure("bytevector/make", 1, Some(2), make_bytevector).alias_of("make-bytevector"),
+    pure("bytevector/length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64)))
+    .alias_of("bytevector-length"),
     pure("bytevector-length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64))),
-    pure("bytevector/ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])),
+    pure("bytevector/ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])).alias_of("bytevector-u8-ref"),
     pure("bytevector-u8-ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])),
-    pure("bytevector/set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])),
+    pure("bytevector/u8-ref", 2, Some(2), |a| bytevector_ref(&a[0], &a[1])).alias_of("bytevector-u8-ref"),
+    pure("bytevector/set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])).alias_of("bytevector-u8-set!"),
     pure("bytevector-u8-set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])),
+    pure("bytevector/u8-set!", 3, Some(3), |a| bytevector_set(&a[0], &a[1], &a[2])).alias_of("bytevector-u8-set!"),
     pure("bytevector/append", 0, None, bytevector_append),
     pure("bytevector-append", 0, None, bytevector_append),
-    pure("bytevector/copy", 1, Some(3), bytevector_copy),
+    pure("bytevector/copy", 1, Some(3), bytevector_copy).alias_of("bytevector-copy"),
     pure("bytevector-copy", 1, Some(3), bytevector_copy),
-    pure("bytevector/to-list", 1, Some(1), |a| bytevector_to_list(&a[0])),
+    pure("bytevector/to-list", 1, Some(1), |a| bytevector_to_list(&a[0])).alias_of("bytevector->list"),
     pure("bytevector->list", 1, Some(1), |a| bytevector_to_list(&a[0])),
     pure("list->bytevector", 1, Some(1), |a| list_to_bytevector(&a[0])),
-    pure("list/to-bytevector", 1, Some(1), |a| list_to_bytevector(&a[0])),
+    pure("list/to-bytevector", 1, Some(1), |a| list_to_bytevector(&a[0])).alias_of("list->bytevector"),
+    pure("bytevector/from-list", 1, Some(1), |a| list_to_bytevector(&a[0])).alias_of("list->bytevector"),
     pure("bytes/length", 1, Some(1), |a| Ok(Value::Int(bytes_arg(&a[0])?.len() as i64))),
     pure("bytes/ref", 2, Some(2), |a| {
         let bytes = bytes_arg(&a[0])?;
@@ -880,6 +890,28 @@ fn entries(v: &Value) -> Result<Vec<(Value, Value)>> {
 }
 
 /// Left to right, later keys win; the result has the first argument's kind.
+/// `(deep-merge m ...)`: later maps win, and a key whose old and new values are both
+/// maps gets the two merged recursively. Merging always gives a sorted map; a non-map
+/// argument replaces what came before it.
+fn deep_merge(args: &[Value]) -> Result<Value> {
+    fn merge_two(base: &Value, overlay: &Value) -> Value {
+        let (Some(base), Some(overlay)) = (base.map_entries(), overlay.map_entries()) else {
+            return overlay.clone();
+        };
+        let mut out: SortedMap = base.into_iter().collect();
+        for (k, v) in overlay {
+            let merged = match out.get(&k) {
+                Some(old) if old.map_entries().is_some() && v.map_entries().is_some() => merge_two(old, &v),
+                _ => v,
+            };
+            out.insert(k, merged);
+        }
+        Value::Map(Rc::new(out))
+    }
+    let Some((first, rest)) = args.split_first() else { return Ok(Value::map([])) };
+    Ok(rest.iter().fold(first.clone(), |acc, m| merge_two(&acc, m)))
+}
+
 fn merge(args: &mut [Value]) -> Result<Value> {
     for arg in args.iter() {
         if !matches!(arg, Value::Map(_) | Value::HashMap(_)) {
@@ -1384,7 +1416,7 @@ mod tests {
         assert_eq!(repr(&m), "{:age 36 :name \"Ada\"}", "the shared original is unchanged");
         assert_eq!(call("assoc", &[Value::Nil, kw("a"), int(1)]), "ERR Type error: expected map or hashmap, got nil");
         assert_eq!(call("dissoc", &[m.clone(), kw("age"), kw("zzz")]), "{:name \"Ada\"}");
-        assert_eq!(call("dissoc", &[vector(&[])]), "ERR Type error: expected map or hashmap, got vector");
+        assert_eq!(call("dissoc", &[vector(&[]), kw("a")]), "ERR Type error: expected map or hashmap, got vector");
         assert_eq!(call("get", &[m.clone(), kw("name")]), "\"Ada\"");
         assert_eq!(call("get", &[m.clone(), kw("x")]), "nil");
         assert_eq!(call("get", &[m.clone(), kw("x"), int(0)]), "0");

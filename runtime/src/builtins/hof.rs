@@ -22,14 +22,19 @@ use crate::vm::Vm;
 
 pub static BUILTINS: &[Builtin] = &[
     with_vm("map", 2, None, map),
+    with_vm("mapcar", 2, None, map).alias_of("map"),
     with_vm("filter", 2, Some(2), |vm, a| select(vm, a, "filter", true)),
     with_vm("list/reject", 2, Some(2), |vm, a| select(vm, a, "list/reject", false)),
     with_vm("foldl", 3, Some(3), foldl),
+    with_vm("fold", 3, Some(3), foldl).alias_of("foldl"),
     with_vm("foldr", 3, Some(3), foldr),
     with_vm("reduce", 2, Some(2), reduce),
     with_vm("for-each", 2, Some(2), for_each),
     with_vm("any", 2, Some(2), |vm, a| any_every(vm, a, "any", true)),
     with_vm("every", 2, Some(2), |vm, a| any_every(vm, a, "every", false)),
+    with_vm("any?", 2, Some(2), |vm, a| any_every(vm, a, "any", true)).alias_of("any"),
+    with_vm("some?", 2, Some(2), |vm, a| any_every(vm, a, "any", true)).alias_of("any"),
+    with_vm("every?", 2, Some(2), |vm, a| any_every(vm, a, "every", false)).alias_of("every"),
     with_vm("flat-map", 2, Some(2), flat_map),
     with_vm("map-indexed", 2, Some(2), map_indexed),
     with_vm("sort", 1, Some(2), sort),
@@ -54,6 +59,7 @@ pub static BUILTINS: &[Builtin] = &[
     with_vm("map/filter", 2, Some(2), |vm, a| map_traverse(vm, a, Traverse::Filter)),
     with_vm("map/update", 3, Some(3), map_update),
     with_vm("update-in", 3, Some(3), update_in),
+    with_vm("map/update-in", 3, Some(3), update_in).alias_of("update-in"),
     with_vm("force", 1, Some(1), |vm, a| force(vm, &a[0])),
     pure("promise-forced?", 1, Some(1), |a| match &a[0] {
         Value::Promise(p) => Ok(Value::Bool(matches!(&*p.borrow(), Promise::Forced(_)))),

@@ -21,14 +21,14 @@ use crate::value::Value;
 pub static BUILTINS: &[Builtin] = &[
     // Rounding (round itself is in numbers.rs).
     pure("floor", 1, Some(1), |a| rounding(&a[0], f64::floor, BigRational::floor)),
-    pure("ceiling", 1, Some(1), |a| rounding(&a[0], f64::ceil, BigRational::ceil)),
+    pure("ceiling", 1, Some(1), |a| rounding(&a[0], f64::ceil, BigRational::ceil)).alias_of("ceil"),
     pure("ceil", 1, Some(1), |a| rounding(&a[0], f64::ceil, BigRational::ceil)),
     pure("truncate", 1, Some(1), |a| rounding(&a[0], f64::trunc, BigRational::trunc)),
     // Roots, powers, logarithms.
     pure("sqrt", 1, Some(1), |a| sqrt(&a[0])),
-    pure("expt", 2, Some(2), |a| expt(&a[0], &a[1])),
+    pure("expt", 2, Some(2), |a| expt(&a[0], &a[1])).alias_of("pow"),
     pure("pow", 2, Some(2), |a| expt(&a[0], &a[1])),
-    pure("math/pow", 2, Some(2), |a| expt(&a[0], &a[1])),
+    pure("math/pow", 2, Some(2), |a| expt(&a[0], &a[1])).alias_of("pow"),
     pure("log", 1, Some(1), |a| log(&a[0])),
     pure("math/exp", 1, Some(1), |a| float_fn(&a[0], f64::exp)),
     pure("math/log10", 1, Some(1), |a| float_fn(&a[0], f64::log10)),
@@ -47,24 +47,39 @@ pub static BUILTINS: &[Builtin] = &[
     pure("math/degrees->radians", 1, Some(1), |a| float_fn(&a[0], f64::to_radians)),
     pure("math/radians->degrees", 1, Some(1), |a| float_fn(&a[0], f64::to_degrees)),
     // Integer functions.
-    pure("gcd", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], false)),
-    pure("math/gcd", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], false)),
-    pure("lcm", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], true)),
-    pure("math/lcm", 2, Some(2), |a| gcd_lcm(&a[0], &a[1], true)),
+    pure("gcd", 0, None, |a| gcd_lcm(a, false)),
+    pure("math/gcd", 0, None, |a| gcd_lcm(a, false)),
+    pure("lcm", 0, None, |a| gcd_lcm(a, true)),
+    pure("math/lcm", 0, None, |a| gcd_lcm(a, true)),
+    pure("exact-integer-sqrt", 1, Some(1), |a| exact_integer_sqrt(&a[0])),
+    pure("rationalize", 2, Some(2), |a| rationalize(&a[0], &a[1])),
     // Helpers on the real line.
     pure("math/clamp", 3, Some(3), |a| clamp(&a[0], &a[1], &a[2])),
     pure("math/sign", 1, Some(1), |a| sign(&a[0])),
     pure("math/lerp", 3, Some(3), lerp),
+    pure("math/round-to", 2, Some(2), |a| {
+        let (x, places) = (plain_float(&a[0])?, places_arg(&a[1])?);
+        let factor = 10f64.powi(places.clamp(i32::MIN as i64, i32::MAX as i64) as i32);
+        Ok(Value::float((x * factor).round() / factor))
+    }),
+    pure("math/format-fixed", 2, Some(2), |a| {
+        let (x, places) = (plain_float(&a[0])?, places_arg(&a[1])?.max(0));
+        if places > u16::MAX as i64 {
+            return Err(Error::eval(format!("math/format-fixed: {places} decimal places is too many")));
+        }
+        Ok(Value::str(format!("{x:.0$}", places as usize)))
+    }),
     pure("math/map-range", 5, Some(5), map_range),
-    pure("math/infinite?", 1, Some(1), |a| Ok(Value::Bool(float_only(&a[0])?.is_some_and(f64::is_infinite)))),
-    pure("math/nan?", 1, Some(1), |a| Ok(Value::Bool(float_only(&a[0])?.is_some_and(f64::is_nan)))),
+    // Anything but a float is neither infinite nor NaN.
+    pure("math/infinite?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Float(f) if f.is_infinite())))),
+    pure("math/nan?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Float(f) if f.is_nan())))),
     // Fractions and exactness.
     pure("numerator", 1, Some(1), |a| fraction_part(&a[0], true)),
     pure("denominator", 1, Some(1), |a| fraction_part(&a[0], false)),
     pure("exact", 1, Some(1), |a| exact(&a[0], "exact")),
-    pure("inexact->exact", 1, Some(1), |a| exact(&a[0], "inexact->exact")),
+    pure("inexact->exact", 1, Some(1), |a| exact(&a[0], "inexact->exact")).alias_of("exact"),
     pure("inexact", 1, Some(1), |a| inexact(&a[0])),
-    pure("exact->inexact", 1, Some(1), |a| inexact(&a[0])),
+    pure("exact->inexact", 1, Some(1), |a| inexact(&a[0])).alias_of("inexact"),
     pure("float", 1, Some(1), |a| to_float(&a[0])),
     pure("int", 1, Some(1), |a| to_int(&a[0])),
     // Bits.
@@ -125,14 +140,6 @@ fn integer_arg(v: &Value) -> Result<BigInt> {
     }
 }
 
-/// `Some(f)` for a float, `None` for an exact number, a type error otherwise.
-fn float_only(v: &Value) -> Result<Option<f64>> {
-    match v {
-        Value::Float(f) => Ok(Some(*f)),
-        other => number_arg(other).map(|_| None),
-    }
-}
-
 fn float_fn(v: &Value, f: fn(f64) -> f64) -> Result<Value> {
     Ok(Value::Float(f(float_arg(v)?)))
 }
@@ -186,6 +193,80 @@ fn rounding(v: &Value, float_op: fn(f64) -> f64, rational_op: fn(&BigRational) -
 fn exact_isqrt(n: &BigInt) -> Option<BigInt> {
     let root = n.sqrt();
     (&root * &root == *n).then_some(root)
+}
+
+/// `(exact-integer-sqrt n)`: the list `(s r)` with `s` the integer square root of `n`
+/// and `r = n - s²`.
+fn exact_integer_sqrt(v: &Value) -> Result<Value> {
+    let n = match v {
+        Value::Int(_) | Value::BigInt(_) => integer_arg(v)?,
+        other => return Err(Error::type_error("exact integer", other)),
+    };
+    if n.is_negative() {
+        return Err(Error::eval("exact-integer-sqrt: argument must be non-negative"));
+    }
+    let s = n.sqrt();
+    let r = &n - &s * &s;
+    Ok(Value::list(vec![num::from_bigint(s), num::from_bigint(r)]))
+}
+
+/// `(rationalize x tol)`: the simplest rational within `tol` of `x`; inexact when
+/// either argument is. An infinite or NaN `x`, or a NaN `tol`, gives `x` back; an
+/// infinite `tol` gives 0.
+fn rationalize(x: &Value, tol: &Value) -> Result<Value> {
+    let exact_of = |v: &Value| match v {
+        Value::Float(f) => Ok(BigRational::from_float(*f)),
+        other => exact_rational(other).map(Some).ok_or_else(|| Error::type_error("real", other)),
+    };
+    let (xr, tr) = (exact_of(x)?, exact_of(tol)?);
+    let inexact = matches!(x, Value::Float(_)) || matches!(tol, Value::Float(_));
+    let finish = |r: BigRational| if inexact { Value::float(r.to_f64().unwrap_or(f64::NAN)) } else { num::from_rational(r) };
+    let Some(xr) = xr else { return Ok(x.clone()) };
+    let Some(tr) = tr.map(|t| t.abs()) else {
+        let infinite = matches!(tol, Value::Float(f) if f.is_infinite());
+        return Ok(if infinite { finish(BigRational::zero()) } else { x.clone() });
+    };
+    Ok(finish(simplest_between(&xr - &tr, &xr + &tr)))
+}
+
+/// The rational with the smallest denominator (then numerator) in `[lo, hi]`.
+fn simplest_between(lo: BigRational, hi: BigRational) -> BigRational {
+    if lo.is_positive() {
+        simplest_positive(lo, hi)
+    } else if hi.is_negative() {
+        -simplest_positive(-hi, -lo)
+    } else {
+        BigRational::zero()
+    }
+}
+
+/// Continued-fraction descent for `0 < lo <= hi`.
+fn simplest_positive(lo: BigRational, hi: BigRational) -> BigRational {
+    let whole = lo.floor();
+    if whole == lo {
+        whole
+    } else if whole < hi.floor() {
+        whole + BigRational::one()
+    } else {
+        let inner = simplest_positive((&hi - &whole).recip(), (&lo - &whole).recip());
+        whole + inner.recip()
+    }
+}
+
+/// An int or a float (not a bignum or fraction), as upstream's rounding helpers take.
+fn plain_float(v: &Value) -> Result<f64> {
+    match v {
+        Value::Int(n) => Ok(*n as f64),
+        Value::Float(f) => Ok(*f),
+        other => Err(Error::type_error("number", other)),
+    }
+}
+
+fn places_arg(v: &Value) -> Result<i64> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        other => Err(Error::type_error("integer", other)),
+    }
 }
 
 /// `sqrt`: exact for exact perfect squares (integers and fractions), a float
@@ -282,10 +363,14 @@ fn log(v: &Value) -> Result<Value> {
 // ---------------------------------------------------------------------------------------
 // Integer functions and helpers on the real line
 
-fn gcd_lcm(a: &Value, b: &Value, lcm: bool) -> Result<Value> {
-    let (x, y) = (integer_arg(a)?, integer_arg(b)?);
-    let r = if lcm { x.lcm(&y) } else { x.gcd(&y) };
-    Ok(num::from_bigint(r.abs()))
+/// `gcd`/`lcm` of any number of integers: 0 and 1 are the empty cases.
+fn gcd_lcm(args: &[Value], lcm: bool) -> Result<Value> {
+    let mut acc = if lcm { BigInt::one() } else { BigInt::zero() };
+    for arg in args {
+        let n = integer_arg(arg)?;
+        acc = if lcm { acc.lcm(&n) } else { acc.gcd(&n) };
+    }
+    Ok(num::from_bigint(acc.abs()))
 }
 
 /// `(math/clamp x lo hi)`: whichever of the three is returned, unchanged.
@@ -335,21 +420,10 @@ fn float_to_exact(f: f64) -> Option<Value> {
     BigRational::from_float(f).map(num::from_rational)
 }
 
-/// `numerator`/`denominator`; of a float, the part of its exact value, as a float.
+/// `numerator`/`denominator` of an exact number.
 fn fraction_part(v: &Value, numerator: bool) -> Result<Value> {
-    let part = |r: &BigRational| num::from_bigint(if numerator { r.numer().clone() } else { r.denom().clone() });
-    match v {
-        Value::Float(f) => {
-            let Some(r) = BigRational::from_float(*f) else {
-                return Ok(Value::Float(if numerator { *f } else { 1.0 }));
-            };
-            Ok(Value::Float(num::to_f64(&part(&r)).unwrap_or(f64::NAN)))
-        }
-        other => match exact_rational(other) {
-            Some(r) => Ok(part(&r)),
-            None => Err(Error::type_error("number", other)),
-        },
-    }
+    let r = exact_rational(v).ok_or_else(|| Error::type_error("rational", v))?;
+    Ok(num::from_bigint(if numerator { r.numer().clone() } else { r.denom().clone() }))
 }
 
 fn exact(v: &Value, name: &str) -> Result<Value> {
@@ -409,26 +483,34 @@ fn to_int(v: &Value) -> Result<Value> {
 // ---------------------------------------------------------------------------------------
 // Bits: two's complement on integers of any size.
 
+/// An integer operand of the bit operations (their type error says `int`).
+fn bit_arg(v: &Value) -> Result<BigInt> {
+    match v {
+        Value::Int(_) | Value::BigInt(_) => integer_arg(v),
+        other => Err(Error::type_error("int", other)),
+    }
+}
+
 fn bitwise(a: &Value, b: &Value, small: fn(i64, i64) -> i64, big: fn(&BigInt, &BigInt) -> BigInt) -> Result<Value> {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return Ok(Value::Int(small(*x, *y)));
     }
-    let (x, y) = (integer_arg(a)?, integer_arg(b)?);
+    let (x, y) = (bit_arg(a)?, bit_arg(b)?);
     Ok(num::from_bigint(big(&x, &y)))
 }
 
 fn bit_not(v: &Value) -> Result<Value> {
     match v {
         Value::Int(i) => Ok(Value::Int(!i)),
-        other => Ok(num::from_bigint(-integer_arg(other)? - 1)),
+        other => Ok(num::from_bigint(-bit_arg(other)? - 1)),
     }
 }
 
 /// Arithmetic shifts; a negative amount shifts the other way. A left shift that
 /// leaves i64 promotes to a bignum.
 fn shift(v: &Value, amount: &Value, left: bool, name: &str) -> Result<Value> {
-    let n = integer_arg(v)?;
-    let k = integer_arg(amount)?;
+    let n = bit_arg(v)?;
+    let k = bit_arg(amount)?;
     let left = left != k.is_negative();
     let k = k.abs().to_u64().unwrap_or(u64::MAX);
     if n.is_zero() {
@@ -592,7 +674,9 @@ mod tests {
         assert_eq!(call("math/infinite?", &[fl(f64::INFINITY)]), "#t");
         assert_eq!(call("math/infinite?", &[int(1)]), "#f");
         assert_eq!(call("math/nan?", &[fl(f64::NAN)]), "#t");
-        assert_eq!(call("math/nan?", &[Value::Nil]), "ERR Type error: expected number, got nil");
+        assert_eq!(call("math/nan?", &[Value::Nil]), "#f");
+        assert_eq!(call("gcd", &[]), "0");
+        assert_eq!(call("lcm", &[int(2), int(3), int(4)]), "12");
     }
 
     #[test]
@@ -600,7 +684,7 @@ mod tests {
         assert_eq!(call("numerator", &[rat(6, 4)]), "3");
         assert_eq!(call("denominator", &[rat(6, 4)]), "2");
         assert_eq!(call("denominator", &[int(5)]), "1");
-        assert_eq!(call("denominator", &[fl(0.5)]), "2.0");
+        assert_eq!(call("denominator", &[fl(0.5)]), "ERR Type error: expected rational, got float");
         assert_eq!(call("exact", &[fl(2.5)]), "5/2");
         assert_eq!(call("exact", &[fl(0.1)]), "3602879701896397/36028797018963968");
         assert_eq!(call("inexact->exact", &[fl(3.0)]), "3");
@@ -635,7 +719,7 @@ mod tests {
         assert_eq!(call("bit/shift-right", &[int(5), int(100)]), "0");
         assert_eq!(call("bit/shift-left", &[int(1), int(64)]), "18446744073709551616");
         assert_eq!(call("bit/shift-left", &[int(16), int(-2)]), "4");
-        assert_eq!(call("bit/and", &[fl(1.0), int(1)]), "ERR Type error: expected integer, got float");
+        assert_eq!(call("bit/and", &[fl(1.0), int(1)]), "ERR Type error: expected int, got float");
     }
 
     #[test]

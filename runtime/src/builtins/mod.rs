@@ -25,6 +25,7 @@ pub mod parameters;
 pub mod predicates;
 pub mod strings;
 pub mod system;
+pub mod text;
 #[cfg(test)]
 mod test_support;
 
@@ -45,6 +46,9 @@ pub struct Builtin {
     /// `None`: any number of arguments from `min` on.
     pub max: Option<u16>,
     pub func: NativeFn,
+    /// The name arity errors give: an alias reports the builtin it stands for, as
+    /// upstream's aliases (the same function under a second name) do.
+    pub error_name: &'static str,
 }
 
 impl Builtin {
@@ -62,23 +66,28 @@ impl Builtin {
             Some(max) if max == self.min => max.to_string(),
             Some(max) => format!("{}-{}", self.min, max),
         };
-        Error::arity(self.name, &expected, got)
+        Error::arity(self.error_name, &expected, got)
+    }
+
+    /// This builtin as an alias of `canonical` in its arity errors.
+    pub const fn alias_of(self, canonical: &'static str) -> Builtin {
+        Builtin { error_name: canonical, ..self }
     }
 }
 
 /// A pure builtin taking exactly `n` arguments.
 pub const fn pure(name: &'static str, min: u16, max: Option<u16>, f: fn(&[Value]) -> Result<Value>) -> Builtin {
-    Builtin { name, min, max, func: NativeFn::Pure(f) }
+    Builtin { name, min, max, func: NativeFn::Pure(f), error_name: name }
 }
 
 /// A builtin that calls back into the VM.
 pub const fn with_vm(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut Vm, &[Value]) -> Result<Value>) -> Builtin {
-    Builtin { name, min, max, func: NativeFn::Vm(f) }
+    Builtin { name, min, max, func: NativeFn::Vm(f), error_name: name }
 }
 
 /// A builtin that owns its arguments (see `NativeFn::Owned`).
 pub const fn owned(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut [Value]) -> Result<Value>) -> Builtin {
-    Builtin { name, min, max, func: NativeFn::Owned(f) }
+    Builtin { name, min, max, func: NativeFn::Owned(f), error_name: name }
 }
 
 /// Refuses a requested size that no allocation could hold, before `vec![x; n]` or
@@ -106,6 +115,7 @@ static CORE: &[&[Builtin]] = &[
     predicates::BUILTINS,
     parameters::BUILTINS,
     multimethods::BUILTINS,
+    text::BUILTINS,
 ];
 
 /// The library areas built on other crates (data formats, regular expressions,

@@ -12,10 +12,14 @@ use crate::value::{Record, Value};
 use crate::vm::Vm;
 
 pub static BUILTINS: &[Builtin] = &[
-    pure("boolean?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bool(_))))),
+    pure("boolean?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bool(_))))).alias_of("bool?"),
     pure("bool?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bool(_))))),
     pure("fn?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))),
-    pure("procedure?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))),
+    pure("procedure?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))).alias_of("fn?"),
+    // Every number is complex and, with no complex numbers here, real too (R7RS tower).
+    pure("complex?", 1, Some(1), |a| Ok(Value::bool(a[0].is_number()))),
+    pure("real?", 1, Some(1), |a| Ok(Value::bool(a[0].is_number()))),
+    pure("exact-integer?", 1, Some(1), |a| Ok(Value::bool(matches!(a[0], Value::Int(_) | Value::BigInt(_))))),
     // Raising.
     pure("error", 0, None, error),
     pure("raise", 1, Some(1), |a| Err(Error::thrown(a[0].clone()))),
@@ -28,9 +32,9 @@ pub static BUILTINS: &[Builtin] = &[
     pure("%values-list", 4, Some(4), values_list),
     // UTF-8.
     pure("string->utf8", 1, Some(1), |a| to_utf8(&a[0])),
-    pure("string/to-utf8", 1, Some(1), |a| to_utf8(&a[0])),
+    pure("string/to-utf8", 1, Some(1), |a| to_utf8(&a[0])).alias_of("string->utf8"),
     pure("utf8->string", 1, Some(1), |a| from_utf8(&a[0], "utf8->string")),
-    pure("utf8/to-string", 1, Some(1), |a| from_utf8(&a[0], "utf8/to-string")),
+    pure("utf8/to-string", 1, Some(1), |a| from_utf8(&a[0], "utf8/to-string")).alias_of("utf8->string"),
 ];
 
 /// The record type name of a `values` bundle.
@@ -79,6 +83,10 @@ fn spread(v: Value) -> Vec<Value> {
 
 /// `(call-with-values producer consumer)`: calls the consumer with the producer's values.
 fn call_with_values(vm: &mut Vm, args: &[Value]) -> Result<Value> {
+    // Upstream calls the producer as a direct call would, with its error.
+    if !is_procedure(&args[0]) && !matches!(args[0], Value::Keyword(_)) {
+        return Err(crate::vm::not_callable(&args[0]));
+    }
     let produced = vm.call(&args[0], &[])?;
     vm.call(&args[1], &spread(produced))
 }
@@ -200,6 +208,8 @@ mod tests {
         let r = call_with_values(&mut vm, &[native("time-ms"), native("integer?")]).unwrap();
         assert_eq!(repr(&r), "#t");
         let r = call_with_values(&mut vm, &[native("values"), Value::Int(1)]);
+        assert_eq!(r.err().unwrap().report(), "Type error: expected callable, got int");
+        let r = call_with_values(&mut vm, &[Value::Int(1), native("list")]);
         assert_eq!(r.err().unwrap().report(), "Eval error: not callable: 1 (int)");
     }
 

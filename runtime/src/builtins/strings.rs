@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use memchr::memmem;
-use num_bigint::BigInt;
+use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
 
 use super::{pure, with_vm, Builtin};
@@ -21,12 +21,12 @@ use crate::vm::Vm;
 
 pub static BUILTINS: &[Builtin] = &[
     // Length, indexing, slicing.
-    pure("string/length", 1, Some(1), |a| length(&a[0])),
+    pure("string/length", 1, Some(1), |a| length(&a[0])).alias_of("string-length"),
     pure("string-length", 1, Some(1), |a| length(&a[0])),
-    pure("string/ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
+    pure("string/ref", 2, Some(2), |a| char_at(&a[0], &a[1])).alias_of("string-ref"),
     pure("string-ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
     pure("substring", 2, Some(3), slice),
-    pure("string/slice", 2, Some(3), slice),
+    pure("string/slice", 2, Some(3), slice).alias_of("substring"),
     pure("string/byte-length", 1, Some(1), |a| Ok(Value::Int(string_arg(&a[0])?.len() as i64))),
     pure("string/empty?", 1, Some(1), |a| Ok(Value::Bool(string_arg(&a[0])?.is_empty()))),
     // Splitting and joining.
@@ -35,7 +35,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/join", 2, Some(2), |a| join(&a[0], &a[1])),
     pure("string-join", 2, Some(2), |a| join(&a[0], &a[1])),
     pure("string/lines", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.lines()))),
-    pure("string/words", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.split_whitespace()))),
+    pure("string/words", 1, Some(1), |a| Ok(Value::str_list(identifier_words(a[0].expect_str()?)))),
     // Trimming, case, padding.
     pure("string/trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
     pure("string-trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
@@ -46,9 +46,19 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/lower", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_lowercase()))),
     pure("string/capitalize", 1, Some(1), |a| Ok(Value::str(capitalize(string_arg(&a[0])?)))),
     pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(string_arg(&a[0])?)))),
-    pure("string/pad-left", 2, Some(3), |a| pad(a, true)),
-    pure("string/pad-right", 2, Some(3), |a| pad(a, false)),
     pure("string/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
+    pure("make-string", 2, Some(2), |a| repeat(&a[0], &a[1])).alias_of("string/repeat"),
+    pure("string/foldcase", 1, Some(1), |a| Ok(Value::str(caseless::default_case_fold_str(a[0].expect_str()?)))),
+    pure("string/normalize", 2, Some(2), normalize),
+    // Identifier case conversion.
+    pure("string/snake-case", 1, Some(1), |a| Ok(Value::str(joined_lower(a[0].expect_str()?, "_")))),
+    pure("string/kebab-case", 1, Some(1), |a| Ok(Value::str(joined_lower(a[0].expect_str()?, "-")))),
+    pure("string/camel-case", 1, Some(1), |a| Ok(Value::str(camel_case(a[0].expect_str()?, false)))),
+    pure("string/pascal-case", 1, Some(1), |a| Ok(Value::str(camel_case(a[0].expect_str()?, true)))),
+    pure("string/headline", 1, Some(1), |a| {
+        let words: Vec<String> = identifier_words(a[0].expect_str()?).iter().map(|w| title_word(w)).collect();
+        Ok(Value::str(words.join(" ")))
+    }),
     pure("string/reverse", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.chars().rev().collect::<String>()))),
     // Searching and replacing.
     pure("string/contains?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.contains(string_arg(&a[1])?)))),
@@ -57,66 +67,106 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/index-of", 2, Some(2), |a| index_of(&a[0], &a[1], false)),
     pure("string/last-index-of", 2, Some(2), |a| index_of(&a[0], &a[1], true)),
     pure("string/replace", 3, Some(3), replace),
+    pure("string/replace-first", 3, Some(3), |a| replace_one(a, false)),
+    pure("string/replace-last", 3, Some(3), |a| replace_one(a, true)),
+    pure("string/remove", 2, Some(2), |a| Ok(Value::str(a[0].expect_str()?.replace(a[1].expect_str()?, "")))),
+    pure("string/after", 2, Some(2), |a| around(a, Side::After, false)),
+    pure("string/after-last", 2, Some(2), |a| around(a, Side::After, true)),
+    pure("string/before", 2, Some(2), |a| around(a, Side::Before, false)),
+    pure("string/before-last", 2, Some(2), |a| around(a, Side::Before, true)),
+    pure("string/between", 3, Some(3), between),
+    pure("string/chop-start", 2, Some(2), |a| {
+        let s = a[0].expect_str()?;
+        Ok(Value::str(s.strip_prefix(a[1].expect_str()?).unwrap_or(s)))
+    }),
+    pure("string/chop-end", 2, Some(2), |a| {
+        let s = a[0].expect_str()?;
+        Ok(Value::str(s.strip_suffix(a[1].expect_str()?).unwrap_or(s)))
+    }),
+    pure("string/ensure-start", 2, Some(2), |a| {
+        let (s, prefix) = (a[0].expect_str()?, a[1].expect_str()?);
+        Ok(if s.starts_with(prefix) { a[0].clone() } else { Value::str(format!("{prefix}{s}")) })
+    }),
+    pure("string/ensure-end", 2, Some(2), |a| {
+        let (s, suffix) = (a[0].expect_str()?, a[1].expect_str()?);
+        Ok(if s.ends_with(suffix) { a[0].clone() } else { Value::str(format!("{s}{suffix}")) })
+    }),
+    pure("string/wrap", 2, Some(3), |a| {
+        let (s, left) = (a[0].expect_str()?, a[1].expect_str()?);
+        let right = match a.get(2) { Some(r) => r.expect_str()?, None => left };
+        Ok(Value::str(format!("{left}{s}{right}")))
+    }),
+    pure("string/unwrap", 2, Some(3), unwrap),
+    pure("string/take", 2, Some(2), take),
+    // Strings are compared by value, so an interned string is just the string.
+    pure("string/intern", 1, Some(1), |a| a[0].expect_str().map(|_| a[0].clone())),
     pure("string-ci=?", 2, Some(2), |a| {
-        Ok(Value::Bool(fold_case(string_arg(&a[0])?) == fold_case(string_arg(&a[1])?)))
+        Ok(Value::Bool(caseless::default_caseless_match_str(a[0].expect_str()?, a[1].expect_str()?)))
     }),
     // Strings as chars and code points.
     pure("string/chars", 1, Some(1), |a| chars(&a[0])),
-    pure("string/to-list", 1, Some(1), |a| chars(&a[0])),
+    pure("string/to-list", 1, Some(1), |a| chars(&a[0])).alias_of("string->list"),
     pure("list->string", 1, Some(1), |a| list_to_string(&a[0])),
     pure("string/codepoints", 1, Some(1), |a| {
         Ok(Value::list(string_arg(&a[0])?.chars().map(|c| Value::Int(c as i64)).collect()))
     }),
     pure("string/from-codepoints", 1, Some(1), |a| from_codepoints(&a[0])),
-    pure("string/to-char", 1, Some(1), |a| to_char(&a[0])),
+    pure("string/to-char", 1, Some(1), |a| to_char(&a[0])).alias_of("string->char"),
     with_vm("string/map", 2, Some(2), string_map),
     // Numbers.
     pure("string/to-float", 1, Some(1), |a| to_float(&a[0])),
-    pure("string->number", 1, Some(2), |a| to_number("string->number", a)),
-    pure("string/to-number", 1, Some(2), |a| to_number("string/to-number", a)),
+    pure("string->float", 1, Some(1), |a| to_float(&a[0])),
+    pure("string->number", 1, Some(2), to_number),
+    pure("string/to-number", 1, Some(2), to_number).alias_of("string->number"),
     pure("string/number?", 1, Some(1), |a| {
         let s = string_arg(&a[0])?;
         Ok(Value::Bool(s.parse::<i64>().is_ok() || s.parse::<f64>().is_ok()))
     }),
-    pure("number->string", 1, Some(2), |a| number_to_string("number->string", a)),
-    pure("number/to-string", 1, Some(2), |a| number_to_string("number/to-string", a)),
+    pure("number->string", 1, Some(2), number_to_string),
+    pure("number/to-string", 1, Some(2), number_to_string).alias_of("number->string"),
     // Symbols and keywords.
-    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
+    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))).alias_of("string->symbol"),
     pure("string->symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
-    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
+    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))).alias_of("string->keyword"),
     pure("string->keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
-    pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])),
+    pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])).alias_of("symbol->string"),
     pure("symbol->string", 1, Some(1), |a| symbol_name(&a[0])),
-    pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])),
+    pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])).alias_of("keyword->string"),
     // Predicates and `type`.
     pure("string?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Str(_))))),
     pure("symbol?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Symbol(_))))),
     pure("keyword?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Keyword(_))))),
     pure("char?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Char(_))))),
-    pure("type", 1, Some(1), |a| match &a[0] {
-        Value::Record(r) => Ok(Value::Keyword(r.type_name)),
-        other => Ok(Value::keyword(other.type_name())),
-    }),
+    pure("type", 1, Some(1), |a| Ok(type_keyword(&a[0]))),
+    pure("type-of", 1, Some(1), |a| Ok(type_keyword(&a[0]))).alias_of("type"),
     // Characters.
-    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
+    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))).alias_of("char->integer"),
     pure("char->integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
-    pure("integer/to-char", 1, Some(1), |a| integer_to_char("integer/to-char", &a[0])),
-    pure("integer->char", 1, Some(1), |a| integer_to_char("integer->char", &a[0])),
-    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
+    pure("integer/to-char", 1, Some(1), |a| integer_to_char(&a[0])).alias_of("integer->char"),
+    pure("integer->char", 1, Some(1), |a| integer_to_char(&a[0])),
+    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))).alias_of("char-upcase"),
     pure("char-upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
-    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(char_arg(&a[0])?)))),
-    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_alphabetic()))),
-    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_numeric()))),
-    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace()))),
-    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase()))),
+    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(char_arg(&a[0])?)))).alias_of("char-downcase"),
+    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_alphabetic())))
+    .alias_of("char-alphabetic?"),
+    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_numeric()))).alias_of("char-numeric?"),
+    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace())))
+    .alias_of("char-whitespace?"),
+    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase())))
+    .alias_of("char-upper-case?"),
     pure("char/lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
-    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))),
+    pure("char-lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
+    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))).alias_of("char->string"),
     pure("char=?", 2, Some(2), |a| compare_chars(a, |x, y| x == y)),
     pure("char<?", 2, Some(2), |a| compare_chars(a, |x, y| x < y)),
     pure("char>?", 2, Some(2), |a| compare_chars(a, |x, y| x > y)),
     pure("char<=?", 2, Some(2), |a| compare_chars(a, |x, y| x <= y)),
     pure("char>=?", 2, Some(2), |a| compare_chars(a, |x, y| x >= y)),
     pure("char-ci=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) == downcase(y))),
+    pure("char-ci<?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) < downcase(y))),
+    pure("char-ci>?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) > downcase(y))),
+    pure("char-ci<=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) <= downcase(y))),
+    pure("char-ci>=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) >= downcase(y))),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -251,8 +301,8 @@ fn split_fields(s: &str, sep: &str) -> Vec<Value> {
 
 /// `string/join`: `(string/join seq sep)`, strings raw and everything else in repr.
 fn join(seq: &Value, sep: &Value) -> Result<Value> {
-    let items = list_or_vector(seq, "list or vector")?;
     let sep = string_arg(sep)?;
+    let items = list_or_vector(seq, "list or vector")?;
     let mut out = String::new();
     for (i, item) in items.enumerate() {
         if i > 0 {
@@ -291,30 +341,6 @@ fn title_case(s: &str) -> String {
     s.split_whitespace().map(capitalize).collect::<Vec<_>>().join(" ")
 }
 
-/// Caseless comparison key: full upper-casing folds `ß` to `SS`, lower-casing then
-/// merges the remaining case pairs.
-fn fold_case(s: &str) -> String {
-    s.to_uppercase().to_lowercase()
-}
-
-/// `string/pad-left`/`string/pad-right`: `(s width [pad])`, padding with the first char
-/// of `pad` (a space by default) up to `width` chars; never truncates.
-fn pad(args: &[Value], left: bool) -> Result<Value> {
-    let s = string_arg(&args[0])?;
-    let width = int_arg(&args[1])?;
-    let fill = match args.get(2) {
-        None => ' ',
-        Some(Value::Char(c)) => *c,
-        Some(p) => string_arg(p)?.chars().next().unwrap_or(' '),
-    };
-    let len = s.chars().count();
-    if width <= len as i64 {
-        return Ok(args[0].clone());
-    }
-    let padding: String = std::iter::repeat_n(fill, width as usize - len).collect();
-    Ok(Value::str(if left { padding + s } else { format!("{s}{padding}") }))
-}
-
 fn repeat(s: &Value, count: &Value) -> Result<Value> {
     let s = string_arg(s)?;
     let n = int_arg(count)?;
@@ -322,7 +348,7 @@ fn repeat(s: &Value, count: &Value) -> Result<Value> {
         return Err(Error::eval(format!("string/repeat: expected a non-negative integer, got {n}")));
     }
     if s.len().checked_mul(n as usize).is_none_or(|total| total > isize::MAX as usize) {
-        return Err(Error::eval("string/repeat: result too large"));
+        return Err(Error::eval("string/repeat: result length overflows usize"));
     }
     Ok(Value::str(s.repeat(n as usize)))
 }
@@ -356,6 +382,156 @@ fn replace(args: &[Value]) -> Result<Value> {
     let from = string_arg(&args[1])?;
     let to = string_arg(&args[2])?;
     Ok(Value::str(s.replace(from, to)))
+}
+
+/// `string/replace-first`/`string/replace-last`: one occurrence, the string unchanged
+/// when there is none.
+fn replace_one(args: &[Value], last: bool) -> Result<Value> {
+    let s = args[0].expect_str()?;
+    let (from, to) = (args[1].expect_str()?, args[2].expect_str()?);
+    let found = if last { s.rfind(from) } else { s.find(from) };
+    Ok(match found {
+        Some(at) => Value::str(format!("{}{to}{}", &s[..at], &s[at + from.len()..])),
+        None => args[0].clone(),
+    })
+}
+
+enum Side {
+    Before,
+    After,
+}
+
+/// `string/after`, `string/before` and their `-last` forms: the text on one side of
+/// the first (or last) occurrence of the needle; the whole string when there is none.
+fn around(args: &[Value], side: Side, last: bool) -> Result<Value> {
+    let (s, needle) = (args[0].expect_str()?, args[1].expect_str()?);
+    let found = if last { s.rfind(needle) } else { s.find(needle) };
+    Ok(match (found, side) {
+        (None, _) => args[0].clone(),
+        (Some(at), Side::Before) => Value::str(&s[..at]),
+        (Some(at), Side::After) => Value::str(&s[at + needle.len()..]),
+    })
+}
+
+/// `(string/between s left right)`: the text after the first `left` up to the next
+/// `right` (to the end without one); empty when `left` is absent.
+fn between(args: &[Value]) -> Result<Value> {
+    let s = args[0].expect_str()?;
+    let (left, right) = (args[1].expect_str()?, args[2].expect_str()?);
+    let Some(at) = s.find(left) else { return Ok(Value::str("")) };
+    let rest = &s[at + left.len()..];
+    Ok(Value::str(rest.find(right).map_or(rest, |end| &rest[..end])))
+}
+
+/// `(string/unwrap s left [right])`: drops both delimiters when both are there (and do
+/// not overlap); otherwise the string unchanged.
+fn unwrap(args: &[Value]) -> Result<Value> {
+    let (s, left) = (args[0].expect_str()?, args[1].expect_str()?);
+    let right = match args.get(2) {
+        Some(r) => r.expect_str()?,
+        None => left,
+    };
+    if s.len() >= left.len() + right.len() && s.starts_with(left) && s.ends_with(right) {
+        Ok(Value::str(&s[left.len()..s.len() - right.len()]))
+    } else {
+        Ok(args[0].clone())
+    }
+}
+
+/// `(string/take s n)`: the first `n` chars, or the last `-n` when `n` is negative.
+fn take(args: &[Value]) -> Result<Value> {
+    let s = args[0].expect_str()?;
+    let n = args[1].expect_int()?;
+    let count = n.unsigned_abs().min(usize::MAX as u64) as usize;
+    Ok(Value::str(if n >= 0 {
+        s.chars().take(count).collect::<String>()
+    } else {
+        let skip = s.chars().count().saturating_sub(count);
+        s.chars().skip(skip).collect::<String>()
+    }))
+}
+
+/// `(string/normalize s form)`: one of the Unicode normalization forms, named by a
+/// string or keyword in any case.
+fn normalize(args: &[Value]) -> Result<Value> {
+    use unicode_normalization::UnicodeNormalization;
+    let s = args[0].expect_str()?;
+    let form = match &args[1] {
+        Value::Symbol(_) => None,
+        other => other.with_text(str::to_string),
+    };
+    let form = form.ok_or_else(|| Error::type_error("string or keyword", &args[1]))?;
+    Ok(Value::str(match form.to_lowercase().as_str() {
+        "nfc" => s.nfc().collect::<String>(),
+        "nfd" => s.nfd().collect(),
+        "nfkc" => s.nfkc().collect(),
+        "nfkd" => s.nfkd().collect(),
+        _ => return Err(Error::eval(format!("string/normalize: unknown form {form:?}"))),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Identifier words and case conversion
+
+/// Splits an identifier into words: at `_`, `-`, `.` and spaces, before an upper-case
+/// letter that follows a non-upper-case one, and before the last capital of an
+/// upper-case run followed by a lower-case letter (`HTMLParser` → `HTML`, `Parser`).
+fn identifier_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_upper = false;
+    for c in s.chars() {
+        if matches!(c, '_' | '-' | ' ' | '.') {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_upper = false;
+        } else if c.is_uppercase() {
+            if !word.is_empty() && !prev_upper {
+                words.push(std::mem::take(&mut word));
+            }
+            word.push(c);
+            prev_upper = true;
+        } else {
+            if c.is_lowercase() && prev_upper && word.chars().count() > 1 {
+                let capital = word.pop().expect("word has two chars");
+                words.push(std::mem::take(&mut word));
+                word.push(capital);
+            }
+            word.push(c);
+            prev_upper = false;
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+fn joined_lower(s: &str, sep: &str) -> String {
+    identifier_words(s).iter().map(|w| w.to_lowercase()).collect::<Vec<_>>().join(sep)
+}
+
+/// A word's first char upper-cased, the rest lower-cased as a whole (so a final sigma
+/// stays final).
+fn title_word(word: &str) -> String {
+    let mut chars = word.chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    out.push_str(&chars.as_str().to_lowercase());
+    out
+}
+
+fn camel_case(s: &str, pascal: bool) -> String {
+    let words = identifier_words(s);
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in words.iter().enumerate() {
+        if i == 0 && !pascal {
+            out.push_str(&word.to_lowercase());
+        } else {
+            out.push_str(&title_word(word));
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -393,18 +569,18 @@ fn to_char(v: &Value) -> Result<Value> {
     let mut chars = string_arg(v)?.chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(Value::Char(c)),
-        (None, _) => Err(Error::eval("string/to-char: empty string")),
-        (Some(_), Some(_)) => Err(Error::eval("string/to-char: string must have exactly one character")),
+        (None, _) => Err(Error::eval("string->char: empty string")),
+        (Some(_), Some(_)) => Err(Error::eval("string->char: string must have exactly one character")),
     }
 }
 
-fn integer_to_char(name: &str, v: &Value) -> Result<Value> {
+fn integer_to_char(v: &Value) -> Result<Value> {
     let n = int_arg(v)?;
     u32::try_from(n)
         .ok()
         .and_then(char::from_u32)
         .map(Value::Char)
-        .ok_or_else(|| Error::eval(format!("{name}: invalid codepoint {n}")))
+        .ok_or_else(|| Error::eval(format!("integer->char: invalid codepoint {n}")))
 }
 
 fn compare_chars(args: &[Value], test: fn(char, char) -> bool) -> Result<Value> {
@@ -428,27 +604,46 @@ fn string_map(vm: &mut Vm, args: &[Value]) -> Result<Value> {
 // ---------------------------------------------------------------------------------------
 // Numbers
 
-/// `string/to-float`: Rust's `f64` grammar over the whole text, no trimming.
+/// Rust's `f64` grammar over the whole text, no trimming.
+/// `string->float`/`string/to-float`: a number passes through as a float.
 fn to_float(v: &Value) -> Result<Value> {
-    let s = string_arg(v)?;
-    s.parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot parse '{s}' as float")))
+    match v {
+        Value::Int(n) => Ok(Value::float(*n as f64)),
+        Value::Float(_) => Ok(v.clone()),
+        Value::Str(s) => {
+            s.parse::<f64>().map(Value::float).map_err(|_| Error::eval(format!("cannot parse '{s}' as float")))
+        }
+        other => Err(Error::type_error("string or number", other)),
+    }
 }
 
-fn radix_arg(name: &str, v: Option<&Value>) -> Result<Option<u32>> {
-    let Some(v) = v else { return Ok(None) };
-    let r = int_arg(v)?;
-    if !(2..=36).contains(&r) {
-        return Err(Error::eval(format!("{name}: radix must be between 2 and 36, got {r}")));
+/// A radix argument: an int, and one of 2, 8, 10 and 16.
+fn radix_arg(name: &str, v: Option<&Value>) -> Result<u32> {
+    let Some(v) = v else { return Ok(10) };
+    match v {
+        Value::Int(r @ (2 | 8 | 10 | 16)) => Ok(*r as u32),
+        Value::Int(r) => Err(Error::eval(format!("{name}: unsupported radix {r} (expected 2, 8, 10, or 16)"))),
+        other => Err(Error::type_error("integer", other)),
     }
-    Ok(Some(r as u32))
 }
 
 /// `string->number`: the reader's number syntax; `#f` when the text is not exactly one
-/// number.
-fn to_number(name: &str, args: &[Value]) -> Result<Value> {
+/// number. In radix 2, 8 or 16, a signed integer and nothing else.
+fn to_number(args: &[Value]) -> Result<Value> {
     let s = string_arg(&args[0])?;
-    let radix = radix_arg(name, args.get(1))?;
-    Ok(match string_to_number(s, radix) {
+    let radix = radix_arg("string->number", args.get(1))?;
+    if radix != 10 {
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let parsed = BigUint::parse_bytes(digits.as_bytes(), radix).filter(|_| !digits.is_empty());
+        return Ok(match parsed {
+            Some(n) => num::from_bigint(if negative { -BigInt::from(n) } else { BigInt::from(n) }),
+            None => Value::Bool(false),
+        });
+    }
+    Ok(match string_to_number(s) {
         Some(lit) => number_value(lit),
         None => Value::Bool(false),
     })
@@ -464,25 +659,30 @@ fn number_value(lit: NumberLit) -> Value {
     }
 }
 
-/// `number->string`: the repr; with a radix other than 10, integers only.
-fn number_to_string(name: &str, args: &[Value]) -> Result<Value> {
+/// `number->string`: the repr; in radix 2, 8 or 16, integers only.
+fn number_to_string(args: &[Value]) -> Result<Value> {
     let n = &args[0];
-    if !n.is_number() {
-        return Err(Error::type_error("number", n));
-    }
-    let radix = radix_arg(name, args.get(1))?.unwrap_or(10);
+    let radix = radix_arg("number->string", args.get(1))?;
     if radix == 10 {
-        return Ok(Value::str(repr(n)));
+        return if n.is_number() { Ok(Value::str(repr(n))) } else { Err(Error::type_error("number", n)) };
     }
     match n {
         Value::Int(i) => Ok(Value::str(BigInt::from(*i).to_str_radix(radix))),
         Value::BigInt(b) => Ok(Value::str(b.to_str_radix(radix))),
-        other => Err(Error::type_error("integer", other)),
+        other => Err(Error::type_error("exact integer", other)),
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // Symbols and keywords
+
+/// `type`: a record's type name, otherwise the value's type as a keyword.
+fn type_keyword(v: &Value) -> Value {
+    match v {
+        Value::Record(r) => Value::Keyword(r.type_name),
+        other => Value::keyword(other.type_name()),
+    }
+}
 
 fn symbol_name(v: &Value) -> Result<Value> {
     match v {
@@ -604,7 +804,48 @@ mod tests {
         assert_eq!(call("string-ci=?", &[s("Straße"), s("STRASSE")]), "#t");
         assert_eq!(call("string-ci=?", &[s("abc"), s("ABD")]), "#f");
         assert_eq!(call("string/lines", &[s("a\nb\r\n\nc\n")]), r#"("a" "b" "" "c")"#);
-        assert_eq!(call("string/words", &[s("  a  b\tc\n")]), r#"("a" "b" "c")"#);
+        // Identifier words: separators `_ - . space`, case changes; tabs are not separators.
+        assert_eq!(call("string/words", &[s("  a  b\tc\n")]), r#"("a" "b\tc\n")"#);
+        assert_eq!(call("string/words", &[s("parseHTMLDocument_v2.x")]), r#"("parse" "HTML" "Document" "v2" "x")"#);
+    }
+
+    #[test]
+    fn slicing_around_needles() {
+        assert_eq!(call("string/after", &[s("a.b.c"), s(".")]), r#""b.c""#);
+        assert_eq!(call("string/after-last", &[s("a.b.c"), s(".")]), r#""c""#);
+        assert_eq!(call("string/before", &[s("a.b.c"), s(".")]), r#""a""#);
+        assert_eq!(call("string/before-last", &[s("a.b.c"), s(".")]), r#""a.b""#);
+        assert_eq!(call("string/after", &[s("abc"), s("z")]), r#""abc""#);
+        assert_eq!(call("string/between", &[s("x[é]y"), s("["), s("]")]), r#""é""#);
+        assert_eq!(call("string/between", &[s("x[ab"), s("["), s("]")]), r#""ab""#);
+        assert_eq!(call("string/between", &[s("xab"), s("["), s("]")]), r#""""#);
+        assert_eq!(call("string/replace-first", &[s("aXbXc"), s("X"), s("-")]), r#""a-bXc""#);
+        assert_eq!(call("string/replace-last", &[s("aXbXc"), s("X"), s("-")]), r#""aXb-c""#);
+        assert_eq!(call("string/take", &[s("héllo"), int(-2)]), r#""lo""#);
+        assert_eq!(call("string/take", &[s("héllo"), int(9)]), r#""héllo""#);
+        assert_eq!(call("string/unwrap", &[s("\"\""), s("\"")]), r#""""#);
+        assert_eq!(call("string/unwrap", &[s("\""), s("\"")]), r#""\"""#);
+        assert_eq!(call("string/wrap", &[s("x"), s("<"), s(">")]), r#""<x>""#);
+        assert_eq!(call("string/after", &[s("abc"), int(1)]), "ERR Type error: expected string, got int");
+    }
+
+    #[test]
+    fn case_conversion_and_folding() {
+        assert_eq!(call("string/snake-case", &[s("HTMLParser-v2")]), r#""html_parser_v2""#);
+        assert_eq!(call("string/kebab-case", &[s("helloWorld")]), r#""hello-world""#);
+        assert_eq!(call("string/camel-case", &[s("Hello_big world")]), r#""helloBigWorld""#);
+        assert_eq!(call("string/pascal-case", &[s("hello-world")]), r#""HelloWorld""#);
+        assert_eq!(call("string/headline", &[s("user_id.count")]), r#""User Id Count""#);
+        assert_eq!(call("string/foldcase", &[s("Straße")]), r#""strasse""#);
+        assert_eq!(call("string/normalize", &[s("e\u{301}"), kw("NFC")]), r#""é""#);
+        assert_eq!(call("string/normalize", &[s("é"), s("nfd")]), "\"e\u{301}\"");
+        assert_eq!(call("string/normalize", &[s("x"), s("nfx")]), r#"ERR Eval error: string/normalize: unknown form "nfx""#);
+        assert_eq!(call("string/normalize", &[s("x"), sym("nfc")]), "ERR Type error: expected string or keyword, got symbol");
+        assert_eq!(call("char-ci<?", &[Value::Char('a'), Value::Char('B')]), "#t");
+        assert_eq!(call("char-ci>=?", &[Value::Char('a'), Value::Char('A')]), "#t");
+        assert_eq!(call("make-string", &[s("ab"), int(2)]), r#""abab""#);
+        assert_eq!(call("string->float", &[int(2)]), "2.0");
+        assert_eq!(call("string->float", &[kw("a")]), "ERR Type error: expected string or number, got keyword");
     }
 
     #[test]
@@ -623,7 +864,7 @@ mod tests {
             "ERR Eval error: string/from-codepoints: invalid codepoint 55296"
         );
         assert_eq!(call("string/to-char", &[s("x")]), r"#\x");
-        assert_eq!(call("string/to-char", &[s("")]), "ERR Eval error: string/to-char: empty string");
+        assert_eq!(call("string/to-char", &[s("")]), "ERR Eval error: string->char: empty string");
     }
 
     #[test]
@@ -677,7 +918,7 @@ mod tests {
         assert_eq!(call("number->string", &[s("1")]), "ERR Type error: expected number, got string");
         assert_eq!(
             call("number->string", &[Value::Float(1.5), int(16)]),
-            "ERR Type error: expected integer, got float"
+            "ERR Type error: expected exact integer, got float"
         );
     }
 
@@ -707,7 +948,7 @@ mod tests {
         assert_eq!(call("char/to-integer", &[c('A')]), "65");
         assert_eq!(call("char->integer", &[c('λ')]), "955");
         assert_eq!(call("integer->char", &[int(97)]), r"#\a");
-        assert_eq!(call("integer/to-char", &[int(-1)]), "ERR Eval error: integer/to-char: invalid codepoint -1");
+        assert_eq!(call("integer/to-char", &[int(-1)]), "ERR Eval error: integer->char: invalid codepoint -1");
         assert_eq!(call("char/upcase", &[c('a')]), r"#\A");
         assert_eq!(call("char-upcase", &[c('é')]), r"#\É");
         assert_eq!(call("char/downcase", &[c('A')]), r"#\a");
