@@ -12,8 +12,11 @@ use crate::vm::Vm;
 
 pub mod arrays;
 pub mod collections;
+pub mod crypto;
+pub mod csv;
 pub mod hof;
 pub mod io;
+pub mod json;
 pub mod lists;
 pub mod math;
 pub mod meta;
@@ -21,8 +24,10 @@ pub mod multimethods;
 pub mod numbers;
 pub mod parameters;
 pub mod predicates;
+pub mod regex;
 pub mod strings;
 pub mod system;
+pub mod toml;
 #[cfg(test)]
 mod test_support;
 
@@ -91,7 +96,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
