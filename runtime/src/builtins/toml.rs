@@ -42,7 +42,7 @@ fn encode(value: &Value) -> Result<Value> {
 
 /// Deeper values are refused before the recursive conversion and writer could exhaust
 /// the native stack.
-const MAX_DEPTH: usize = 500;
+const MAX_DEPTH: usize = 10_000;
 
 fn to_toml(value: &Value, depth: usize) -> Result<toml::Value> {
     if depth > MAX_DEPTH {
