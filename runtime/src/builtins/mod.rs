@@ -26,6 +26,7 @@ pub mod numbers;
 pub mod parameters;
 pub mod predicates;
 pub mod regex;
+pub mod secret;
 pub mod strings;
 pub mod system;
 pub mod toml;
@@ -97,7 +98,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS, diff::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS, diff::BUILTINS, secret::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
