@@ -6,14 +6,17 @@ usage: compare_upstream.py UPSTREAM_CHECKOUT REFERENCE_SEMA [--bin DIR] [--only 
 
 Each program runs from the upstream checkout's root, as the standard-library issue
 asks: `semac examples/X.sema -o x.semb && semarun x.semb` against `sema examples/X.sema`,
-stdin from /dev/null, 20 s each. A program is run twice by the reference first; one whose
-two outputs differ (random, clocks) is reported as `nondeterministic` and not compared.
+stdin from /dev/null, 20 s each. Timings are set aside: durations (`18ms`, `0.5 s`) read
+as `<time>`, and a line whose text differs between two runs of the reference (clocks,
+random numbers) is not compared. A program whose two reference runs differ in their
+number of lines or status is reported as `nondeterministic` and not compared.
 Programs that need the network, an LLM, a device or a terminal are listed in SKIP.
 This is a development tool (CI has no reference build); tests/corpus/stdlib-* holds the
 tests that CI runs.
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,19 @@ SKIP = {
     "pico-blink", "pico-jukebox", "pico-midi", "pico-piano", "pico-show", "web-server",
     "stdlib/http",
 }
+
+
+DURATION = re.compile(rb"\d+(\.\d+)?\s*(ns|us|\xc2\xb5s|ms|s|sec|seconds)\b")
+
+
+def comparable(ref1, ref2, ours):
+    """The three outputs' lines with durations masked, without the lines the two
+    reference runs disagree on; None when the reference runs differ in shape."""
+    a, b, c = (DURATION.sub(b"<time>", out).split(b"\n") for out in (ref1, ref2, ours))
+    if len(a) != len(b):
+        return None
+    keep = [i for i in range(len(a)) if a[i] == b[i]]
+    return [a[i] for i in keep], [c[i] if i < len(c) else None for i in keep] + c[len(a):]
 
 
 def run(cmd, cwd, timeout=20):
@@ -60,9 +76,10 @@ def main():
                 bundle = os.path.join(tmp, "x.semb")
                 c = run([str(semac), rel, "-o", bundle], root, 60)
                 ours = run([str(semarun), bundle], root) if c[0] == 0 else (c[0], b"", c[2])
-                if ref1[:2] != ref2[:2]:
+                lines = comparable(ref1[1], ref2[1], ours[1])
+                if ref1[0] != ref2[0] or lines is None:
                     verdict = "nondeterministic"
-                elif ours[:2] == ref1[:2]:
+                elif ours[0] == ref1[0] and lines[0] == lines[1]:
                     verdict = "same"
                 else:
                     verdict = "DIFFERENT"

@@ -14,8 +14,12 @@ use crate::vm::Vm;
 
 pub mod arrays;
 pub mod collections;
+pub mod crypto;
+pub mod csv;
+pub mod diff;
 pub mod hof;
 pub mod io;
+pub mod json;
 pub mod lists;
 pub mod math;
 pub mod meta;
@@ -23,9 +27,12 @@ pub mod multimethods;
 pub mod numbers;
 pub mod parameters;
 pub mod predicates;
+pub mod regex;
+pub mod secret;
 pub mod strings;
 pub mod system;
 pub mod text;
+pub mod toml;
 #[cfg(test)]
 mod test_support;
 
@@ -122,7 +129,15 @@ static CORE: &[&[Builtin]] = &[
 /// hashing, dates ...). Only a binary that calls [`install_batteries`] links them, so
 /// the small runtime that `semac --exe` embeds for a program naming none of them
 /// stays small (docs/executables.md).
-static BATTERIES: &[&[Builtin]] = &[];
+static BATTERIES: &[&[Builtin]] = &[
+    json::BUILTINS,
+    regex::BUILTINS,
+    crypto::BUILTINS,
+    csv::BUILTINS,
+    toml::BUILTINS,
+    diff::BUILTINS,
+    secret::BUILTINS,
+];
 
 static INSTALLED_BATTERIES: OnceLock<&'static [&'static [Builtin]]> = OnceLock::new();
 

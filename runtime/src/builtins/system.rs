@@ -53,7 +53,7 @@ fn path_arg(v: &Value) -> Result<&str> {
 }
 
 /// The `:io` error `OP PATH: OS-ERROR`.
-fn io_error(op: &str, path: &str, err: std::io::Error) -> Error {
+pub(crate) fn io_error(op: &str, path: &str, err: std::io::Error) -> Error {
     Error::io(format!("{op} {path}: {err}"))
 }
 
