@@ -45,7 +45,7 @@ pub static BUILTINS: &[Builtin] = &[
     with_vm("file/for-each-line", 2, Some(2), for_each_line),
 ];
 
-fn path_arg(v: &Value) -> Result<&str> {
+pub(super) fn path_arg(v: &Value) -> Result<&str> {
     match v {
         Value::Str(s) => Ok(s),
         other => Err(Error::type_error("string", other)),
@@ -53,7 +53,7 @@ fn path_arg(v: &Value) -> Result<&str> {
 }
 
 /// The `:io` error `OP PATH: OS-ERROR`.
-fn io_error(op: &str, path: &str, err: std::io::Error) -> Error {
+pub(super) fn io_error(op: &str, path: &str, err: std::io::Error) -> Error {
     Error::io(format!("{op} {path}: {err}"))
 }
 
@@ -154,11 +154,12 @@ fn random_int(lo: &Value, hi: &Value) -> Result<Value> {
 // stdin
 
 /// `(read-line)`: the next stdin line without its `\n` (and a `\r` before it); nil at EOF.
-fn read_line() -> Result<Value> {
+pub(super) fn read_line() -> Result<Value> {
     flush_stdout();
     let mut line = String::new();
     let n = std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::io(format!("read-line: {e}")))?;
     if n == 0 {
+        super::console::mark_stdin_eof();
         return Ok(Value::Nil);
     }
     if line.ends_with('\n') {
