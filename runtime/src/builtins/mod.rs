@@ -13,6 +13,7 @@ use crate::vm::Vm;
 pub mod arrays;
 pub mod collections;
 pub mod console;
+pub mod datetime;
 pub mod files;
 pub mod hof;
 pub mod io;
@@ -25,6 +26,7 @@ pub mod parameters;
 pub mod predicates;
 pub mod strings;
 pub mod system;
+pub mod terminal;
 pub mod sysinfo;
 #[cfg(test)]
 mod test_support;
@@ -95,7 +97,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
     [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS,
-     files::BUILTINS, console::BUILTINS, sysinfo::BUILTINS].into_iter().flatten()
+     files::BUILTINS, console::BUILTINS, sysinfo::BUILTINS, datetime::BUILTINS, terminal::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
