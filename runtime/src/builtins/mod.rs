@@ -14,6 +14,7 @@ pub mod arrays;
 pub mod collections;
 pub mod console;
 pub mod datetime;
+pub mod diagnostics;
 pub mod files;
 pub mod hof;
 pub mod io;
@@ -97,7 +98,8 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
     [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS,
-     files::BUILTINS, console::BUILTINS, sysinfo::BUILTINS, datetime::BUILTINS, terminal::BUILTINS].into_iter().flatten()
+     files::BUILTINS, console::BUILTINS, sysinfo::BUILTINS, datetime::BUILTINS, terminal::BUILTINS,
+     diagnostics::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
