@@ -45,7 +45,7 @@ fn text(path: &Path) -> Value {
 
 /// Refuses a path naming a FIFO, socket or device: reading one whole may never end and
 /// writing one is not what a file write means. Missing paths pass (the OS reports them).
-fn admit_regular(op: &str, path: &str) -> Result<()> {
+pub(super) fn admit_regular(op: &str, path: &str) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;
     let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
     let kind = meta.file_type();
