@@ -16,6 +16,12 @@ const MACROS: &[&str] = &[
     "guard",
     "make-parameter",
     "parameterize",
+    "term/with-alt-screen",
+    "term/with-mouse",
+    "term/with-bracketed-paste",
+    "term/with-focus-events",
+    "term/with-kitty-keys",
+    "io/with-raw-mode",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -47,6 +53,16 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "when-let" | "if-let" => when_let(name, args, span),
         "make-parameter" => make_parameter(args, span),
         "parameterize" => parameterize(args, span),
+        "term/with-alt-screen" => {
+            Ok(guarded(&["term/enter-alt-screen", "term/hide-cursor"], &["term/show-cursor", "term/leave-alt-screen"], args, span))
+        }
+        "term/with-mouse" => Ok(guarded(&["term/enable-mouse"], &["term/disable-mouse"], args, span)),
+        "term/with-bracketed-paste" => {
+            Ok(guarded(&["term/enable-bracketed-paste"], &["term/disable-bracketed-paste"], args, span))
+        }
+        "term/with-focus-events" => Ok(guarded(&["term/enable-focus-events"], &["term/disable-focus-events"], args, span)),
+        "term/with-kitty-keys" => Ok(guarded(&["term/enable-kitty-keys!"], &["term/disable-kitty-keys!"], args, span)),
+        "io/with-raw-mode" => Ok(with_raw_mode(args, span)),
         _ => error(span, format!("unknown macro {name}")),
     }
 }
@@ -216,4 +232,52 @@ fn parameterize(args: &[Syntax], span: Span) -> Result<Syntax> {
     thunk.extend(body.iter().cloned());
     call.push(list(thunk, span));
     Ok(list(call, span))
+}
+
+/// `(try (begin body...) (catch %guard-error cleanup... (throw %guard-error)))`: the
+/// body's value, the cleanup run and the error raised again when it raises.
+fn protect(body: &[Syntax], cleanup: Vec<Syntax>, span: Span) -> Syntax {
+    const ERROR: &str = "%guard-error";
+    let mut protected = vec![sym("begin", span)];
+    protected.extend(body.iter().cloned());
+    if body.is_empty() {
+        protected.push(Syntax::new(SyntaxKind::Nil, span));
+    }
+    let mut catch = vec![sym("catch", span), sym(ERROR, span)];
+    catch.extend(cleanup);
+    catch.push(list(vec![sym("throw", span), sym(ERROR, span)], span));
+    list(vec![sym("try", span), list(protected, span), list(catch, span)], span)
+}
+
+/// `(let ((%guard-result protected)) cleanup... %guard-result)`.
+fn then_cleanup(protected: Syntax, cleanup: Vec<Syntax>, span: Span) -> Syntax {
+    const RESULT: &str = "%guard-result";
+    let binding = list(vec![list(vec![sym(RESULT, span), protected], span)], span);
+    let mut form = vec![sym("let", span), binding];
+    form.extend(cleanup);
+    form.push(sym(RESULT, span));
+    list(form, span)
+}
+
+/// The terminal mode guards (`term/with-mouse` ...): the setup calls, then the body,
+/// then the cleanup calls, which also run when the body raises.
+fn guarded(setup: &[&str], cleanup: &[&str], body: &[Syntax], span: Span) -> Syntax {
+    let calls = |names: &[&str]| names.iter().map(|n| list(vec![sym(n, span)], span)).collect::<Vec<_>>();
+    let mut form = vec![sym("begin", span)];
+    form.extend(calls(setup));
+    form.push(then_cleanup(protect(body, calls(cleanup), span), calls(cleanup), span));
+    list(form, span)
+}
+
+/// `(io/with-raw-mode body...)`: raw mode around the body, restored even when it
+/// raises (`io/tty-raw!` gives nil, and nothing is restored, off a terminal).
+fn with_raw_mode(body: &[Syntax], span: Span) -> Syntax {
+    const TOKEN: &str = "%raw-token";
+    let restore = || {
+        let call = list(vec![sym("io/tty-restore!", span), sym(TOKEN, span)], span);
+        vec![list(vec![sym("when", span), sym(TOKEN, span), call], span)]
+    };
+    let inner = then_cleanup(protect(body, restore(), span), restore(), span);
+    let binding = list(vec![list(vec![sym(TOKEN, span), list(vec![sym("io/tty-raw!", span)], span)], span)], span);
+    list(vec![sym("let", span), binding, inner], span)
 }

@@ -80,6 +80,12 @@ pub fn flush_stdout_within(patience: Duration) {
 
 /// `display`/`println`/`print`: arguments separated by one space.
 fn emit(args: &[Value], quote_strings: bool, newline: bool) -> Result<Value> {
+    write_stdout(&joined(args, quote_strings, newline))?;
+    Ok(Value::Nil)
+}
+
+/// The arguments' display (or repr) forms separated by one space.
+pub fn joined(args: &[Value], quote_strings: bool, newline: bool) -> String {
     let mut text = String::new();
     for (i, arg) in args.iter().enumerate() {
         if i > 0 {
@@ -94,8 +100,7 @@ fn emit(args: &[Value], quote_strings: bool, newline: bool) -> Result<Value> {
     if newline {
         text.push('\n');
     }
-    write_stdout(&text)?;
-    Ok(Value::Nil)
+    text
 }
 
 /// `str`: display forms joined with no separator.

@@ -14,9 +14,14 @@ use crate::vm::Vm;
 
 pub mod arrays;
 pub mod collections;
+pub mod console;
 pub mod crypto;
 pub mod csv;
+pub mod datetime;
+pub mod diagnostics;
 pub mod diff;
+pub mod files;
+pub mod git;
 pub mod hof;
 pub mod io;
 pub mod json;
@@ -27,10 +32,13 @@ pub mod multimethods;
 pub mod numbers;
 pub mod parameters;
 pub mod predicates;
+pub mod process;
 pub mod regex;
 pub mod secret;
 pub mod strings;
+pub mod sysinfo;
 pub mod system;
+pub mod terminal;
 pub mod text;
 pub mod toml;
 #[cfg(test)]
@@ -123,6 +131,13 @@ static CORE: &[&[Builtin]] = &[
     parameters::BUILTINS,
     multimethods::BUILTINS,
     text::BUILTINS,
+    console::BUILTINS,
+    diagnostics::BUILTINS,
+    files::BUILTINS,
+    git::BUILTINS,
+    process::BUILTINS,
+    terminal::BUILTINS,
+    sysinfo::BUILTINS,
 ];
 
 /// The library areas built on other crates (data formats, regular expressions,
@@ -137,6 +152,7 @@ static BATTERIES: &[&[Builtin]] = &[
     toml::BUILTINS,
     diff::BUILTINS,
     secret::BUILTINS,
+    datetime::BUILTINS,
 ];
 
 static INSTALLED_BATTERIES: OnceLock<&'static [&'static [Builtin]]> = OnceLock::new();

@@ -3,6 +3,7 @@
 //!
 //! File errors are `:io` errors whose message is `OP PATH: OS-ERROR`, the OS text being
 //! Rust's `io::Error` display (`file/read nope.txt: No such file or directory (os error 2)`).
+//! `file/read` and `file/write` refuse pipes, sockets and devices (files.rs).
 //!
 //! `file/fold-lines` is the hot loop of the 1BRC benchmark. It reads through a 256 KiB
 //! buffer, builds each line's string straight from that buffer when the line lies
@@ -16,6 +17,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::files::admit_regular;
 use super::io::flush_stdout;
 use super::{pure, with_vm, Builtin};
 use crate::assets;
@@ -45,7 +47,7 @@ pub static BUILTINS: &[Builtin] = &[
     with_vm("file/for-each-line", 2, Some(2), for_each_line),
 ];
 
-fn path_arg(v: &Value) -> Result<&str> {
+pub(super) fn path_arg(v: &Value) -> Result<&str> {
     match v {
         Value::Str(s) => Ok(s),
         other => Err(Error::type_error("string", other)),
@@ -154,11 +156,12 @@ fn random_int(lo: &Value, hi: &Value) -> Result<Value> {
 // stdin
 
 /// `(read-line)`: the next stdin line without its `\n` (and a `\r` before it); nil at EOF.
-fn read_line() -> Result<Value> {
+pub(super) fn read_line() -> Result<Value> {
     flush_stdout();
     let mut line = String::new();
     let n = std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::io(format!("read-line: {e}")))?;
     if n == 0 {
+        super::console::mark_stdin_eof();
         return Ok(Value::Nil);
     }
     if line.ends_with('\n') {
@@ -179,6 +182,7 @@ fn file_read(path: &Value) -> Result<Value> {
         let invalid = || std::io::Error::new(ErrorKind::InvalidData, "stream did not contain valid UTF-8");
         return std::str::from_utf8(bytes).map(Value::str).map_err(|_| io_error("file/read", path, invalid()));
     }
+    admit_regular("file/read", path)?;
     std::fs::read_to_string(path).map(Value::str).map_err(|e| io_error("file/read", path, e))
 }
 
@@ -194,6 +198,9 @@ fn file_write(op: &str, path: &Value, content: &Value, append: bool) -> Result<V
         Value::Str(s) => s,
         other => return Err(Error::type_error("string", other)),
     };
+    if !append {
+        admit_regular(op, path)?;
+    }
     write_file(op, path, content.as_bytes(), append)?;
     Ok(Value::Nil)
 }
