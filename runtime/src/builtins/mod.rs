@@ -22,6 +22,7 @@ pub mod multimethods;
 pub mod numbers;
 pub mod parameters;
 pub mod predicates;
+pub mod streams;
 pub mod strings;
 pub mod system;
 #[cfg(test)]
@@ -92,13 +93,13 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
 /// builtins.
 pub fn constants() -> impl Iterator<Item = (&'static str, Value)> {
-    math::CONSTANTS.iter().map(|&(name, x)| (name, Value::Float(x)))
+    math::CONSTANTS.iter().map(|&(name, x)| (name, Value::Float(x))).chain(streams::constants())
 }
 
 /// The builtin with this name, if any (the compiler uses this to decide what it may
