@@ -15,6 +15,7 @@ pub mod collections;
 pub mod comprehensions;
 pub mod hof;
 pub mod io;
+pub mod kv;
 pub mod lists;
 pub mod math;
 pub mod meta;
@@ -24,6 +25,7 @@ pub mod parameters;
 pub mod predicates;
 pub mod reflect;
 pub mod streams;
+pub mod sqlite;
 pub mod strings;
 pub mod system;
 #[cfg(test)]
@@ -94,7 +96,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS, reflect::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS, reflect::BUILTINS, sqlite::BUILTINS, kv::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
