@@ -13,6 +13,7 @@ use crate::vm::Vm;
 pub mod arrays;
 pub mod collections;
 pub mod comprehensions;
+pub mod events;
 pub mod hof;
 pub mod io;
 pub mod kv;
@@ -96,7 +97,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS, reflect::BUILTINS, sqlite::BUILTINS, kv::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS, reflect::BUILTINS, sqlite::BUILTINS, kv::BUILTINS, events::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
