@@ -5,10 +5,10 @@
 use sema_runtime::error::{Error, Result};
 use sema_runtime::loader::load_bytes;
 use sema_runtime::value::Value;
-use sema_runtime::vm::{Evaluator, Vm};
+use sema_runtime::vm::{Evaluator, Problem, Vm};
 
 use crate::macros::{from_value, to_value, MacroEngine};
-use crate::syntax::Span;
+use crate::syntax::{Span, Syntax};
 use crate::{compile_forms, reader, Options};
 
 pub struct CompilerEvaluator {
@@ -65,6 +65,46 @@ impl Evaluator for CompilerEvaluator {
             Err(e) => Err(reader_error(&e)),
         }
     }
+
+    fn check(&mut self, text: &str) -> Option<Problem> {
+        let forms = match reader::read_program(text) {
+            Ok(forms) => forms,
+            Err(e) => {
+                let (line, col) = (e.span.line, e.span.col);
+                // The reference's span ends after the offending token: one delimiter
+                // for these messages, the start itself otherwise.
+                let delimiter = ["unterminated list", "unterminated vector", "unterminated map", "unexpected closing", "map literal"]
+                    .iter()
+                    .any(|m| e.message.starts_with(m));
+                let end = if delimiter { col + 1 } else { col };
+                let message = format!("Reader error at {line}:{col}: {}", e.message);
+                return Some(Problem { code: "syntax", message, span: Some([line, col, line, end]) });
+            }
+        };
+        let d = compile_forms(&forms, "<check>", Options { debug_info: false }, None).err()?;
+        // Compile errors carry no kind; `NAME expects N args` is the arity family,
+        // reported like a run-time arity error with the count of the form at fault.
+        let arity = d.message.split_once(" expects ").filter(|(name, rest)| {
+            !name.contains(' ') && (rest.ends_with(" args") || rest.ends_with(" arg"))
+        });
+        Some(if let Some((name, _)) = arity {
+            let got = form_at(&forms, d.line, d.col, name).map(|n| format!(", got {n}")).unwrap_or_default();
+            Problem { code: "arity", message: format!("Arity error: {}{got}", d.message), span: None }
+        } else {
+            Problem { code: "error", message: format!("Eval error: {}", d.message), span: None }
+        })
+    }
+}
+
+/// The argument count of the `(name ...)` form starting at `line:col`, if any.
+fn form_at(forms: &[Syntax], line: u32, col: u32, name: &str) -> Option<usize> {
+    forms.iter().find_map(|form| {
+        let items = form.as_list()?;
+        if form.span.line == line && form.span.col == col && items.first()?.as_symbol() == Some(name) {
+            return Some(items.len() - 1);
+        }
+        form_at(items, line, col, name)
+    })
 }
 
 fn reader_error(e: &reader::ReadError) -> Error {

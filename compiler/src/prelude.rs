@@ -22,6 +22,12 @@ const MACROS: &[&str] = &[
     "term/with-focus-events",
     "term/with-kitty-keys",
     "io/with-raw-mode",
+    "for/list",
+    "for/filter",
+    "for/map",
+    "for/fold",
+    "with-stream",
+    "with-open",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -63,6 +69,9 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "term/with-focus-events" => Ok(guarded(&["term/enable-focus-events"], &["term/disable-focus-events"], args, span)),
         "term/with-kitty-keys" => Ok(guarded(&["term/enable-kitty-keys!"], &["term/disable-kitty-keys!"], args, span)),
         "io/with-raw-mode" => Ok(with_raw_mode(args, span)),
+        "for/list" | "for/filter" | "for/map" => comprehension(name, args, span),
+        "for/fold" => for_fold(args, span),
+        "with-stream" | "with-open" => with_stream(name, args, span),
         _ => error(span, format!("unknown macro {name}")),
     }
 }
@@ -280,4 +289,146 @@ fn with_raw_mode(body: &[Syntax], span: Span) -> Syntax {
     let inner = then_cleanup(protect(body, restore(), span), restore(), span);
     let binding = list(vec![list(vec![sym(TOKEN, span), list(vec![sym("io/tty-raw!", span)], span)], span)], span);
     list(vec![sym("let", span), binding, inner], span)
+}
+
+/// `(quasiquote ((unquote x)))`: a one-element list built without naming `list`,
+/// which the program may redefine.
+fn singleton(x: Syntax, span: Span) -> Syntax {
+    let unquote = list(vec![sym("unquote", span), x], span);
+    list(vec![sym("quasiquote", span), list(vec![unquote], span)], span)
+}
+
+fn body_form(body: &[Syntax], span: Span) -> Syntax {
+    match body {
+        [one] => one.clone(),
+        _ => {
+            let mut form = vec![sym("begin", span)];
+            form.extend(body.iter().cloned());
+            list(form, span)
+        }
+    }
+}
+
+/// The clauses of a comprehension: `(var sequence)` bindings, the rightmost varying
+/// fastest, and `(:when test)` filters applying to the bindings left of them.
+/// `each` is the internal builtin walking one sequence; the innermost form is `inner`.
+fn nest_clauses(name: &str, clauses: &Syntax, each: &str, inner: Syntax) -> Result<Syntax> {
+    let Some(items) = clauses.as_list() else {
+        return error(clauses.span, format!("{name}: expected a list of (var sequence) clauses"));
+    };
+    let mut form = inner;
+    for clause in items.iter().rev() {
+        let span = clause.span;
+        form = match clause.as_list() {
+            Some([head, test]) if matches!(&head.kind, SyntaxKind::Keyword(k) if k == "when") => {
+                list(vec![sym("if", span), test.clone(), form, Syntax::new(SyntaxKind::Nil, span)], span)
+            }
+            Some([var, seq]) if var.as_symbol().is_some() => {
+                let step = list(vec![sym("fn", span), list(vec![var.clone()], span), form], span);
+                let what = Syntax::new(SyntaxKind::Str(name.to_string()), span);
+                list(vec![sym(each, span), step, seq.clone(), what], span)
+            }
+            _ => return error(span, format!("{name}: each clause must be (var sequence) or (:when test)")),
+        };
+    }
+    Ok(form)
+}
+
+/// `for/list`, `for/filter` and `for/map`: each step contributes a list of results
+/// (empty when a `:when` test fails) and `%for-append` joins them in order.
+fn comprehension(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((clauses, body)) = args.split_first() else { return error(span, format!("{name} expects clauses and a body")) };
+    if body.is_empty() {
+        return error(span, format!("{name}: empty body"));
+    }
+    let body = body_form(body, span);
+    let inner = if name == "for/filter" {
+        // The element kept: the bound value, or the list of them with several bindings.
+        let vars: Vec<Syntax> = clauses
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| match c.as_list() {
+                Some([var, _]) if var.as_symbol().is_some() => Some(var.clone()),
+                _ => None,
+            })
+            .collect();
+        let kept = match vars.as_slice() {
+            [one] => one.clone(),
+            _ => singleton_list(vars, span),
+        };
+        list(vec![sym("if", span), body, singleton(kept, span), Syntax::new(SyntaxKind::Nil, span)], span)
+    } else {
+        singleton(body, span)
+    };
+    let form = nest_clauses(name, clauses, "%for-append", inner)?;
+    Ok(if name == "for/map" { list(vec![sym("%for-map", span), form], span) } else { form })
+}
+
+/// `(quasiquote ((unquote a) (unquote b) ...))`.
+fn singleton_list(items: Vec<Syntax>, span: Span) -> Syntax {
+    let items = items.into_iter().map(|x| list(vec![sym("unquote", span), x], span)).collect();
+    list(vec![sym("quasiquote", span), list(items, span)], span)
+}
+
+/// `(for/fold ((acc init)...) (clause...) body...)`: the accumulators are locals the
+/// body's value (one value per accumulator, `values` for several) is assigned to at
+/// each step; the result is the final accumulator, or their `values`.
+fn for_fold(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let [accs, clauses, body @ ..] = args else { return error(span, "for/fold expects accumulators, clauses and a body") };
+    if body.is_empty() {
+        return error(span, "for/fold: empty body");
+    }
+    let shape = || error(accs.span, "for/fold: accumulators must be ((name init) ...)");
+    let Some(acc_items) = accs.as_list() else { return shape() };
+    let mut names = Vec::with_capacity(acc_items.len());
+    for acc in acc_items {
+        match acc.as_list() {
+            Some([name, _]) if name.as_symbol().is_some() => names.push(name.clone()),
+            _ => return shape(),
+        }
+    }
+    let body = body_form(body, span);
+    let set = |name: &Syntax, value: Syntax| list(vec![sym("set!", span), name.clone(), value], span);
+    let (step, result) = match names.as_slice() {
+        [one] => (set(one, body), one.clone()),
+        _ => {
+            const VALUES: &str = "%for-values";
+            let count = int(names.len() as i64, span);
+            let form = Syntax::new(SyntaxKind::Str("for/fold".into()), span);
+            let spread = list(vec![sym("%values-list", span), body, count, Syntax::new(SyntaxKind::Bool(false), span), form], span);
+            let mut assign = vec![sym("let", span), list(vec![list(vec![sym(VALUES, span), spread], span)], span)];
+            for (i, name) in names.iter().enumerate() {
+                let item = list(vec![sym("%match-ref", span), sym(VALUES, span), int(i as i64, span)], span);
+                assign.push(set(name, item));
+            }
+            let mut values = vec![sym("values", span)];
+            values.extend(names.iter().cloned());
+            (list(assign, span), list(values, span))
+        }
+    };
+    let walk = nest_clauses("for/fold", clauses, "%for-each", step)?;
+    Ok(list(vec![sym("let", span), accs.clone(), walk, result], span))
+}
+
+/// `(with-stream (var expr) body...)`: the body's value, with the stream closed after
+/// it, also when the body raises (the error then goes on unchanged).
+fn with_stream(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
+    let Some((spec, body)) = args.split_first() else { return error(span, format!("{name} expects (var expr) and a body")) };
+    let Some([var, expr]) = spec.as_list() else { return error(spec.span, format!("{name} expects (var expr)")) };
+    const RESULT: &str = "%with-result";
+    const ERROR: &str = "%with-error";
+    let close = list(vec![sym("stream/close", span), var.clone()], span);
+    let rethrow = list(vec![sym("throw", span), sym(ERROR, span)], span);
+    let catch = list(vec![sym("catch", span), sym(ERROR, span), close.clone(), rethrow], span);
+    let protected = list(vec![sym("try", span), body_form_or_nil(body, span), catch], span);
+    let inner = list(
+        vec![sym("let", span), list(vec![list(vec![sym(RESULT, span), protected], span)], span), close, sym(RESULT, span)],
+        span,
+    );
+    Ok(list(vec![sym("let", span), list(vec![list(vec![var.clone(), expr.clone()], span)], span), inner], span))
+}
+
+fn body_form_or_nil(body: &[Syntax], span: Span) -> Syntax {
+    if body.is_empty() { Syntax::new(SyntaxKind::Nil, span) } else { body_form(body, span) }
 }

@@ -30,7 +30,7 @@ fn rank(value: &Value) -> u8 {
         Value::Bytevector(_) => 13,
         Value::F64Array(_) => 14,
         Value::I64Array(_) => 15,
-        Value::Closure(_) | Value::Native(_) | Value::Promise(_) | Value::Multimethod(_) => 16,
+        Value::Closure(_) | Value::Native(_) | Value::Promise(_) | Value::Multimethod(_) | Value::Resource(_) => 16,
         Value::Rational(_) => 17,
         Value::MutableArray(_) => 19,
         Value::Cell(_) => 20,
@@ -53,6 +53,7 @@ fn identity(value: &Value) -> usize {
         Value::MutableArray(a) => Rc::as_ptr(a) as *const u8 as usize,
         Value::Cell(c) => Rc::as_ptr(c) as *const u8 as usize,
         Value::Multimethod(m) => Rc::as_ptr(m) as *const u8 as usize,
+        Value::Resource(r) => Rc::as_ptr(r) as *const u8 as usize,
         _ => 0,
     }
 }

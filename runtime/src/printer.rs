@@ -182,6 +182,7 @@ pub fn write_repr(out: &mut String, value: &Value) {
             m.name.with_name(|name| out.push_str(name));
             out.push('>');
         }
+        Value::Resource(r) => out.push_str(&r.repr()),
     }
 }
 

@@ -58,6 +58,9 @@ pub enum Value {
     Record(Rc<Record>),
     /// A `defmulti` function: callable, dispatching to its `defmethod` handlers.
     Multimethod(Rc<Multimethod>),
+    /// Something outside the program it holds open (a stream). The `Box` keeps the
+    /// `Rc` thin; what it is and does belongs to the builtins that make it.
+    Resource(Rc<Box<dyn Resource>>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -81,6 +84,15 @@ pub struct Multimethod {
     pub dispatch: Value,
     /// Handlers by dispatch value; `defmethod` adds to (or replaces in) it.
     pub methods: RefCell<SortedMap>,
+}
+
+/// What a `Value::Resource` holds. Values of it compare by identity.
+pub trait Resource {
+    /// What `type` returns and type errors name (`stream`).
+    fn type_name(&self) -> &'static str;
+    /// The printed form (`<stream:string>`).
+    fn repr(&self) -> String;
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// The state of a `delay`ed expression.
@@ -140,6 +152,7 @@ impl Value {
             Value::Cell(_) => "mutable-cell",
             Value::Record(_) => "record",
             Value::Multimethod(_) => "multimethod",
+            Value::Resource(r) => r.type_name(),
         }
     }
 

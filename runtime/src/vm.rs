@@ -165,6 +165,17 @@ pub trait Evaluator {
     fn read_many(&mut self, text: &str) -> Result<Value>;
     /// Expands `form` while it is a macro call (`macroexpand` with a computed form).
     fn macroexpand(&mut self, form: &Value) -> Result<Value>;
+    /// Reads and compiles `text` without running it: its first problem, if any.
+    fn check(&mut self, text: &str) -> Option<Problem>;
+}
+
+/// What `Evaluator::check` found wrong with a source text (`sema/check-string`).
+pub struct Problem {
+    /// `"syntax"` for a reader error, `"arity"` or `"error"` for a compile error.
+    pub code: &'static str,
+    pub message: String,
+    /// For a reader error: line, column, end line, end column.
+    pub span: Option<[u32; 4]>,
 }
 
 const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE`, or build it with `semac --exe --with-compiler`";
@@ -258,6 +269,14 @@ impl Vm {
         match &mut self.evaluator {
             Some(evaluator) => evaluator.macroexpand(form),
             None => Err(Error::eval(format!("macroexpand of a form computed at run time {NO_COMPILER}"))),
+        }
+    }
+
+    /// The compiler behind `eval` and `read`, or the error saying that `op` needs one.
+    pub fn compiler(&mut self, op: &str) -> Result<&mut dyn Evaluator> {
+        match &mut self.evaluator {
+            Some(evaluator) => Ok(evaluator.as_mut()),
+            None => Err(Error::eval(format!("{op} {NO_COMPILER}"))),
         }
     }
 

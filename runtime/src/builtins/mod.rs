@@ -14,17 +14,20 @@ use crate::vm::Vm;
 
 pub mod arrays;
 pub mod collections;
+pub mod comprehensions;
 pub mod console;
 pub mod crypto;
 pub mod csv;
 pub mod datetime;
 pub mod diagnostics;
 pub mod diff;
+pub mod events;
 pub mod files;
 pub mod git;
 pub mod hof;
 pub mod io;
 pub mod json;
+pub mod kv;
 pub mod lists;
 pub mod math;
 pub mod meta;
@@ -33,8 +36,11 @@ pub mod numbers;
 pub mod parameters;
 pub mod predicates;
 pub mod process;
+pub mod reflect;
 pub mod regex;
 pub mod secret;
+pub mod sqlite;
+pub mod streams;
 pub mod strings;
 pub mod sysinfo;
 pub mod system;
@@ -138,6 +144,10 @@ static CORE: &[&[Builtin]] = &[
     process::BUILTINS,
     terminal::BUILTINS,
     sysinfo::BUILTINS,
+    comprehensions::BUILTINS,
+    streams::BUILTINS,
+    reflect::BUILTINS,
+    events::BUILTINS,
 ];
 
 /// The library areas built on other crates (data formats, regular expressions,
@@ -153,6 +163,8 @@ static BATTERIES: &[&[Builtin]] = &[
     diff::BUILTINS,
     secret::BUILTINS,
     datetime::BUILTINS,
+    sqlite::BUILTINS,
+    kv::BUILTINS,
 ];
 
 static INSTALLED_BATTERIES: OnceLock<&'static [&'static [Builtin]]> = OnceLock::new();
@@ -178,7 +190,7 @@ pub fn is_battery(name: &str) -> bool {
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
 /// builtins.
 pub fn constants() -> impl Iterator<Item = (&'static str, Value)> {
-    math::CONSTANTS.iter().map(|&(name, x)| (name, Value::Float(x)))
+    math::CONSTANTS.iter().map(|&(name, x)| (name, Value::Float(x))).chain(streams::constants())
 }
 
 /// The builtin with this name, if any (the compiler uses this to decide what it may

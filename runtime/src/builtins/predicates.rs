@@ -74,7 +74,7 @@ fn values(args: &[Value]) -> Result<Value> {
 }
 
 /// The values a producer returned: a bundle's fields, or the single value.
-fn spread(v: Value) -> Vec<Value> {
+pub(crate) fn spread(v: Value) -> Vec<Value> {
     match v {
         Value::Record(r) if r.type_name.with_name(|name| name == MULTIPLE_VALUES) => r.fields.to_vec(),
         single => vec![single],
