@@ -22,7 +22,6 @@ pub static BUILTINS: &[Builtin] = &[
     pure("file/rename", 2, Some(2), |a| rename(&a[0], &a[1])),
     pure("file/mkdir", 1, Some(1), |a| mkdir(&a[0])),
     pure("file/list", 1, Some(1), |a| list(&a[0])),
-    pure("file/glob", 1, Some(1), |a| glob(&a[0])),
     pure("file/info", 1, Some(1), |a| info(&a[0])),
     pure("file/is-directory?", 1, Some(1), |a| test_path(&a[0], Path::is_dir)),
     pure("file/is-file?", 1, Some(1), |a| test_path(&a[0], Path::is_file)),
@@ -37,6 +36,11 @@ pub static BUILTINS: &[Builtin] = &[
     pure("path/canonicalize", 1, Some(1), |a| canonicalize("path/canonicalize", &a[0])),
     pure("path/relative-to", 2, Some(2), |a| relative_to(&a[0], &a[1])),
     pure("path/within?", 2, Some(2), |a| within(&a[0], &a[1])),
+];
+
+/// `file/glob` links a pattern matcher: a battery builtin (see `builtins::BATTERIES`).
+pub static GLOB_BUILTINS: &[Builtin] = &[
+    pure("file/glob", 1, Some(1), |a| glob(&a[0])),
 ];
 
 fn text(path: &Path) -> Value {

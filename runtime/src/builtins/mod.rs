@@ -163,6 +163,8 @@ static BATTERIES: &[&[Builtin]] = &[
     diff::BUILTINS,
     secret::BUILTINS,
     datetime::BUILTINS,
+    strings::UNICODE_BUILTINS,
+    files::GLOB_BUILTINS,
     sqlite::BUILTINS,
     kv::BUILTINS,
 ];

@@ -48,8 +48,6 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(string_arg(&a[0])?)))),
     pure("string/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
     pure("make-string", 2, Some(2), |a| repeat(&a[0], &a[1])).alias_of("string/repeat"),
-    pure("string/foldcase", 1, Some(1), |a| Ok(Value::str(caseless::default_case_fold_str(a[0].expect_str()?)))),
-    pure("string/normalize", 2, Some(2), normalize),
     // Identifier case conversion.
     pure("string/snake-case", 1, Some(1), |a| Ok(Value::str(joined_lower(a[0].expect_str()?, "_")))),
     pure("string/kebab-case", 1, Some(1), |a| Ok(Value::str(joined_lower(a[0].expect_str()?, "-")))),
@@ -100,9 +98,6 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/take", 2, Some(2), take),
     // Strings are compared by value, so an interned string is just the string.
     pure("string/intern", 1, Some(1), |a| a[0].expect_str().map(|_| a[0].clone())),
-    pure("string-ci=?", 2, Some(2), |a| {
-        Ok(Value::Bool(caseless::default_caseless_match_str(a[0].expect_str()?, a[1].expect_str()?)))
-    }),
     // Strings as chars and code points.
     pure("string/chars", 1, Some(1), |a| chars(&a[0])),
     pure("string/to-list", 1, Some(1), |a| chars(&a[0])).alias_of("string->list"),
@@ -167,6 +162,16 @@ pub static BUILTINS: &[Builtin] = &[
     pure("char-ci>?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) > downcase(y))),
     pure("char-ci<=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) <= downcase(y))),
     pure("char-ci>=?", 2, Some(2), |a| compare_chars(a, |x, y| downcase(x) >= downcase(y))),
+];
+
+/// Full case folding and normalization forms: their Unicode tables are large, so they
+/// are battery builtins (see `builtins::BATTERIES`).
+pub static UNICODE_BUILTINS: &[Builtin] = &[
+    pure("string/foldcase", 1, Some(1), |a| Ok(Value::str(caseless::default_case_fold_str(a[0].expect_str()?)))),
+    pure("string/normalize", 2, Some(2), normalize),
+    pure("string-ci=?", 2, Some(2), |a| {
+        Ok(Value::Bool(caseless::default_caseless_match_str(a[0].expect_str()?, a[1].expect_str()?)))
+    }),
 ];
 
 // ---------------------------------------------------------------------------------------
