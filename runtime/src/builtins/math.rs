@@ -398,7 +398,7 @@ fn sign(v: &Value) -> Result<Value> {
 
 /// `(math/lerp a b t)` = a + (b - a) t, as a float.
 fn lerp(args: &[Value]) -> Result<Value> {
-    let (a, b, t) = (float_arg(&args[0])?, float_arg(&args[1])?, float_arg(&args[2])?);
+    let (a, b, t) = (plain_float(&args[0])?, plain_float(&args[1])?, plain_float(&args[2])?);
     Ok(Value::Float(a + (b - a) * t))
 }
 
@@ -406,7 +406,7 @@ fn lerp(args: &[Value]) -> Result<Value> {
 fn map_range(args: &[Value]) -> Result<Value> {
     let mut f = [0.0; 5];
     for (slot, v) in f.iter_mut().zip(args) {
-        *slot = float_arg(v)?;
+        *slot = plain_float(v)?;
     }
     let [v, in_lo, in_hi, out_lo, out_hi] = f;
     Ok(Value::Float(out_lo + (v - in_lo) * (out_hi - out_lo) / (in_hi - in_lo)))
