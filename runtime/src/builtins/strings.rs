@@ -127,6 +127,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])).alias_of("symbol->string"),
     pure("symbol->string", 1, Some(1), |a| symbol_name(&a[0])),
     pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])).alias_of("keyword->string"),
+    pure("keyword->string", 1, Some(1), |a| keyword_name(&a[0])),
     // Predicates and `type`.
     pure("string?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Str(_))))),
     pure("symbol?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Symbol(_))))),
@@ -548,7 +549,7 @@ fn chars(v: &Value) -> Result<Value> {
 
 fn list_to_string(v: &Value) -> Result<Value> {
     let mut out = String::new();
-    for item in list_or_vector(v, "list")? {
+    for item in v.expect_list()?.iter() {
         out.push(char_arg(item)?);
     }
     Ok(Value::str(out))
