@@ -682,15 +682,21 @@ impl Lowerer<'_> {
             "load" => {
                 let [path] = args else { return error(span, "load expects 1 arg") };
                 match path.kind {
-                    SyntaxKind::Str(ref text) => self.lower_load(text, span)?,
-                    _ => self.dynamic_module(path, span)?,
+                    SyntaxKind::Str(ref text) => match self.missing_module(text, None, span) {
+                        Some(expr) => expr,
+                        None => self.lower_load(text, span)?,
+                    },
+                    _ => self.dynamic_module("load", path, span)?,
                 }
             }
             "import" => {
                 let Some((path, names)) = args.split_first() else { return error(span, "import expects a path") };
                 match path.kind {
-                    SyntaxKind::Str(ref text) => self.lower_import(text, names, span)?,
-                    _ => self.dynamic_module(path, span)?,
+                    SyntaxKind::Str(ref text) => match self.missing_module(text, Some(names), span) {
+                        Some(expr) => expr,
+                        None => self.lower_import(text, names, span)?,
+                    },
+                    _ => self.dynamic_module("import", path, span)?,
                 }
             }
             "module" => {
@@ -864,13 +870,41 @@ impl Lowerer<'_> {
     }
 
     /// A load or import whose path is computed at run time: it cannot be compiled in.
-    fn dynamic_module(&mut self, path: &Syntax, span: Span) -> Result<Expr> {
+    fn dynamic_module(&mut self, form: &str, path: &Syntax, span: Span) -> Result<Expr> {
         self.warnings.push(CompileError {
             span,
-            message: "warning: the path is not a literal string, so the file cannot be compiled into the bundle; this raises an error when it runs".to_string(),
+            message: "warning: the path is not a literal string, so the file cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)".to_string(),
         });
         let path = self.lower(path)?;
-        Ok(Expr::new(ExprKind::CallGlobal("%module-not-in-bundle".into(), vec![path]), span))
+        let import_names = (form == "import").then(|| Expr::new(ExprKind::Const(Literal::List(Vec::new())), span));
+        Ok(Self::load_at_run_time(path, import_names, span))
+    }
+
+    /// A load or import of a literal path whose file does not exist yet (a program
+    /// that writes the file before it imports it): loaded when the program runs. An
+    /// import passes the names it asks for (all exports when none).
+    fn missing_module(&mut self, path: &str, import: Option<&[Syntax]>, span: Span) -> Option<Expr> {
+        let resolved = self.modules.resolve(span.file, path);
+        if resolved.exists() {
+            return None;
+        }
+        self.warnings.push(CompileError {
+            span,
+            message: format!("warning: {path} does not exist now, so it cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)"),
+        });
+        let path = Expr::new(ExprKind::Const(Literal::Str(resolved.display().to_string())), span);
+        let names = import.map(|names| {
+            let names = names.iter().filter_map(Syntax::as_symbol).map(|n| Literal::Symbol(n.to_string())).collect();
+            Expr::new(ExprKind::Const(Literal::List(names)), span)
+        });
+        Some(Self::load_at_run_time(path, names, span))
+    }
+
+    /// `(%load-at-run-time path)` for a load, `(%load-at-run-time path names)` for
+    /// an import.
+    fn load_at_run_time(path: Expr, import_names: Option<Expr>, span: Span) -> Expr {
+        let args = std::iter::once(path).chain(import_names).collect();
+        Expr::new(ExprKind::CallGlobal("%load-at-run-time".into(), args), span)
     }
 
     fn lower_define(&mut self, form: &str, args: &[Syntax], span: Span) -> Result<Expr> {

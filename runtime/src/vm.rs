@@ -180,6 +180,31 @@ pub struct Problem {
 
 const NO_COMPILER: &str = "needs the compiler, which semarun leaves out to stay small; run the program with `semac --run FILE`, or build it with `semac --exe --with-compiler`";
 
+/// For `(module NAME (export e...) body...)`, the form that runs the body in its own
+/// scope and defines only the exported names wanted (all when `wanted` is empty):
+/// `(define-values (e...) (let () body... (values e...)))`. `None` for other forms.
+fn module_exports_only(module: &Value, wanted: &[Value], path: &str) -> Result<Option<Value>> {
+    let items = match module.seq_items() {
+        Some(items) if matches!(items.first(), Some(Value::Symbol(s)) if s.with_name(|n| n == "module")) => items,
+        _ => return Ok(None),
+    };
+    let exports = match items.get(2).and_then(Value::seq_items) {
+        Some(export) if matches!(export.first(), Some(Value::Symbol(s)) if s.with_name(|n| n == "export")) => export[1..].to_vec(),
+        _ => return Err(Error::eval(format!("import {path}: module expects a name, (export ...) and a body"))),
+    };
+    for name in wanted {
+        if !exports.contains(name) {
+            return Err(Error::eval(format!("import: {} is not exported by {path}", crate::printer::repr(name))));
+        }
+    }
+    let names = if wanted.is_empty() { exports } else { wanted.to_vec() };
+    let values = std::iter::once(Value::symbol("values")).chain(names.iter().cloned());
+    let mut body = vec![Value::symbol("let"), Value::list(Vec::new())];
+    body.extend(items[3..].iter().cloned());
+    body.push(Value::list(values.collect()));
+    Ok(Some(Value::list(vec![Value::symbol("define-values"), Value::list(names), Value::list(body)])))
+}
+
 fn stack_overflow() -> Error {
     Error::eval("stack overflow: maximum call depth exceeded")
 }
@@ -246,6 +271,32 @@ impl Vm {
         let result = evaluator.eval(self, form);
         self.evaluator = Some(evaluator);
         result
+    }
+
+    /// A `load` or `import` of a file that is not in the bundle (its path was computed,
+    /// or the file did not exist at compile time): read, compiled and run now, form by
+    /// form in the global environment, when this VM has a compiler. An import of a
+    /// `(module NAME (export ...) body...)` file defines only the exports (or the
+    /// `import_names` asked for among them), as a compiled import does.
+    pub fn load_at_run_time(&mut self, path: &str, import_names: Option<Vec<Value>>) -> Result<Value> {
+        if self.evaluator.is_none() {
+            return Err(Error::eval(format!(
+                "cannot load {path:?} at run time: only files named by a literal string and present at compile time are compiled into the bundle; loading another {NO_COMPILER}"
+            )));
+        }
+        let text = std::fs::read_to_string(path).map_err(|err| Error::io(format!("load {path}: {err}")))?;
+        let forms = self.read_many(&text)?.seq_items().unwrap_or_default();
+        if let (Some(wanted), [module]) = (import_names, &forms[..]) {
+            if let Some(form) = module_exports_only(module, &wanted, path)? {
+                self.eval(&form)?;
+                return Ok(Value::Nil);
+            }
+        }
+        let mut result = Value::Nil;
+        for form in forms {
+            result = self.eval(&form)?;
+        }
+        Ok(result)
     }
 
     /// `(read text)`.

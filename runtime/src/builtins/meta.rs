@@ -68,12 +68,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("%match-fail", 1, Some(1), |a| {
         Err(Error::eval(format!("match: no clause matched value: {}", crate::printer::repr(&a[0]))))
     }),
-    // What a load/import with a computed path compiles to (LANGUAGE.md §10).
-    pure("%module-not-in-bundle", 1, Some(1), |a| {
-        Err(Error::eval(format!(
-            "cannot load {} at run time: only files named by a literal string are compiled into the bundle",
-            crate::printer::repr(&a[0])
-        )))
+    // What a load/import of a file outside the bundle compiles to (LANGUAGE.md §10).
+    with_vm("%load-at-run-time", 1, Some(2), |vm, a| {
+        let import_names = a.get(1).map(Value::expect_seq).transpose()?;
+        vm.load_at_run_time(a[0].expect_str()?, import_names)
     }),
 ];
 
