@@ -22,6 +22,7 @@ const MACROS: &[&str] = &[
     "for/fold",
     "with-stream",
     "with-open",
+    "message",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -56,6 +57,7 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "for/list" | "for/filter" | "for/map" => comprehension(name, args, span),
         "for/fold" => for_fold(args, span),
         "with-stream" | "with-open" => with_stream(name, args, span),
+        "message" => message(args, span),
         _ => error(span, format!("unknown macro {name}")),
     }
 }
@@ -378,4 +380,14 @@ fn with_stream(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
 
 fn body_form_or_nil(body: &[Syntax], span: Span) -> Syntax {
     if body.is_empty() { Syntax::new(SyntaxKind::Nil, span) } else { body_form(body, span) }
+}
+
+/// `(message role part...)` → `(%message role (list part...))`: a chat message whose
+/// text is the parts joined.
+fn message(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let [role, parts @ ..] = args else { return error(span, "message expects 2+ args") };
+    if parts.is_empty() {
+        return error(span, "message expects 2+ args");
+    }
+    Ok(list(vec![sym("%message", span), role.clone(), singleton_list(parts.to_vec(), span)], span))
 }

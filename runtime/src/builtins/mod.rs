@@ -19,6 +19,7 @@ pub mod io;
 pub mod kv;
 pub mod lists;
 pub mod math;
+pub mod messages;
 pub mod meta;
 pub mod multimethods;
 pub mod numbers;
@@ -97,7 +98,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS, reflect::BUILTINS, sqlite::BUILTINS, kv::BUILTINS, events::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, comprehensions::BUILTINS, streams::BUILTINS, reflect::BUILTINS, sqlite::BUILTINS, kv::BUILTINS, events::BUILTINS, messages::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
