@@ -28,6 +28,7 @@ const MACROS: &[&str] = &[
     "for/fold",
     "with-stream",
     "with-open",
+    "message",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -72,6 +73,7 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "for/list" | "for/filter" | "for/map" => comprehension(name, args, span),
         "for/fold" => for_fold(args, span),
         "with-stream" | "with-open" => with_stream(name, args, span),
+        "message" => message(args, span),
         _ => error(span, format!("unknown macro {name}")),
     }
 }
@@ -310,21 +312,27 @@ fn body_form(body: &[Syntax], span: Span) -> Syntax {
 }
 
 /// The clauses of a comprehension: `(var sequence)` bindings, the rightmost varying
-/// fastest, and `(:when test)` filters applying to the bindings left of them.
-/// `each` is the internal builtin walking one sequence; the innermost form is `inner`.
+/// fastest, and `(:when test)` filters applying to the bindings left of them. A var
+/// is a symbol or a destructuring pattern; each binding's element is also bound to
+/// `%for-N` (N counting bindings from 0). `each` is the internal builtin walking one
+/// sequence; the innermost form is `inner`.
 fn nest_clauses(name: &str, clauses: &Syntax, each: &str, inner: Syntax) -> Result<Syntax> {
     let Some(items) = clauses.as_list() else {
         return error(clauses.span, format!("{name}: expected a list of (var sequence) clauses"));
     };
+    let mut level = binding_count(items);
     let mut form = inner;
     for clause in items.iter().rev() {
         let span = clause.span;
         form = match clause.as_list() {
-            Some([head, test]) if matches!(&head.kind, SyntaxKind::Keyword(k) if k == "when") => {
+            Some([head, test]) if is_when(head) => {
                 list(vec![sym("if", span), test.clone(), form, Syntax::new(SyntaxKind::Nil, span)], span)
             }
-            Some([var, seq]) if var.as_symbol().is_some() => {
-                let step = list(vec![sym("fn", span), list(vec![var.clone()], span), form], span);
+            Some([var, seq]) if is_var(var) => {
+                level -= 1;
+                let item = sym(&format!("%for-{level}"), span);
+                let bind = list(vec![sym("let", span), list(vec![list(vec![var.clone(), item.clone()], span)], span), form], span);
+                let step = list(vec![sym("fn", span), list(vec![item], span), bind], span);
                 let what = Syntax::new(SyntaxKind::Str(name.to_string()), span);
                 list(vec![sym(each, span), step, seq.clone(), what], span)
             }
@@ -332,6 +340,18 @@ fn nest_clauses(name: &str, clauses: &Syntax, each: &str, inner: Syntax) -> Resu
         };
     }
     Ok(form)
+}
+
+fn is_when(head: &Syntax) -> bool {
+    matches!(&head.kind, SyntaxKind::Keyword(k) if k == "when")
+}
+
+fn is_var(var: &Syntax) -> bool {
+    matches!(var.kind, SyntaxKind::Symbol(_) | SyntaxKind::Vector(_) | SyntaxKind::Map(_))
+}
+
+fn binding_count(clauses: &[Syntax]) -> usize {
+    clauses.iter().filter(|c| matches!(c.as_list(), Some([var, _]) if is_var(var))).count()
 }
 
 /// `for/list`, `for/filter` and `for/map`: each step contributes a list of results
@@ -343,19 +363,12 @@ fn comprehension(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
     }
     let body = body_form(body, span);
     let inner = if name == "for/filter" {
-        // The element kept: the bound value, or the list of them with several bindings.
-        let vars: Vec<Syntax> = clauses
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|c| match c.as_list() {
-                Some([var, _]) if var.as_symbol().is_some() => Some(var.clone()),
-                _ => None,
-            })
-            .collect();
-        let kept = match vars.as_slice() {
+        // The element kept: the bound element, or the list of them with several bindings.
+        let count = binding_count(clauses.as_list().unwrap_or_default());
+        let items: Vec<Syntax> = (0..count).map(|i| sym(&format!("%for-{i}"), span)).collect();
+        let kept = match items.as_slice() {
             [one] => one.clone(),
-            _ => singleton_list(vars, span),
+            _ => singleton_list(items, span),
         };
         list(vec![sym("if", span), body, singleton(kept, span), Syntax::new(SyntaxKind::Nil, span)], span)
     } else {
@@ -431,4 +444,14 @@ fn with_stream(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
 
 fn body_form_or_nil(body: &[Syntax], span: Span) -> Syntax {
     if body.is_empty() { Syntax::new(SyntaxKind::Nil, span) } else { body_form(body, span) }
+}
+
+/// `(message role part...)` → `(%message role (list part...))`: a chat message whose
+/// text is the parts joined.
+fn message(args: &[Syntax], span: Span) -> Result<Syntax> {
+    let [role, parts @ ..] = args else { return error(span, "message expects 2+ args") };
+    if parts.is_empty() {
+        return error(span, "message expects 2+ args");
+    }
+    Ok(list(vec![sym("%message", span), role.clone(), singleton_list(parts.to_vec(), span)], span))
 }

@@ -30,6 +30,7 @@ pub mod json;
 pub mod kv;
 pub mod lists;
 pub mod math;
+pub mod messages;
 pub mod meta;
 pub mod multimethods;
 pub mod numbers;
@@ -148,6 +149,7 @@ static CORE: &[&[Builtin]] = &[
     streams::BUILTINS,
     reflect::BUILTINS,
     events::BUILTINS,
+    messages::BUILTINS,
 ];
 
 /// The library areas built on other crates (data formats, regular expressions,

@@ -182,6 +182,7 @@ impl Formatter {
         match v {
             Value::List(l) if !l.is_empty() => self.list(&l.to_vec(), indent),
             Value::Vector(items) if !items.is_empty() => self.collection(items, indent, "[", "]"),
+            Value::Bytevector(bytes) if indent + repr(v).len() > WIDTH => self.bytes(bytes, indent),
             Value::Map(m) if !m.is_empty() => {
                 let items: Vec<Value> = m.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect();
                 self.map(&items, indent, &repr(v))
@@ -291,6 +292,26 @@ impl Formatter {
         self.node(&items[0], inner);
         self.lines(&items[1..], inner);
         self.out.push_str(close);
+    }
+
+    /// A long bytevector: as many bytes per line as fit, lines aligned after `#u8(`.
+    fn bytes(&mut self, bytes: &[u8], indent: usize) {
+        let inner = indent + "#u8(".len();
+        self.out.push_str("#u8(");
+        let mut col = inner;
+        for (i, byte) in bytes.iter().enumerate() {
+            let cell = byte.to_string();
+            if i > 0 && col + 1 + cell.len() > WIDTH {
+                self.newline(inner);
+                col = inner;
+            } else if i > 0 {
+                self.out.push(' ');
+                col += 1;
+            }
+            col += cell.len();
+            self.out.push_str(&cell);
+        }
+        self.out.push(')');
     }
 
     /// Maps: one line, or one key and value per line under the first key.
