@@ -32,6 +32,9 @@ pub enum Constant {
     Vector(Vec<ConstIdx>),
     Map(Vec<(ConstIdx, ConstIdx)>),
     Bytevector(Vec<u8>),
+    /// A complex number: its real and imaginary parts, earlier `Int`, `BigInt`, `Float`
+    /// or `Rational` constants. An exact zero imaginary part reads as the real part.
+    Complex(ConstIdx, ConstIdx),
 }
 
 /// Where a closure's captured value comes from, in the frame that creates it.

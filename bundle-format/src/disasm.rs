@@ -110,5 +110,6 @@ fn describe_constant(bundle: &Bundle, constant: &Constant) -> String {
             format!("{{{}}}", inner.join(" "))
         }
         Constant::Bytevector(bytes) => format!("#u8{bytes:?}"),
+        Constant::Complex(re, im) => format!("complex(k{} k{})", re.0, im.0),
     }
 }

@@ -101,6 +101,13 @@ fn verify_constants(bundle: &Bundle) -> Result<(), VerifyError> {
         // V1: a collection constant refers only to earlier constants, so linking them in
         // order never meets a missing or cyclic element.
         let earlier = |i: &crate::bundle::ConstIdx| (i.0 as usize) < index;
+        let is_real_part = |i: &crate::bundle::ConstIdx| {
+            earlier(i)
+                && matches!(
+                    bundle.constants[i.0 as usize],
+                    Constant::Int(_) | Constant::BigInt(_) | Constant::Float(_) | Constant::Rational(..)
+                )
+        };
         match constant {
             Constant::Symbol(s) | Constant::Keyword(s) if s.0 as usize >= symbols => {
                 return Err(fail("symbol index out of range"))
@@ -118,6 +125,9 @@ fn verify_constants(bundle: &Bundle) -> Result<(), VerifyError> {
                 if !is_decimal(num, true) || !is_decimal(den, false) || den.bytes().all(|b| b == b'0') =>
             {
                 return Err(fail("rational is not a decimal fraction with a non-zero denominator"))
+            }
+            Constant::Complex(re, im) if !is_real_part(re) || !is_real_part(im) => {
+                return Err(fail("complex part is not an earlier real number constant"))
             }
             Constant::Char(c) if char::from_u32(*c).is_none() => {
                 return Err(fail("char is not a Unicode scalar value"))

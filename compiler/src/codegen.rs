@@ -75,6 +75,7 @@ impl Tables {
             Literal::BigInt(text) => Constant::BigInt(text.clone()),
             Literal::Float(f) => Constant::Float(*f),
             Literal::Rational(n, d) => Constant::Rational(n.clone(), d.clone()),
+            Literal::Complex(re, im) => Constant::Complex(self.constant(re), self.constant(im)),
             Literal::Str(s) => Constant::Str(s.clone()),
             Literal::Char(c) => Constant::Char(*c as u32),
             Literal::Symbol(s) => Constant::Symbol(self.symbol(s)),

@@ -147,6 +147,7 @@ fn to_value(lit: &Literal) -> Option<Value> {
         Literal::Rational(n, d) => {
             num::from_rational(num_rational::BigRational::new(n.parse().ok()?, d.parse().ok()?))
         }
+        Literal::Complex(re, im) => num::complex(to_value(re)?, to_value(im)?),
         _ => return None,
     })
 }
@@ -159,6 +160,7 @@ fn to_literal(value: &Value) -> Option<Literal> {
         Value::BigInt(b) => Literal::BigInt(b.to_string()),
         Value::Float(f) => Literal::Float(*f),
         Value::Rational(r) => Literal::Rational(r.numer().to_string(), r.denom().to_string()),
+        Value::Complex(c) => Literal::Complex(Box::new(to_literal(&c.re)?), Box::new(to_literal(&c.im)?)),
         _ => return None,
     })
 }
@@ -190,10 +192,11 @@ fn fold_intrinsic(op: Intrinsic, args: &[&Literal]) -> Option<Literal> {
     };
     let literal = to_literal(&result.ok()?)?;
     // Keep huge exact results out of the constant pool's decimal text limit.
-    if let Literal::BigInt(text) = &literal {
-        if text.len() > 4096 {
-            return None;
-        }
+    let too_long = |lit: &Literal| matches!(lit, Literal::BigInt(text) if text.len() > 4096);
+    match &literal {
+        Literal::Complex(re, im) if too_long(re) || too_long(im) => return None,
+        lit if too_long(lit) => return None,
+        _ => {}
     }
     Some(literal)
 }

@@ -20,6 +20,8 @@ pub enum Literal {
     BigInt(String),
     Float(f64),
     Rational(String, String),
+    /// Real and imaginary parts (see `SyntaxKind::Complex`).
+    Complex(Box<Literal>, Box<Literal>),
     Str(String),
     Char(char),
     Symbol(String),
@@ -209,6 +211,10 @@ impl fmt::Display for Literal {
             Literal::BigInt(b) => write!(f, "{b}"),
             Literal::Float(x) => write!(f, "{x:?}"),
             Literal::Rational(n, d) => write!(f, "{n}/{d}"),
+            Literal::Complex(re, im) => {
+                let im = im.to_string();
+                write!(f, "{re}{}{im}i", if im.starts_with('-') { "" } else { "+" })
+            }
             Literal::Str(s) => write!(f, "{s:?}"),
             Literal::Char(c) => write!(f, "#\\{c}"),
             Literal::Symbol(s) => write!(f, "{s}"),

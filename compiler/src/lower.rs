@@ -1676,6 +1676,10 @@ pub fn quote_literal(form: &Syntax) -> Literal {
         SyntaxKind::BigInt(b) => Literal::BigInt(b.clone()),
         SyntaxKind::Float(f) => Literal::Float(*f),
         SyntaxKind::Rational(n, d) => Literal::Rational(n.clone(), d.clone()),
+        SyntaxKind::Complex(re, im) => {
+            let part = |kind: &SyntaxKind| Box::new(quote_literal(&Syntax::new(kind.clone(), form.span)));
+            Literal::Complex(part(re), part(im))
+        }
         SyntaxKind::Str(s) => Literal::Str(s.clone()),
         SyntaxKind::Char(c) => Literal::Char(*c),
         SyntaxKind::Symbol(s) => Literal::Symbol(s.clone()),

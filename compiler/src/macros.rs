@@ -19,7 +19,7 @@ use sema_runtime::builtins::meta::fresh_name;
 use sema_runtime::error::Error;
 use sema_runtime::list::List;
 use sema_runtime::loader::load_bytes;
-use sema_runtime::num::{from_bigint, from_rational};
+use sema_runtime::num::{complex, from_bigint, from_rational};
 use sema_runtime::printer::repr;
 use sema_runtime::value::Value;
 use sema_runtime::vm::Vm;
@@ -144,6 +144,10 @@ pub fn to_value(form: &Syntax) -> Value {
             n.parse().unwrap_or_default(),
             d.parse().unwrap_or_else(|_| BigInt::from(1)),
         )),
+        SyntaxKind::Complex(re, im) => {
+            let part = |kind: &SyntaxKind| to_value(&Syntax::new(kind.clone(), form.span));
+            complex(part(re), part(im))
+        }
         SyntaxKind::Str(s) => Value::str(s.clone()),
         SyntaxKind::Char(c) => Value::Char(*c),
         SyntaxKind::Symbol(s) => Value::symbol(s),
@@ -169,6 +173,9 @@ pub fn from_value(value: &Value, span: Span) -> Result<Syntax> {
         Value::BigInt(b) => SyntaxKind::BigInt(b.to_string()),
         Value::Float(f) => SyntaxKind::Float(*f),
         Value::Rational(r) => SyntaxKind::Rational(r.numer().to_string(), r.denom().to_string()),
+        Value::Complex(c) => {
+            SyntaxKind::Complex(Box::new(from_value(&c.re, span)?.kind), Box::new(from_value(&c.im, span)?.kind))
+        }
         Value::Str(s) => SyntaxKind::Str(s.to_string()),
         Value::Char(c) => SyntaxKind::Char(*c),
         Value::Symbol(s) => SyntaxKind::Symbol(s.name()),

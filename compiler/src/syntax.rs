@@ -35,6 +35,9 @@ pub enum SyntaxKind {
     Float(f64),
     /// A reduced fraction with denominator > 1, as decimal text (sign on the numerator).
     Rational(String, String),
+    /// A complex number: its real and imaginary parts, each `Int`, `BigInt`, `Float` or
+    /// `Rational`; the imaginary part is never the exact zero.
+    Complex(Box<SyntaxKind>, Box<SyntaxKind>),
     Str(String),
     Char(char),
     Symbol(String),

@@ -32,6 +32,7 @@ fn rank(value: &Value) -> u8 {
         Value::I64Array(_) => 15,
         Value::Closure(_) | Value::Native(_) | Value::Promise(_) | Value::Multimethod(_) | Value::Resource(_) => 16,
         Value::Rational(_) => 17,
+        Value::Complex(_) => 18,
         Value::MutableArray(_) => 19,
         Value::Cell(_) => 20,
         Value::Record(_) => 12,
@@ -81,6 +82,17 @@ fn lexicographic<T>(mut a: impl Iterator<Item = T>, mut b: impl Iterator<Item = 
     }
 }
 
+/// Orders the parts of complex numbers: integers, then fractions, then floats, then
+/// by value within a kind (as upstream does).
+fn part_cmp(a: &Value, b: &Value) -> Ordering {
+    let kind = |v: &Value| match v {
+        Value::Rational(_) => 1,
+        Value::Float(_) => 2,
+        _ => 0,
+    };
+    kind(a).cmp(&kind(b)).then_with(|| total_cmp(a, b))
+}
+
 /// The total order of §3.3.
 pub fn total_cmp(a: &Value, b: &Value) -> Ordering {
     let (ra, rb) = (rank(a), rank(b));
@@ -121,6 +133,7 @@ pub fn total_cmp(a: &Value, b: &Value) -> Ordering {
             })
         }
         (Value::Rational(x), Value::Rational(y)) => x.cmp(y),
+        (Value::Complex(x), Value::Complex(y)) => part_cmp(&x.re, &y.re).then_with(|| part_cmp(&x.im, &y.im)),
         (Value::Record(x), Value::Record(y)) => {
             let by_name = if x.type_name == y.type_name {
                 Ordering::Equal
@@ -192,6 +205,10 @@ impl Hash for Value {
             // Unordered: the length is all that is order-independent and cheap.
             Value::HashMap(m) => m.len().hash(state),
             Value::Rational(r) => r.hash(state),
+            Value::Complex(c) => {
+                c.re.hash(state);
+                c.im.hash(state);
+            }
             Value::Record(r) => {
                 r.type_name.hash(state);
                 r.fields.iter().for_each(|v| v.hash(state));

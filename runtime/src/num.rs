@@ -1,4 +1,5 @@
-//! The numeric tower: fixnums promoting to bignums, exact rationals, floats.
+//! The numeric tower: fixnums promoting to bignums, exact rationals, floats, and
+//! complex numbers whose two parts are any of those.
 //!
 //! These functions are the one definition of Sema arithmetic: the VM's opcodes fall
 //! back to them off the fixnum fast path, the builtins call them, and the compiler's
@@ -13,7 +14,7 @@ use num_rational::BigRational;
 use num_traits::{Signed, ToPrimitive, Zero};
 
 use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::value::{Complex, Value};
 
 /// A number viewed for arithmetic, from the most to the least exact.
 enum Num {
@@ -60,6 +61,60 @@ pub fn from_rational(r: BigRational) -> Value {
     }
 }
 
+/// A complex number from two real parts; an exact zero imaginary part gives `re`.
+pub fn complex(re: Value, im: Value) -> Value {
+    if matches!(im, Value::Int(0)) {
+        re
+    } else {
+        Value::Complex(Rc::new(Complex { re, im }))
+    }
+}
+
+/// The real and imaginary parts of a number (a real one's imaginary part is exact 0).
+fn parts(v: &Value) -> (Value, Value) {
+    match v {
+        Value::Complex(c) => (c.re.clone(), c.im.clone()),
+        real => (real.clone(), Value::Int(0)),
+    }
+}
+
+fn either_complex(a: &Value, b: &Value) -> bool {
+    matches!(a, Value::Complex(_)) || matches!(b, Value::Complex(_))
+}
+
+/// `x - y` as `x + (-y)`, which differs from it on signed zeros: `-0.0 - 0` is `-0.0`
+/// but `-0.0 + (-0)` is `0.0`. Complex arithmetic subtracts this way, as upstream does.
+fn add_negated(x: &Value, y: &Value) -> Result<Value> {
+    add(x, &negate(y)?)
+}
+
+/// `+ - *` with a complex operand, part by part on the real tower (a real operand has
+/// an exact zero imaginary part, so `(* 2 +i)` stays exact and `(+ 0.5 +i)` is `0.5+1i`).
+fn complex_arith(op: Op, a: &Value, b: &Value) -> Result<Value> {
+    let ((ar, ai), (br, bi)) = (parts(a), parts(b));
+    Ok(match op {
+        Op::Add => complex(add(&ar, &br)?, add(&ai, &bi)?),
+        Op::Sub => complex(add_negated(&ar, &br)?, add_negated(&ai, &bi)?),
+        Op::Mul => complex(add_negated(&mul(&ar, &br)?, &mul(&ai, &bi)?)?, add(&mul(&ar, &bi)?, &mul(&ai, &br)?)?),
+    })
+}
+
+/// `a / b` with a complex operand: `a·conj(b) / |b|²`, part by part.
+fn complex_div(a: &Value, b: &Value) -> Result<Value> {
+    if matches!(b, Value::Int(0)) {
+        return Err(Error::eval("division by zero"));
+    }
+    let ((ar, ai), (br, bi)) = (parts(a), parts(b));
+    let denom = add(&mul(&br, &br)?, &mul(&bi, &bi)?)?;
+    let conj_im = negate(&bi)?;
+    let re = add_negated(&mul(&ar, &br)?, &mul(&ai, &conj_im)?)?;
+    let im = add(&mul(&ar, &conj_im)?, &mul(&ai, &br)?)?;
+    if matches!(im, Value::Int(0)) {
+        return div(&re, &denom);
+    }
+    Ok(complex(div(&re, &denom)?, div(&im, &denom)?))
+}
+
 fn to_rational(n: Num) -> BigRational {
     match n {
         Num::Int(i) => BigRational::from_integer(i),
@@ -90,6 +145,9 @@ fn arith(op: Op, a: &Value, b: &Value) -> Result<Value> {
         if let Some(r) = fast {
             return Ok(Value::Int(r));
         }
+    }
+    if either_complex(a, b) && a.is_number() && b.is_number() {
+        return complex_arith(op, a, b);
     }
     let (Some(x), Some(y)) = (view(a), view(b)) else { return Err(number_error(a, b)) };
     Ok(match (x, y) {
@@ -132,6 +190,9 @@ pub fn mul(a: &Value, b: &Value) -> Result<Value> {
 /// `a / b`: exact when both are exact (a rational when not whole); an exact zero
 /// divisor raises `division by zero`, a float one follows IEEE.
 pub fn div(a: &Value, b: &Value) -> Result<Value> {
+    if either_complex(a, b) && a.is_number() && b.is_number() {
+        return complex_div(a, b);
+    }
     let (Some(x), Some(y)) = (view(a), view(b)) else { return Err(number_error(a, b)) };
     match (x, y) {
         (Num::Float(_), _) | (_, Num::Float(_)) => {
@@ -148,6 +209,9 @@ pub fn div(a: &Value, b: &Value) -> Result<Value> {
 }
 
 pub fn negate(a: &Value) -> Result<Value> {
+    if let Value::Complex(c) = a {
+        return Ok(complex(negate(&c.re)?, negate(&c.im)?));
+    }
     sub(&Value::Int(0), a).map(|v| match (a, v) {
         // 0 - 0.0 is 0.0, but the negation of 0.0 is -0.0.
         (Value::Float(x), _) => Value::Float(-x),
@@ -155,12 +219,16 @@ pub fn negate(a: &Value) -> Result<Value> {
     })
 }
 
-/// Numeric comparison across the tower; `None` when a NaN is involved.
+/// Numeric comparison across the tower; `None` when a NaN is involved. Complex
+/// numbers have no order.
 pub fn compare(a: &Value, b: &Value) -> Result<Option<Ordering>> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => return Ok(Some(x.cmp(y))),
         (Value::Float(x), Value::Float(y)) => return Ok(x.partial_cmp(y)),
         _ => {}
+    }
+    if either_complex(a, b) && a.is_number() && b.is_number() {
+        return Err(Error::eval("cannot order complex numbers"));
     }
     let (Some(x), Some(y)) = (view(a), view(b)) else { return Err(number_error(a, b)) };
     Ok(match (x, y) {
@@ -183,8 +251,14 @@ fn compare_float_exact(x: f64, exact: Num) -> Option<Ordering> {
     Some(x.cmp(&to_rational(exact)))
 }
 
-/// Numeric `=`.
+/// Numeric `=`: a complex number equals only a complex number with equal parts.
 pub fn num_eq(a: &Value, b: &Value) -> Result<bool> {
+    if either_complex(a, b) && a.is_number() && b.is_number() {
+        return Ok(match (a, b) {
+            (Value::Complex(x), Value::Complex(y)) => num_eq(&x.re, &y.re)? && num_eq(&x.im, &y.im)?,
+            _ => false,
+        });
+    }
     Ok(compare(a, b)? == Some(Ordering::Equal))
 }
 
@@ -256,8 +330,15 @@ pub fn abs(a: &Value) -> Result<Value> {
         Value::BigInt(b) => from_bigint(b.abs()),
         Value::Rational(r) => from_rational(r.abs()),
         Value::Float(f) => Value::Float(f.abs()),
+        Value::Complex(c) => Value::Float(magnitude(c)),
         other => return Err(Error::type_error("number", other)),
     })
+}
+
+/// The (float) magnitude of a complex number.
+pub fn magnitude(c: &Complex) -> f64 {
+    let part = |v: &Value| to_f64(v).unwrap_or(f64::NAN);
+    part(&c.re).hypot(part(&c.im))
 }
 
 /// Banker's rounding; floats stay floats, exact numbers stay exact.
@@ -278,6 +359,7 @@ pub fn round(a: &Value) -> Result<Value> {
             };
             from_bigint(rounded)
         }
+        Value::Complex(_) => return Err(Error::type_error("real number", a)),
         other => return Err(Error::type_error("number", other)),
     })
 }

@@ -3,7 +3,7 @@
 //!
 //! This module owns: recognising a number token (and where it ends inside longer text,
 //! for the reader's "`123abc` splits" rule), converting it to a [`NumberLit`]
-//! (fixnum, bignum, float, reduced rational), radix/exactness prefixes, and the
+//! (fixnum, bignum, float, reduced rational, complex), radix/exactness prefixes, and the
 //! `string->number` entry point. It depends only on std and `num-bigint`,
 //! `num-integer`, `num-traits`.
 //!
@@ -15,9 +15,13 @@
 //! decimal   := sign? digit+ ("." digit+)? ([eE] [+-]? digit+)?    float if "." or exponent
 //!            | sign? digit+ "/" digit+                            rational, reduced
 //! radix     := sign? rdigit+ ("/" rdigit+)?                       for #x #o #b (exact only)
-//! complex   := sign "i" | real "i" | real [+-] ureal? "i"         followed by a delimiter:
-//!                                                                 recognised, then rejected
+//! complex   := [+-] ureal? "i" | real "i" | real [+-] ureal? "i"   followed by a delimiter
 //! ```
+//!
+//! In a complex literal `real` is an integer or a float (`1/2+3i` is `1/2` then `+3i`)
+//! and `ureal` (unsigned) may also be a fraction; a `-` followed by a digit starts a
+//! `real` (`-1/2i` is `-1/2` then `i`). A missing `ureal` is 1; an exact zero imaginary
+//! part gives the real part alone (`1+0i` is `1`). These follow upstream's reader.
 //!
 //! The special float spellings of §2.3 (`inf`, `-inf`, `+Infinity`, `nan`, `NaN`, ...)
 //! are accepted by [`parse_number`] (the reader reads them as floats too, so
@@ -37,11 +41,10 @@ pub enum NumberLit {
     Float(f64),
     /// reduced, denominator > 1, sign on numerator, decimal text
     Rational(String, String),
+    /// real and imaginary parts, each one of the real kinds above; the imaginary part
+    /// is never the exact zero
+    Complex(Box<NumberLit>, Box<NumberLit>),
 }
-
-/// The error for complex literals (`3+4i`, `2i`, `+i`, ...), which are recognised but not
-/// supported.
-pub const COMPLEX_UNSUPPORTED: &str = "complex numbers are not supported";
 
 /// The error for a rational literal whose denominator is zero (`1/0`).
 pub const ZERO_DENOMINATOR: &str = "zero denominator in rational literal";
@@ -75,7 +78,7 @@ pub fn special_float(text: &str) -> Option<f64> {
 /// `#x` (no digits), `#x#x1` (repeated prefix).
 ///
 /// Whenever this returns `n > 0`, `parse_number(&text[..n])` is `Ok(Some(_))`, `Err(_)`
-/// (zero denominator, complex, `#e` of an infinite float) or `Ok(None)` (bad radix digits).
+/// (zero denominator, `#e` of an infinite float) or `Ok(None)` (bad radix digits).
 pub fn number_token_len(text: &str) -> usize {
     let b = text.as_bytes();
     let prefixes = if b.first() == Some(&b'#') {
@@ -98,8 +101,8 @@ pub fn number_token_len(text: &str) -> usize {
 /// Parses a whole token as a number per LANGUAGE.md §2.5 (int, bignum, float, rational n/d
 /// reduced — `4/2` is Int(2), `-4/6` is Rational("-2","3"); radix/exactness prefixes #x #o
 /// #b #d #e #i in any combination: `#xFF` → 255, `#e1.5` → 3/2, `#i1/2` → 0.5). Returns
-/// None if the text is not exactly one number. Zero denominator → Err. Complex literals:
-/// Err("complex numbers are not supported").
+/// None if the text is not exactly one number. Zero denominator → Err. Complex literals
+/// (`3+4i`, `2i`, `-i`) give [`NumberLit::Complex`].
 ///
 /// Also accepts the special float spellings (`inf`, `-nan`, ...; see [`special_float`]).
 /// `#e` of a float converts the float's exact binary value (`#e0.5` → 1/2, `#e0.1` →
@@ -129,26 +132,24 @@ pub fn parse_number(text: &str) -> Result<Option<NumberLit>, String> {
         if end != b.len() {
             return Ok(None);
         }
-        let body = &text[prefixes.end..];
         match shape {
-            Shape::Complex => return Err(COMPLEX_UNSUPPORTED.to_string()),
-            Shape::Integer => match parse_int(body, 10) {
-                Some(n) => Value::Int(n),
+            Shape::Complex { im_start } => {
+                let re = match im_start > prefixes.end {
+                    true => real_value(&text[prefixes.end..im_start])?,
+                    false => Some(Value::Int(BigInt::zero())),
+                };
+                let im = match &text[im_start..end - 1] {
+                    "+" => Some(Value::Int(BigInt::one())),
+                    "-" => Some(Value::Int(-BigInt::one())),
+                    im => real_value(im)?,
+                };
+                let (Some(re), Some(im)) = (re, im) else { return Ok(None) };
+                Value::Complex(Box::new(re), Box::new(im))
+            }
+            _ => match real_value(&text[prefixes.end..])? {
+                Some(v) => v,
                 None => return Ok(None),
             },
-            Shape::Float => match body.parse::<f64>() {
-                Ok(f) => Value::Float(f),
-                Err(_) => return Ok(None),
-            },
-            Shape::Ratio { slash } => {
-                let (Some(n), Some(d)) = (
-                    parse_int(&text[prefixes.end..slash], 10),
-                    parse_int(&text[slash + 1..], 10),
-                ) else {
-                    return Ok(None);
-                };
-                make_ratio(n, d)?
-            }
         }
     } else {
         match parse_radix_body(text, prefixes.end, prefixes.radix, allow_plus)? {
@@ -158,20 +159,46 @@ pub fn parse_number(text: &str) -> Result<Option<NumberLit>, String> {
     };
     let value = match prefixes.exact {
         None => value,
-        Some(true) => match value {
-            Value::Float(f) => match exact_from_f64(f) {
-                Some(v) => v,
-                None => return Err(format!("no exact representation for {text}")),
-            },
-            exact => exact,
-        },
-        Some(false) => match value {
-            Value::Int(n) => Value::Float(ratio_to_f64(&n, &BigInt::one())),
-            Value::Ratio(n, d) => Value::Float(ratio_to_f64(&n, &d)),
-            float => float,
+        Some(exact) => match with_exactness(value, exact) {
+            Some(v) => v,
+            None => return Err(format!("no exact representation for {text}")),
         },
     };
     Ok(Some(value.into_lit()))
+}
+
+/// A real number's text (sign, then an integer, float or fraction): Ok(None) when it is
+/// not one, Err for a zero denominator.
+fn real_value(text: &str) -> Result<Option<Value>, String> {
+    let b = text.as_bytes();
+    let Some((end, shape)) = scan_decimal_real(b, 0, true) else { return Ok(None) };
+    if end != b.len() {
+        return Ok(None);
+    }
+    Ok(match shape {
+        Shape::Float => text.parse::<f64>().ok().map(Value::Float),
+        Shape::Ratio { slash } => {
+            let (Some(n), Some(d)) = (parse_int(&text[..slash], 10), parse_int(&text[slash + 1..], 10)) else {
+                return Ok(None);
+            };
+            Some(make_ratio(n, d)?)
+        }
+        _ => parse_int(text, 10).map(Value::Int),
+    })
+}
+
+/// `#e` (exact = true) or `#i` applied to a value, part by part for a complex one; None
+/// for `#e` of an infinite or NaN float.
+fn with_exactness(value: Value, exact: bool) -> Option<Value> {
+    Some(match (value, exact) {
+        (Value::Float(f), true) => exact_from_f64(f)?,
+        (Value::Int(n), false) => Value::Float(ratio_to_f64(&n, &BigInt::one())),
+        (Value::Ratio(n, d), false) => Value::Float(ratio_to_f64(&n, &d)),
+        (Value::Complex(re, im), exact) => {
+            Value::Complex(Box::new(with_exactness(*re, exact)?), Box::new(with_exactness(*im, exact)?))
+        }
+        (same, _) => same,
+    })
 }
 
 /// `-?DIGITS.DIGITS` with at most 15 digits in all (measurements, prices, 1brc's
@@ -224,7 +251,11 @@ enum Shape {
     Ratio {
         slash: usize,
     },
-    Complex,
+    /// `im_start` is the byte index where the imaginary part (with its sign) starts; the
+    /// real part is before it (nothing for `2i` and `-i`), the `i` is the last byte.
+    Complex {
+        im_start: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -342,30 +373,43 @@ fn scan_decimal_real(b: &[u8], i: usize, allow_plus: bool) -> Option<(usize, Sha
     Some((j, Shape::Integer))
 }
 
+/// The end of an imaginary tail starting at the sign at `i`: `[+-] ureal? "i"` and then
+/// a delimiter (`+i`, `-4i`, `+1/2i`, `-2.5e3i`).
+fn scan_imaginary(b: &[u8], i: usize) -> Option<usize> {
+    if !matches!(b.get(i), Some(b'+' | b'-')) {
+        return None;
+    }
+    // The magnitude has no sign of its own (`1+-2i` is not a number).
+    let end = match digit_at(b, i + 1) {
+        true => scan_decimal_real(b, i + 1, false).map_or(i + 1, |(end, _)| end),
+        false => i + 1,
+    };
+    (b.get(end) == Some(&b'i') && delimiter_at(b, end + 1)).then_some(end + 1)
+}
+
 /// A decimal number (possibly a complex literal) starting at `i`.
 fn scan_decimal(b: &[u8], i: usize, allow_plus: bool) -> Option<(usize, Shape)> {
-    // `+i` / `-i`
-    if matches!(b.get(i), Some(b'+' | b'-'))
-        && b.get(i + 1) == Some(&b'i')
-        && delimiter_at(b, i + 2)
-    {
-        return Some((i + 2, Shape::Complex));
+    // `+i`, `-i`, `+2i`: a sign not followed by a digit (or a `+` where it cannot
+    // start a real) only starts an imaginary number.
+    let real_starts = match b.get(i) {
+        Some(b'+') => allow_plus && digit_at(b, i + 1),
+        Some(b'-') => digit_at(b, i + 1),
+        _ => true,
+    };
+    if !real_starts {
+        return scan_imaginary(b, i).map(|end| (end, Shape::Complex { im_start: i }));
     }
     let (end, shape) = scan_decimal_real(b, i, allow_plus)?;
-    // `2i`, `1.5i`
-    if b.get(end) == Some(&b'i') && delimiter_at(b, end + 1) {
-        return Some((end + 1, Shape::Complex));
+    if let Shape::Ratio { .. } = shape {
+        return Some((end, shape));
     }
-    // `3+4i`, `1.5-2i`, `3+i`
-    if matches!(b.get(end), Some(b'+' | b'-')) {
-        if b.get(end + 1) == Some(&b'i') && delimiter_at(b, end + 2) {
-            return Some((end + 2, Shape::Complex));
-        }
-        if let Some((im_end, _)) = scan_decimal_real(b, end, true) {
-            if b.get(im_end) == Some(&b'i') && delimiter_at(b, im_end + 1) {
-                return Some((im_end + 1, Shape::Complex));
-            }
-        }
+    // `2i`, `-1.5i`
+    if b.get(end) == Some(&b'i') && delimiter_at(b, end + 1) {
+        return Some((end + 1, Shape::Complex { im_start: i }));
+    }
+    // `3+4i`, `1.5-2i`, `3+i`, `3+1/2i`
+    if let Some(im_end) = scan_imaginary(b, end) {
+        return Some((im_end, Shape::Complex { im_start: end }));
     }
     Some((end, shape))
 }
@@ -407,6 +451,8 @@ enum Value {
     /// Reduced, denominator > 1.
     Ratio(BigInt, BigInt),
     Float(f64),
+    /// Two real parts.
+    Complex(Box<Value>, Box<Value>),
 }
 
 impl Value {
@@ -418,6 +464,10 @@ impl Value {
             },
             Value::Ratio(n, d) => NumberLit::Rational(n.to_string(), d.to_string()),
             Value::Float(f) => NumberLit::Float(f),
+            Value::Complex(re, im) => match *im {
+                Value::Int(n) if n.is_zero() => re.into_lit(),
+                im => NumberLit::Complex(Box::new(re.into_lit()), Box::new(im.into_lit())),
+            },
         }
     }
 }
@@ -696,19 +746,33 @@ mod tests {
         assert_eq!(p("1/2.5"), None);
     }
 
-    // §2.5 complex literals are recognised and rejected
+    fn complex(re: NumberLit, im: NumberLit) -> Option<NumberLit> {
+        Some(NumberLit::Complex(Box::new(re), Box::new(im)))
+    }
+
+    // §2.5 complex literals, with upstream's reading of the cases the spec leaves open
     #[test]
-    fn complex_rejected() {
-        for s in [
-            "3+4i", "1.5-2i", "2i", "+i", "-i", "3+i", "3-i", "1/2+3/4i", "-2i", "1e3+1e2i",
-        ] {
-            assert_eq!(parse_number(s), Err(COMPLEX_UNSUPPORTED.to_string()), "{s}");
+    fn complex_literals() {
+        let n = |v: i64| int(v).unwrap();
+        assert_eq!(p("3+4i"), complex(n(3), n(4)));
+        assert_eq!(p("1.5-2i"), complex(NumberLit::Float(1.5), n(-2)));
+        assert_eq!(p("2i"), complex(n(0), n(2)));
+        assert_eq!(p("-2.5i"), complex(n(0), NumberLit::Float(-2.5)));
+        assert_eq!(p("+i"), complex(n(0), n(1)));
+        assert_eq!(p("-i"), complex(n(0), n(-1)));
+        assert_eq!(p("+2i"), complex(n(0), n(2)));
+        assert_eq!(p("+1/2i"), complex(n(0), ratio("1", "2").unwrap()));
+        assert_eq!(p("3-1/2i"), complex(n(3), ratio("-1", "2").unwrap()));
+        assert_eq!(p("1e3+1e2i"), complex(NumberLit::Float(1000.0), NumberLit::Float(100.0)));
+        assert_eq!(p("1+0i"), int(1));
+        assert_eq!(p("1-0.0i"), complex(n(1), NumberLit::Float(-0.0)));
+        assert_eq!(p("#e1.5+2.5i"), complex(ratio("3", "2").unwrap(), ratio("5", "2").unwrap()));
+        assert_eq!(p("#i3+4i"), complex(NumberLit::Float(3.0), NumberLit::Float(4.0)));
+        assert_eq!(parse_number("3+1/0i"), Err(ZERO_DENOMINATOR.to_string()));
+        for bad in ["3+4ix", "i", "1/2+3i", "-1/2i", "+1+2i", "1++2i", "1+-2i", "2.i", "#x1+2i", "1+2"] {
+            assert_eq!(p(bad), None, "{bad}");
         }
-        assert_eq!(parse_number("#e3+4i"), Err(COMPLEX_UNSUPPORTED.to_string()));
-        assert_eq!(p("3+4ix"), None);
-        assert_eq!(p("i"), None);
-        assert_eq!(p("+2i"), None); // `+` followed by digits is a symbol (§2.3)
-        assert_eq!(string_to_number("3+4i"), None);
+        assert_eq!(s2n(" 3+4i "), complex(n(3), n(4)));
     }
 
     // §2.5 prefixes
@@ -807,6 +871,9 @@ mod tests {
         assert_eq!(number_token_len("-i;"), 2);
         assert_eq!(number_token_len("-in"), 0);
         assert_eq!(number_token_len("+5"), 0);
+        assert_eq!(number_token_len("+5i)"), 3);
+        assert_eq!(number_token_len("1/2+3i"), 3);
+        assert_eq!(number_token_len("-1/2i"), 4);
         assert_eq!(number_token_len(".5"), 0);
         assert_eq!(number_token_len("-"), 0);
         assert_eq!(number_token_len("abc"), 0);
@@ -858,7 +925,6 @@ mod tests {
         assert_eq!(s2n("\t\r\n12\n"), int(12));
         for bad in [
             "abc", "", "   ", "+5", "1.", ".5", "0x10", "1_000", "1 2", "12a", "\u{a0}12", "1/0",
-            "3+4i",
         ] {
             assert_eq!(s2n(bad), None, "{bad:?}");
         }

@@ -98,6 +98,25 @@ pub fn write_repr(out: &mut String, value: &Value) {
             let _ = write!(out, "{}/{}", r.numer(), r.denom());
         }
         Value::Float(x) => format_float(out, *x),
+        Value::Complex(c) => {
+            write_repr(out, &c.re);
+            // The sign, then the magnitude, so that `0-1i` and `1-0.0i` read back.
+            let negative = match &c.im {
+                Value::Int(i) => *i < 0,
+                Value::BigInt(b) => b.sign() == num_bigint::Sign::Minus,
+                Value::Rational(r) => r.numer().sign() == num_bigint::Sign::Minus,
+                Value::Float(x) => x.is_sign_negative(),
+                _ => false,
+            };
+            if negative {
+                out.push('-');
+                write_repr(out, &crate::num::negate(&c.im).unwrap_or_default());
+            } else {
+                out.push('+');
+                write_repr(out, &c.im);
+            }
+            out.push('i');
+        }
         Value::Str(s) => write_string_repr(out, s),
         Value::Char(c) => {
             out.push_str("#\\");

@@ -105,6 +105,8 @@ pub fn link(verified: VerifiedBundle) -> Program {
                     Value::Map(Rc::new(map))
                 }
                 Constant::Bytevector(bytes) => Value::Bytevector(Rc::new(bytes.clone())),
+                // V1 also checks that both parts are real numbers.
+                Constant::Complex(re, im) => crate::num::complex(earlier(re), earlier(im)),
             }
         };
         constants.push(value);

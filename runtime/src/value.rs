@@ -39,6 +39,8 @@ pub enum Value {
     BigInt(Rc<BigInt>),
     /// A reduced fraction whose denominator is above 1.
     Rational(Rc<BigRational>),
+    /// A non-real number; see [`Complex`].
+    Complex(Rc<Complex>),
     Str(Rc<String>),
     List(List),
     Vector(Rc<Vec<Value>>),
@@ -69,6 +71,14 @@ const _: () = assert!(std::mem::size_of::<Value>() == 16);
 pub struct Closure {
     pub proto: Rc<FuncProto>,
     pub captures: Box<[Value]>,
+}
+
+/// A complex number `re + im·i`. Both parts are real numbers (fixnum, bignum, rational
+/// or float), each exact or not on its own, and `im` is never an exact zero (that
+/// number is `re` itself): `crate::num::complex` keeps this.
+pub struct Complex {
+    pub re: Value,
+    pub im: Value,
 }
 
 /// A record: its type's name and its field values in declaration order.
@@ -134,6 +144,7 @@ impl Value {
             Value::Int(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Rational(_) => "rational",
+            Value::Complex(_) => "complex",
             Value::Char(_) => "char",
             Value::Symbol(_) => "symbol",
             Value::Keyword(_) => "keyword",
@@ -157,6 +168,11 @@ impl Value {
     }
 
     pub fn is_number(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Rational(_) | Value::Complex(_))
+    }
+
+    /// A number other than a complex one.
+    pub fn is_real(&self) -> bool {
         matches!(self, Value::Int(_) | Value::BigInt(_) | Value::Float(_) | Value::Rational(_))
     }
 

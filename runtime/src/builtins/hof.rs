@@ -425,12 +425,12 @@ fn numeric_cmp(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// The order of a one-argument `sort`: numbers by value, anything else by the
-/// total order, all elements of one kind (`expected int, got string`).
+/// The order of a one-argument `sort`: real numbers by value, anything else (complex
+/// numbers too) by the total order, all elements of one kind (`expected int, got string`).
 fn default_sort(items: Vec<Value>) -> Result<Vec<Value>> {
     let Some(first) = items.first() else { return Ok(items) };
-    let numeric = first.is_number();
-    if let Some(bad) = items.iter().find(|v| if numeric { !v.is_number() } else { v.type_name() != first.type_name() }) {
+    let numeric = first.is_real();
+    if let Some(bad) = items.iter().find(|v| if numeric { !v.is_real() } else { v.type_name() != first.type_name() }) {
         return Err(Error::type_error(first.type_name(), bad));
     }
     if numeric {

@@ -54,7 +54,7 @@ pub fn to_json(value: &Value, depth: usize) -> Result<Json> {
         Value::BigInt(n) => Json::Number(
             n.to_string().parse::<Number>().map_err(|e| Error::eval(format!("cannot encode bignum as JSON: {e}")))?,
         ),
-        Value::Rational(_) => Json::String(repr(value)),
+        Value::Rational(_) | Value::Complex(_) => Json::String(repr(value)),
         Value::Str(s) => Json::String(s.to_string()),
         Value::Keyword(_) | Value::Symbol(_) => Json::String(display_name(value)),
         Value::List(_) | Value::Vector(_) => Json::Array(

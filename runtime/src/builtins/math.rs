@@ -1,7 +1,8 @@
 //! The rest of the numeric library (LANGUAGE.md §7.1–§7.3): rounding, roots and
 //! powers, transcendental functions, gcd/lcm, exactness conversions, bit operations,
 //! the numeric predicates, the constants `pi` `e` `math/infinity` `math/nan`, and
-//! `list/shuffle`/`list/pick` (on the generator behind `math/random-int`).
+//! `list/shuffle`/`list/pick` (on the generator behind `math/random-int`). Complex
+//! numbers' own functions are in complex.rs; `sqrt` and `expt` reach them here.
 //!
 //! Exact arithmetic is `crate::num`; this file only adds what `num` does not do.
 
@@ -95,9 +96,9 @@ pub static BUILTINS: &[Builtin] = &[
     pure("negative?", 1, Some(1), |a| signum_test(&a[0], |o| o == Ordering::Less)),
     pure("integer?", 1, Some(1), |a| Ok(Value::Bool(is_integer(&a[0])))),
     pure("float?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Float(_))))),
-    pure("rational?", 1, Some(1), |a| Ok(Value::Bool(is_exact(&a[0])))),
+    pure("rational?", 1, Some(1), |a| Ok(Value::Bool(a[0].is_real() && is_exact(&a[0])))),
     pure("exact?", 1, Some(1), |a| Ok(Value::Bool(is_exact(&a[0])))),
-    pure("inexact?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Float(_))))),
+    pure("inexact?", 1, Some(1), |a| Ok(Value::Bool(a[0].is_number() && !is_exact(&a[0])))),
     // Random choice, on the generator of system.rs.
     pure("list/shuffle", 1, Some(1), |a| shuffle(&a[0])),
     pure("list/pick", 1, Some(1), |a| pick(&a[0])),
@@ -113,7 +114,7 @@ pub static CONSTANTS: &[(&str, f64)] = &[
 
 /// The largest result, in bits, that `expt` and `bit/shift-left` will build (8 MiB of
 /// digits); past it they raise instead of exhausting memory or time.
-const MAX_RESULT_BITS: u64 = 1 << 26;
+pub(super) const MAX_RESULT_BITS: u64 = 1 << 26;
 
 // ---------------------------------------------------------------------------------------
 // Argument helpers
@@ -126,9 +127,12 @@ fn number_arg(v: &Value) -> Result<&Value> {
     }
 }
 
-/// Any number as a float.
+/// Any real number as a float.
 fn float_arg(v: &Value) -> Result<f64> {
-    num::to_f64(v).ok_or_else(|| Error::type_error("number", v))
+    match v {
+        Value::Complex(_) => Err(Error::type_error("real number", v)),
+        _ => num::to_f64(v).ok_or_else(|| Error::type_error("number", v)),
+    }
 }
 
 /// An integer (fixnum or bignum) as a bignum.
@@ -154,8 +158,12 @@ fn exact_rational(v: &Value) -> Option<BigRational> {
     }
 }
 
+/// An exact real number, or a complex one with two exact parts.
 fn is_exact(v: &Value) -> bool {
-    matches!(v, Value::Int(_) | Value::BigInt(_) | Value::Rational(_))
+    match v {
+        Value::Complex(c) => is_exact(&c.re) && is_exact(&c.im),
+        _ => matches!(v, Value::Int(_) | Value::BigInt(_) | Value::Rational(_)),
+    }
 }
 
 fn is_integer(v: &Value) -> bool {
@@ -171,7 +179,11 @@ fn signum(v: &Value) -> Result<Option<Ordering>> {
     num::compare(number_arg(v)?, &Value::Int(0))
 }
 
+/// `zero?` and the like: false for a complex number, which has no sign.
 fn signum_test(v: &Value, test: fn(Ordering) -> bool) -> Result<Value> {
+    if let Value::Complex(_) = v {
+        return Ok(Value::Bool(false));
+    }
     Ok(Value::Bool(signum(v)?.is_some_and(test)))
 }
 
@@ -185,6 +197,7 @@ fn rounding(v: &Value, float_op: fn(f64) -> f64, rational_op: fn(&BigRational) -
         Value::Int(_) | Value::BigInt(_) => v.clone(),
         Value::Float(f) => Value::Float(float_op(*f)),
         Value::Rational(r) => num::from_rational(rational_op(r)),
+        Value::Complex(_) => return Err(Error::type_error("real number", v)),
         other => return Err(Error::type_error("number", other)),
     })
 }
@@ -270,10 +283,14 @@ fn places_arg(v: &Value) -> Result<i64> {
 }
 
 /// `sqrt`: exact for exact perfect squares (integers and fractions), a float
-/// otherwise. Negative arguments would need complex numbers, which are not supported.
+/// otherwise. A negative number's root is imaginary, `(sqrt -4)` → `0+2i` (exact parts
+/// as for its magnitude); a complex number's is the principal root, in floats.
 fn sqrt(v: &Value) -> Result<Value> {
+    if let Value::Complex(c) = v {
+        return Ok(super::complex::principal_sqrt(c));
+    }
     if signum(v)? == Some(Ordering::Less) {
-        return Err(Error::eval("sqrt: complex results are not supported"));
+        return Ok(num::complex(Value::Int(0), sqrt(&num::negate(v)?)?));
     }
     match v {
         Value::Int(_) | Value::BigInt(_) => {
@@ -304,6 +321,9 @@ fn sqrt(v: &Value) -> Result<Value> {
 fn expt(base: &Value, exponent: &Value) -> Result<Value> {
     number_arg(base)?;
     number_arg(exponent)?;
+    if matches!(base, Value::Complex(_)) || matches!(exponent, Value::Complex(_)) {
+        return super::complex::expt(base, exponent);
+    }
     let exact_base = exact_rational(base);
     let int_exponent = match exponent {
         Value::Int(_) | Value::BigInt(_) => integer_arg(exponent).ok(),
@@ -375,9 +395,11 @@ fn gcd_lcm(args: &[Value], lcm: bool) -> Result<Value> {
 
 /// `(math/clamp x lo hi)`: whichever of the three is returned, unchanged.
 fn clamp(x: &Value, lo: &Value, hi: &Value) -> Result<Value> {
-    number_arg(x)?;
-    number_arg(lo)?;
-    number_arg(hi)?;
+    for v in [x, lo, hi] {
+        if !v.is_real() {
+            return Err(Error::type_error("number", v));
+        }
+    }
     if num::compare(x, lo)? == Some(Ordering::Less) {
         return Ok(lo.clone());
     }
@@ -428,6 +450,7 @@ fn fraction_part(v: &Value, numerator: bool) -> Result<Value> {
 
 fn exact(v: &Value, name: &str) -> Result<Value> {
     match v {
+        Value::Complex(c) => Ok(num::complex(exact(&c.re, name)?, exact(&c.im, name)?)),
         Value::Float(f) => {
             let mut shown = String::new();
             crate::printer::format_float(&mut shown, *f);
@@ -438,7 +461,10 @@ fn exact(v: &Value, name: &str) -> Result<Value> {
 }
 
 fn inexact(v: &Value) -> Result<Value> {
-    Ok(Value::Float(float_arg(v)?))
+    match v {
+        Value::Complex(c) => Ok(num::complex(inexact(&c.re)?, inexact(&c.im)?)),
+        _ => Ok(Value::Float(float_arg(v)?)),
+    }
 }
 
 /// `(float x)`: any number, or the text of one (Rust float syntax, nothing around it).
@@ -447,6 +473,7 @@ fn to_float(v: &Value) -> Result<Value> {
         Value::Str(s) => {
             s.parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot convert '{s}' to float")))
         }
+        Value::Complex(_) => Err(Error::type_error("real number", v)),
         other => match num::to_f64(other) {
             Some(f) => Ok(Value::Float(f)),
             None => Err(Error::type_error("number or string", other)),

@@ -14,6 +14,7 @@ use crate::vm::Vm;
 
 pub mod arrays;
 pub mod collections;
+pub mod complex;
 pub mod comprehensions;
 pub mod console;
 pub mod crypto;
@@ -134,6 +135,7 @@ static CORE: &[&[Builtin]] = &[
     system::BUILTINS,
     meta::BUILTINS,
     math::BUILTINS,
+    complex::BUILTINS,
     predicates::BUILTINS,
     parameters::BUILTINS,
     multimethods::BUILTINS,

@@ -176,6 +176,10 @@ fn extreme(args: &[Value], want: Ordering) -> Result<Value> {
     let mut any_float = matches!(best, Value::Float(_));
     for x in &args[1..] {
         expect_number(x)?;
+        if !x.is_real() || !best.is_real() {
+            let name = if want == Ordering::Greater { "max" } else { "min" };
+            return Err(Error::eval(format!("{name}: cannot order these numbers")));
+        }
         any_float |= matches!(x, Value::Float(_));
         if num::compare(x, &best)? == Some(want) {
             best = x.clone();

@@ -16,9 +16,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("bool?", 1, Some(1), |a| Ok(Value::Bool(matches!(a[0], Value::Bool(_))))),
     pure("fn?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))),
     pure("procedure?", 1, Some(1), |a| Ok(Value::Bool(is_procedure(&a[0])))).alias_of("fn?"),
-    // Every number is complex and, with no complex numbers here, real too (R7RS tower).
+    // Every number is complex (the top of the R7RS tower); real? is false only for
+    // non-real complex numbers.
     pure("complex?", 1, Some(1), |a| Ok(Value::bool(a[0].is_number()))),
-    pure("real?", 1, Some(1), |a| Ok(Value::bool(a[0].is_number()))),
+    pure("real?", 1, Some(1), |a| Ok(Value::bool(a[0].is_real()))),
     pure("exact-integer?", 1, Some(1), |a| Ok(Value::bool(matches!(a[0], Value::Int(_) | Value::BigInt(_))))),
     // Raising.
     pure("error", 0, None, error),

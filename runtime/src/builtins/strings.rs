@@ -662,6 +662,7 @@ fn number_value(lit: NumberLit) -> Value {
         NumberLit::Float(f) => Value::Float(f),
         NumberLit::BigInt(text) => num::from_bigint(big(&text)),
         NumberLit::Rational(n, d) => num::from_rational(BigRational::new(big(&n), big(&d))),
+        NumberLit::Complex(re, im) => num::complex(number_value(*re), number_value(*im)),
     }
 }
 
