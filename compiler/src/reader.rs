@@ -1247,6 +1247,11 @@ mod tests {
             no(SyntaxKind::Rational("-2".into(), "3".into()))
         );
         assert_eq!(r1("4/2"), int(2));
+        let complex = |re: SyntaxKind, im: SyntaxKind| no(SyntaxKind::Complex(Box::new(re), Box::new(im)));
+        assert_eq!(r1("3+4i"), complex(SyntaxKind::Int(3), SyntaxKind::Int(4)));
+        assert_eq!(r1("1.5-2i"), complex(SyntaxKind::Float(1.5), SyntaxKind::Int(-2)));
+        assert_eq!(r1("-i"), complex(SyntaxKind::Int(0), SyntaxKind::Int(-1)));
+        assert_eq!(r1("3+0i"), int(3));
         assert_eq!(r1("#xFF"), int(255));
         assert_eq!(r1("#x-ff"), int(-255));
         assert_eq!(r1("#b101"), int(5));
@@ -1282,6 +1287,8 @@ mod tests {
         assert_eq!(r("12#t"), vec![int(12), boolean(true)]);
         assert_eq!(r("2in"), vec![int(2), sym("in")]);
         assert_eq!(r("3+4ix"), vec![int(3), sym("+4ix")]);
+        let three_i = SyntaxKind::Complex(Box::new(SyntaxKind::Int(0)), Box::new(SyntaxKind::Int(3)));
+        assert_eq!(r("1/2+3i"), vec![no(SyntaxKind::Rational("1".into(), "2".into())), no(three_i)]);
         assert_eq!(
             r("#e1.5abc"),
             vec![no(SyntaxKind::Rational("3".into(), "2".into())), sym("abc")]

@@ -640,8 +640,10 @@ mod tests {
         assert_eq!(call("sqrt", &[int(2)]), "1.4142135623730951");
         assert_eq!(call("sqrt", &[fl(16.0)]), "4.0");
         assert_eq!(call("sqrt", &[big("340282366920938463463374607431768211456")]), "18446744073709551616");
-        assert_eq!(call("sqrt", &[int(-4)]), "ERR Eval error: sqrt: complex results are not supported");
-        assert_eq!(call("sqrt", &[fl(-4.0)]), "ERR Eval error: sqrt: complex results are not supported");
+        assert_eq!(call("sqrt", &[int(-4)]), "0+2i");
+        assert_eq!(call("sqrt", &[fl(-4.0)]), "0+2.0i");
+        assert_eq!(call("sqrt", &[rat(-1, 4)]), "0+1/2i");
+        assert_eq!(call("sqrt", &[int(-2)]), "0+1.4142135623730951i");
     }
 
     #[test]
