@@ -71,7 +71,7 @@ const VARIANT_FILE: &str = "variant.semb";
 /// constant pool and capture mutations have something to work on.
 const CONSTANTS_PROGRAM: &str = r#";; every constant kind, closures, handlers, globals
 (define data '(1 -7 2.5 "str" #\a #\λ :kw sym [1 [2 3] "v"] {:a 1 :b (x y)}
-               123456789012345678901234567890 -98765432109876543210987654321 1/3 -22/7
+               123456789012345678901234567890 -98765432109876543210987654321 1/3 -22/7 3+4i 1.5-1/2i
                #u8(1 2 255) nil #t #f ()))
 (define (show x) (println x))
 (for-each show data)
@@ -1807,6 +1807,12 @@ fn mutate_constant(
         } else {
             Vec::new()
         }),
+        // A part that is later, missing or not a real number (the string or list at 0).
+        Constant::Complex(re, im) => match rng.below(3) {
+            0 => Constant::Complex(idx(rng), *im),
+            1 => Constant::Complex(*re, idx(rng)),
+            _ => Constant::Complex(ConstIdx(0), *re),
+        },
         Constant::Nil | Constant::Bool(_) => match rng.below(4) {
             0 => Constant::List(vec![ConstIdx(index)]),
             1 => Constant::Symbol(SymIdx(symbols)),
