@@ -395,6 +395,23 @@ mod tests {
     }
 
     #[test]
+    fn complex_parts_keep_their_own_exactness() {
+        let c = |re: Value, im: Value| complex(re, im);
+        let (one_two, half) = (c(Value::Int(1), Value::Int(2)), Value::Float(0.5));
+        assert_eq!(show(add(&one_two, &half)), "1.5+2i");
+        assert_eq!(show(mul(&one_two, &c(Value::Int(3), Value::Int(4)))), "-5+10i");
+        assert_eq!(show(div(&one_two, &c(Value::Int(3), Value::Int(4)))), "11/25+2/25i");
+        assert_eq!(show(sub(&one_two, &one_two)), "0");
+        assert_eq!(show(mul(&Value::Float(-1.0), &c(Value::Int(0), Value::Int(1)))), "0.0-1.0i");
+        assert_eq!(show(div(&one_two, &Value::Int(0))), "ERR division by zero");
+        assert_eq!(show(compare(&one_two, &Value::Int(1)).map(|_| Value::Nil)), "ERR cannot order complex numbers");
+        assert!(!num_eq(&one_two, &Value::Int(1)).unwrap());
+        assert!(num_eq(&one_two, &c(Value::Int(1), Value::Float(2.0))).unwrap());
+        assert_eq!(show(abs(&c(Value::Int(3), Value::Int(-4)))), "5.0");
+        assert_eq!(show(negate(&c(Value::Int(0), Value::Float(0.0)))), "0-0.0i");
+    }
+
+    #[test]
     fn rounding_is_bankers() {
         assert_eq!(show(round(&Value::Float(2.5))), "2.0");
         assert_eq!(show(round(&Value::Float(-0.5))), "-0.0");

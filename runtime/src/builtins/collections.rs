@@ -558,7 +558,8 @@ fn repeat(n: &Value, x: &Value) -> Result<Value> {
 fn list_sum(seq: &Value) -> Result<Value> {
     let items = seq_items(seq, "list/sum")?;
     for item in &items {
-        if !item.is_number() {
+        // Real numbers only, as upstream (a complex one is a type error).
+        if !item.is_real() {
             return Err(Error::type_error("number", item));
         }
     }

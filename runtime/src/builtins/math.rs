@@ -409,8 +409,11 @@ fn clamp(x: &Value, lo: &Value, hi: &Value) -> Result<Value> {
     Ok(x.clone())
 }
 
-/// -1, 0 or 1 as an integer, for any number (NaN gives 0).
+/// -1, 0 or 1 as an integer, for any real number (NaN gives 0).
 fn sign(v: &Value) -> Result<Value> {
+    if let Value::Complex(_) = v {
+        return Err(Error::type_error("number", v));
+    }
     Ok(Value::Int(match signum(v)? {
         Some(Ordering::Less) => -1,
         Some(Ordering::Greater) => 1,
