@@ -123,9 +123,11 @@ fn to_rational(n: Num) -> BigRational {
     }
 }
 
+/// The type error for operands of a real-only operation: names a non-number first,
+/// else a complex number.
 fn number_error(a: &Value, b: &Value) -> Error {
-    let bad = if a.is_number() { b } else { a };
-    Error::type_error("number", bad)
+    let bad = [a, b].into_iter().find(|v| !v.is_number()).or_else(|| [a, b].into_iter().find(|v| !v.is_real()));
+    Error::type_error("number", bad.unwrap_or(b))
 }
 
 #[derive(Clone, Copy)]
@@ -290,7 +292,8 @@ pub fn modulo(a: &Value, b: &Value) -> Result<Value> {
                 return Ok(Value::Int(r));
             }
         }
-        (Value::Float(_), _) | (_, Value::Float(_)) => {
+        // A complex operand goes on to the integer check (`expected integer`).
+        (Value::Float(_), _) | (_, Value::Float(_)) if !either_complex(a, b) => {
             let (Some(x), Some(y)) = (to_f64(a), to_f64(b)) else { return Err(number_error(a, b)) };
             return Ok(Value::Float(x % y));
         }
