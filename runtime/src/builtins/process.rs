@@ -47,7 +47,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("proc/close", 1, Some(1), close),
 ];
 
-type Collected = Arc<Mutex<Vec<u8>>>;
+pub(super) type Collected = Arc<Mutex<Vec<u8>>>;
 
 struct Proc {
     child: Child,
@@ -73,7 +73,18 @@ extern "C" fn kill_live_groups() {
     }
 }
 
-fn forget_group(pid: u32) {
+/// Records a child leading its own process group, to be killed at exit if still
+/// there.
+pub(super) fn track_group(pid: u32) {
+    KILL_AT_EXIT.call_once(|| {
+        // SAFETY: registers a handler with the C signature atexit expects.
+        unsafe { libc::atexit(kill_live_groups) };
+    });
+    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+/// The child has been reaped: its group is not to be killed any more.
+pub(super) fn forget_group(pid: u32) {
     LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
 }
 
@@ -90,7 +101,7 @@ fn with_proc(op: &str, id: &Value, f: impl FnOnce(&mut Proc) -> Result<Value>) -
 }
 
 /// A thread appending everything the stream yields to `into`.
-fn collect(mut from: impl Read + Send + 'static, into: Collected) -> JoinHandle<()> {
+pub(super) fn collect(mut from: impl Read + Send + 'static, into: Collected) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut chunk = [0u8; 8192];
         while let Ok(n @ 1..) = from.read(&mut chunk) {
@@ -100,7 +111,7 @@ fn collect(mut from: impl Read + Send + 'static, into: Collected) -> JoinHandle<
 }
 
 /// What has arrived since the last read, as text (invalid UTF-8 replaced).
-fn drain(collected: &Collected) -> Value {
+pub(super) fn drain(collected: &Collected) -> Value {
     let bytes = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
     Value::str(String::from_utf8_lossy(&bytes))
 }
@@ -119,11 +130,7 @@ fn spawn(args: &[Value]) -> Result<Value> {
         apply_command_options(&mut command, opts);
     }
     let mut child = command.spawn().map_err(|e| Error::eval(format!("proc/spawn {}: {e}", argv[0])))?;
-    KILL_AT_EXIT.call_once(|| {
-        // SAFETY: registers a handler with the C signature atexit expects.
-        unsafe { libc::atexit(kill_live_groups) };
-    });
-    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
+    track_group(child.id());
     let (stdout, stderr) = (Collected::default(), Collected::default());
     let mut readers = Vec::new();
     readers.extend(child.stdout.take().map(|s| collect(s, Arc::clone(&stdout))));
