@@ -16,6 +16,7 @@ pub mod console;
 pub mod datetime;
 pub mod diagnostics;
 pub mod files;
+pub mod fswatch;
 pub mod git;
 pub mod hof;
 pub mod io;
@@ -102,7 +103,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
     [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS,
      files::BUILTINS, console::BUILTINS, sysinfo::BUILTINS, datetime::BUILTINS, terminal::BUILTINS,
-     diagnostics::BUILTINS, process::BUILTINS, git::BUILTINS, pty::BUILTINS].into_iter().flatten()
+     diagnostics::BUILTINS, process::BUILTINS, git::BUILTINS, pty::BUILTINS, fswatch::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
