@@ -100,7 +100,8 @@ mod tests {
         );
         assert_eq!(call("time/format", &[Value::float(-0.5), s("%Y-%m-%d %H:%M:%S")]), r#""1969-12-31 23:59:59""#);
         assert_eq!(call("time/parse", &[s("2024-01-15 10:30:45"), s("%Y-%m-%d %H:%M:%S")]), "1705314645.0");
-        assert_eq!(call("time/format", &[int(0), s("%Q")]), r#"ERR Eval error: time/format: invalid format string: "%Q""#);
+        let bad = r#"ERR Eval error: time/format: invalid format string: "%Q""#;
+        assert_eq!(call("time/format", &[int(0), s("%Q")]), bad);
         assert_eq!(call("time/format", &[Value::float(f64::NAN), s("%Y")]), "ERR Eval error: time: invalid timestamp");
         assert!(call("time/parse", &[s("x"), s("%Y")]).starts_with("ERR Eval error: time/parse: parse error: "));
     }

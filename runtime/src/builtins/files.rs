@@ -241,7 +241,7 @@ fn within(base: &Value, path: &Value) -> Result<Value> {
 
 #[cfg(test)]
 mod tests {
-    use crate::builtins::test_support::{call, s};
+    use crate::builtins::test_support::{call, int, s};
 
     #[test]
     fn paths_by_name() {
@@ -259,7 +259,7 @@ mod tests {
         assert_eq!(call("path/relative-to", &[s("/a"), s("/a/.")]), r#"".""#);
         assert_eq!(call("path/within?", &[s("/nonexistent/a"), s("/nonexistent/a/../b")]), "#f");
         assert_eq!(call("path/within?", &[s("/nonexistent/a"), s("/nonexistent/a/b/c")]), "#t");
-        assert_eq!(call("path/join", &[s("a"), crate::builtins::test_support::int(1)]), "ERR Type error: expected string, got int");
+        assert_eq!(call("path/join", &[s("a"), int(1)]), "ERR Type error: expected string, got int");
     }
 
     #[test]

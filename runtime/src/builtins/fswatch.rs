@@ -192,7 +192,7 @@ impl Watcher {
             let mut at = 0;
             let n = n as usize;
             while at + 16 <= n {
-                let field = |i: usize| u32::from_ne_bytes([buf[at + i], buf[at + i + 1], buf[at + i + 2], buf[at + i + 3]]);
+                let field = |i: usize| u32::from_ne_bytes(buf[at + i..at + i + 4].try_into().unwrap_or_default());
                 let (wd, mask, cookie, len) = (field(0) as i32, field(4), field(8), field(12) as usize);
                 let name = &buf[(at + 16).min(n)..(at + 16 + len).min(n)];
                 let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];

@@ -31,8 +31,8 @@ pub mod process;
 pub mod pty;
 pub mod strings;
 pub mod system;
-pub mod terminal;
 pub mod sysinfo;
+pub mod terminal;
 #[cfg(test)]
 mod test_support;
 

@@ -146,7 +146,8 @@ fn write_stdin(args: &[Value]) -> Result<Value> {
     let text = args[1].expect_str()?;
     with_proc("proc/write-stdin", &args[0], |p| {
         let Some(stdin) = p.stdin.as_mut() else { return Err(Error::io("proc/write-stdin: stdin already closed")) };
-        stdin.write_all(text.as_bytes()).and_then(|_| stdin.flush()).map_err(|e| Error::io(format!("proc/write-stdin: {e}")))?;
+        let written = stdin.write_all(text.as_bytes()).and_then(|_| stdin.flush());
+        written.map_err(|e| Error::io(format!("proc/write-stdin: {e}")))?;
         Ok(Value::Nil)
     })
 }

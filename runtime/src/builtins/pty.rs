@@ -162,7 +162,8 @@ fn spawn(args: &[Value]) -> Result<Value> {
 fn write(args: &[Value]) -> Result<Value> {
     let text = args[1].expect_str()?;
     with_pty("pty/write", &args[0], |p| {
-        p.master.write_all(text.as_bytes()).and_then(|_| p.master.flush()).map_err(|e| Error::io(format!("pty/write: {e}")))?;
+        let written = p.master.write_all(text.as_bytes()).and_then(|_| p.master.flush());
+        written.map_err(|e| Error::io(format!("pty/write: {e}")))?;
         Ok(Value::Nil)
     })
 }

@@ -242,7 +242,8 @@ fn spin(shared: &SpinnerShared) {
 /// `(term/spinner-start message)`: the new spinner's id.
 fn spinner_start(args: &[Value]) -> Result<Value> {
     let message = args[0].expect_str()?.to_string();
-    let shared = Arc::new(SpinnerShared { message: Mutex::new(message), stopped: Mutex::new(false), wake: Condvar::new() });
+    let shared =
+        Arc::new(SpinnerShared { message: Mutex::new(message), stopped: Mutex::new(false), wake: Condvar::new() });
     let drawing = Arc::clone(&shared);
     flush_stdout();
     let thread = std::thread::Builder::new()
@@ -477,7 +478,8 @@ fn named_key(name: &str) -> Value {
 /// The `:mods` list of an xterm modifier bit set (shift 1, alt 2, ctrl 4, super 8...).
 fn modifiers(bits: u32) -> Option<Value> {
     const NAMES: [&str; 8] = ["shift", "alt", "ctrl", "super", "hyper", "meta", "caps-lock", "num-lock"];
-    let mods: Vec<Value> = NAMES.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, n)| Value::keyword(n)).collect();
+    let set = NAMES.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0);
+    let mods: Vec<Value> = set.map(|(_, n)| Value::keyword(n)).collect();
     (!mods.is_empty()).then(|| Value::list(mods))
 }
 
@@ -523,7 +525,8 @@ fn decode_csi(csi: &[u8]) -> Value {
     let body = &csi[..csi.len() - 1];
     if let Some(paste) = csi.strip_prefix(b"200~") {
         let text = paste.strip_suffix(b"\x1b[201~").unwrap_or(paste);
-        return keyword_map(vec![("kind", Value::keyword("paste")), ("text", Value::str(String::from_utf8_lossy(text)))]);
+        let text = Value::str(String::from_utf8_lossy(text));
+        return keyword_map(vec![("kind", Value::keyword("paste")), ("text", text)]);
     }
     match (head, last) {
         (b'<', b'M' | b'm') => return decode_mouse(&body[1..], last == b'm'),
@@ -736,7 +739,8 @@ mod tests {
         assert_eq!(call("term/bold", &[s("x")]), "\"\u{1b}[1mx\u{1b}[0m\"");
         assert_eq!(call("term/style", &[s("x"), kw("bold"), kw("red")]), "\"\u{1b}[1;31mx\u{1b}[0m\"");
         assert_eq!(call("term/style", &[s("x")]), r#""x""#);
-        assert_eq!(call("term/style", &[s("x"), kw("nope")]), "ERR Eval error: term/style: unknown style keyword :nope");
+        let unknown = "ERR Eval error: term/style: unknown style keyword :nope";
+        assert_eq!(call("term/style", &[s("x"), kw("nope")]), unknown);
         assert_eq!(call("term/rgb", &[s("x"), int(1), int(2), int(3)]), "\"\u{1b}[38;2;1;2;3mx\u{1b}[0m\"");
         assert_eq!(strip_ansi("\x1b[1;31mred\x1b[0m \x1b]0;title\x07ok\x1b7"), "red ok");
     }
