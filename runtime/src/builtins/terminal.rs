@@ -359,6 +359,8 @@ fn tty_restore(args: &[Value]) -> Result<Value> {
 
 /// How long the bytes of one escape sequence may be apart.
 const SEQUENCE_GAP: Duration = Duration::from_millis(50);
+/// Longest CSI sequence read as one event.
+const MAX_CSI: usize = 64;
 /// Longest bracketed paste kept; the rest of a longer one is read and dropped.
 const MAX_PASTE: usize = 1 << 20;
 
@@ -399,30 +401,33 @@ fn read_byte(wait: Option<Duration>) -> Result<Option<u8>> {
 }
 
 /// Reads one key event's bytes: a byte, the continuation bytes of a UTF-8 character,
-/// or a whole escape sequence.
+/// or a whole escape sequence (a CSI sequence of at most `MAX_CSI` bytes).
 fn read_event(first: u8) -> Result<Vec<u8>> {
     let mut bytes = vec![first];
     let next = || read_byte(Some(SEQUENCE_GAP));
-    if first != 0x1b {
-        let extra = match first {
+    let utf8_tail = |bytes: &mut Vec<u8>, lead: u8| -> Result<()> {
+        let extra = match lead {
             0xc0..=0xdf => 1,
             0xe0..=0xef => 2,
             0xf0..=0xf7 => 3,
             _ => 0,
         };
         for _ in 0..extra {
-            match next()? {
-                Some(b) => bytes.push(b),
-                None => break,
-            }
+            let Some(b) = next()? else { break };
+            bytes.push(b);
         }
+        Ok(())
+    };
+    if first != 0x1b {
+        utf8_tail(&mut bytes, first)?;
         return Ok(bytes);
     }
     let Some(second) = next()? else { return Ok(bytes) };
     bytes.push(second);
     match second {
         b'[' => {
-            while let Some(b) = next()? {
+            while bytes.len() < MAX_CSI {
+                let Some(b) = next()? else { break };
                 bytes.push(b);
                 if (0x40..=0x7e).contains(&b) {
                     break;
@@ -433,7 +438,7 @@ fn read_event(first: u8) -> Result<Vec<u8>> {
             }
         }
         b'O' => bytes.extend(next()?),
-        _ => bytes.extend(read_event(second)?.into_iter().skip(1)),
+        _ => utf8_tail(&mut bytes, second)?,
     }
     Ok(bytes)
 }
