@@ -62,7 +62,8 @@ thread_local! {
     static NEXT_ID: Cell<i64> = const { Cell::new(1) };
 }
 
-/// Process groups of children not yet reaped, for the kill at exit.
+/// Process groups of children not yet reaped, for the kill at exit. A reaped child's
+/// group is forgotten: its number may then be reused by an unrelated process.
 static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static KILL_AT_EXIT: Once = Once::new();
 
@@ -155,6 +156,9 @@ fn write_stdin(args: &[Value]) -> Result<Value> {
 /// The exit code once the child has ended (-1 for a signal), without waiting.
 fn exit_status(op: &str, p: &mut Proc) -> Result<Option<i64>> {
     let status = p.child.try_wait().map_err(|e| Error::io(format!("{op}: {e}")))?;
+    if status.is_some() {
+        forget_group(p.child.id());
+    }
     Ok(status.map(|s| i64::from(s.code().unwrap_or(-1))))
 }
 
@@ -171,15 +175,25 @@ fn wait(p: &mut Proc) -> Result<Value> {
     Ok(Value::int(i64::from(status.code().unwrap_or(-1))))
 }
 
-/// `(proc/close h)`: kills the child if it still runs and forgets the handle; an
-/// unknown handle is ignored.
+/// `(proc/close h)`: kills the child's process group if the child still runs and
+/// forgets the handle; an unknown handle is ignored.
 fn close(args: &[Value]) -> Result<Value> {
     let id = handle(&args[0])?;
     if let Some(mut p) = PROCS.with_borrow_mut(|procs| procs.remove(&id)) {
-        let _ = p.child.kill();
-        let _ = wait(&mut p);
+        kill_and_reap(&mut p.child);
     }
     Ok(Value::Nil)
+}
+
+/// Kills a child leading its own process group, with the group, unless it has already
+/// been reaped, and reaps it. The output threads are left to end with the pipes.
+pub(super) fn kill_and_reap(child: &mut Child) {
+    if let Ok(None) = child.try_wait() {
+        // SAFETY: a signal to the group of a child not yet reaped, so still ours.
+        unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    }
+    let _ = child.wait();
+    forget_group(child.id());
 }
 
 #[cfg(test)]

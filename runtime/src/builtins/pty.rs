@@ -15,7 +15,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus};
 use std::thread::JoinHandle;
 
-use super::process::{collect, drain, forget_group, track_group, Collected};
+use super::process::{collect, drain, forget_group, kill_and_reap, track_group, Collected};
 use super::{pure, Builtin};
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -187,7 +187,11 @@ fn code(status: ExitStatus) -> i64 {
 }
 
 fn exit_status(op: &str, p: &mut Pty) -> Result<Option<i64>> {
-    Ok(p.child.try_wait().map_err(|e| Error::io(format!("{op}: {e}")))?.map(code))
+    let status = p.child.try_wait().map_err(|e| Error::io(format!("{op}: {e}")))?;
+    if status.is_some() {
+        forget_group(p.child.id());
+    }
+    Ok(status.map(code))
 }
 
 /// `(pty/wait h)`: waits for the child to end and for its output to be collected.
@@ -200,14 +204,12 @@ fn wait(p: &mut Pty) -> Result<Value> {
     Ok(Value::int(code(status)))
 }
 
-/// `(pty/close h)`: kills the child if it still runs and forgets the handle; an unknown
-/// handle is ignored.
+/// `(pty/close h)`: kills the child's process group if the child still runs and
+/// forgets the handle; an unknown handle is ignored.
 fn close(args: &[Value]) -> Result<Value> {
     let id = handle(&args[0])?;
     if let Some(mut p) = PTYS.with_borrow_mut(|ptys| ptys.remove(&id)) {
-        let _ = p.child.kill();
-        let _ = p.child.wait();
-        forget_group(p.child.id());
+        kill_and_reap(&mut p.child);
     }
     Ok(Value::Nil)
 }
