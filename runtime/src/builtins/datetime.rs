@@ -7,12 +7,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc};
 
 use super::io::flush_stdout;
+use super::system::epoch_millis;
 use super::{pure, Builtin};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
 pub static BUILTINS: &[Builtin] = &[
     pure("time/now", 0, Some(0), |_| Ok(Value::float(now()))),
+    // The reference's other name for `time-ms`.
+    pure("time/now-ms", 0, Some(0), |_| Ok(Value::int(epoch_millis()))),
     pure("time/format", 2, Some(2), |a| format(&a[0], &a[1])),
     pure("time/parse", 2, Some(2), |a| parse(&a[0], &a[1])),
     pure("time/date-parts", 1, Some(1), |a| date_parts(&a[0])),

@@ -32,6 +32,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("path/filename", 1, Some(1), |a| component(&a[0], |p| p.file_name().map(Path::new))),
     pure("path/extension", 1, Some(1), |a| component(&a[0], |p| p.extension().map(Path::new))),
     pure("path/stem", 1, Some(1), |a| component(&a[0], |p| p.file_stem().map(Path::new))),
+    // The reference's older names, which its own examples still use.
+    pure("path/dirname", 1, Some(1), |a| component(&a[0], Path::parent)),
+    pure("path/basename", 1, Some(1), |a| component(&a[0], |p| p.file_name().map(Path::new))),
+    pure("path/ext", 1, Some(1), |a| component(&a[0], |p| p.extension().map(Path::new))),
     pure("path/absolute?", 1, Some(1), |a| Ok(Value::bool(Path::new(a[0].expect_str()?).is_absolute()))),
     pure("path/absolute", 1, Some(1), |a| canonicalize("path/absolute", &a[0])),
     pure("path/canonicalize", 1, Some(1), |a| canonicalize("path/canonicalize", &a[0])),
