@@ -468,16 +468,12 @@ fn read_key(wait: Option<Duration>) -> Result<Value> {
     Ok(decode_key(&read_event(first)?))
 }
 
-fn keyword_map(entries: Vec<(&str, Value)>) -> Value {
-    Value::keyword_map(entries)
-}
-
 fn char_key(kind: &str, text: String) -> Value {
-    keyword_map(vec![("kind", Value::keyword(kind)), ("char", Value::str(text))])
+    Value::keyword_map(vec![("kind", Value::keyword(kind)), ("char", Value::str(text))])
 }
 
 fn named_key(name: &str) -> Value {
-    keyword_map(vec![("kind", Value::keyword("key")), ("name", Value::keyword(name))])
+    Value::keyword_map(vec![("kind", Value::keyword("key")), ("name", Value::keyword(name))])
 }
 
 /// The `:mods` list of an xterm modifier bit set (shift 1, alt 2, ctrl 4, super 8...).
@@ -531,22 +527,22 @@ fn decode_csi(csi: &[u8]) -> Value {
     if let Some(paste) = csi.strip_prefix(b"200~") {
         let text = paste.strip_suffix(b"\x1b[201~").unwrap_or(paste);
         let text = Value::str(String::from_utf8_lossy(text));
-        return keyword_map(vec![("kind", Value::keyword("paste")), ("text", text)]);
+        return Value::keyword_map(vec![("kind", Value::keyword("paste")), ("text", text)]);
     }
     match (head, last) {
         (b'<', b'M' | b'm') => return decode_mouse(&body[1..], last == b'm'),
         (b'?', b'u') => {
-            let flags = numbers(&body[1..], ';').first().copied().unwrap_or(0);
-            return keyword_map(vec![("kind", Value::keyword("kitty-flags")), ("flags", Value::int(i64::from(flags)))]);
+            let flags = Value::int(i64::from(numbers(&body[1..], ';').first().copied().unwrap_or(0)));
+            return Value::keyword_map(vec![("kind", Value::keyword("kitty-flags")), ("flags", flags)]);
         }
         (_, b'u') => return decode_kitty(body),
         (b'I' | b'O', _) if csi.len() == 1 => {
-            return keyword_map(vec![("kind", Value::keyword("focus")), ("focused", Value::bool(head == b'I'))]);
+            return Value::keyword_map(vec![("kind", Value::keyword("focus")), ("focused", Value::bool(head == b'I'))]);
         }
         (b'?' | b'>', b'c') => {
             let device = if head == b'?' { "primary" } else { "secondary" };
             let params = numbers(&body[1..], ';').into_iter().map(|n| Value::int(i64::from(n))).collect();
-            return keyword_map(vec![
+            return Value::keyword_map(vec![
                 ("kind", Value::keyword("device-attributes")),
                 ("device", Value::keyword(device)),
                 ("params", Value::list(params)),
@@ -556,7 +552,7 @@ fn decode_csi(csi: &[u8]) -> Value {
             EXPECT_CURSOR_REPORT.set(EXPECT_CURSOR_REPORT.get() - 1);
             let parts = numbers(body.strip_prefix(b"?").unwrap_or(body), ';');
             let at = |i: usize| Value::int(i64::from(parts.get(i).copied().unwrap_or(0)));
-            return keyword_map(vec![("kind", Value::keyword("cpr")), ("row", at(0)), ("col", at(1))]);
+            return Value::keyword_map(vec![("kind", Value::keyword("cpr")), ("row", at(0)), ("col", at(1))]);
         }
         _ => {}
     }
@@ -600,7 +596,7 @@ fn decode_csi(csi: &[u8]) -> Value {
     };
     let mut entries = vec![("kind", Value::keyword("key")), ("name", Value::keyword(name))];
     entries.extend(modifiers(bits).map(|m| ("mods", m)));
-    keyword_map(entries)
+    Value::keyword_map(entries)
 }
 
 /// An SGR mouse report `button;x;y` (final `m` on release).
@@ -626,7 +622,7 @@ fn decode_mouse(body: &[u8], release: bool) -> Value {
         ("button", Value::int(i64::from(button & 3))),
     ];
     entries.extend(modifiers(bits).map(|m| ("mods", m)));
-    keyword_map(entries)
+    Value::keyword_map(entries)
 }
 
 /// A kitty keyboard event `code[:shifted[:base]];mods[:event];text`, in the same
@@ -682,7 +678,7 @@ fn decode_kitty(body: &[u8]) -> Value {
     entries.extend(shifted.and_then(char::from_u32).map(|c| ("shifted-key", Value::str(c.to_string()))));
     entries.extend(base.and_then(char::from_u32).map(|c| ("base-key", Value::str(c.to_string()))));
     entries.extend(modifiers(bits).map(|m| ("mods", m)));
-    keyword_map(entries)
+    Value::keyword_map(entries)
 }
 
 /// How long a terminal has to answer a query.
