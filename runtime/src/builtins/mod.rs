@@ -23,6 +23,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod events;
 pub mod files;
+pub mod fswatch;
 pub mod git;
 pub mod hof;
 pub mod io;
@@ -37,6 +38,7 @@ pub mod numbers;
 pub mod parameters;
 pub mod predicates;
 pub mod process;
+pub mod pty;
 pub mod reflect;
 pub mod regex;
 pub mod secret;
@@ -150,6 +152,8 @@ static CORE: &[&[Builtin]] = &[
     reflect::BUILTINS,
     events::BUILTINS,
     messages::BUILTINS,
+    pty::BUILTINS,
+    fswatch::BUILTINS,
 ];
 
 /// The library areas built on other crates (data formats, regular expressions,
