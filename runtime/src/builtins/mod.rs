@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 use crate::vm::Vm;
 
+pub mod archive;
 pub mod arrays;
 pub mod collections;
 pub mod crypto;
@@ -98,7 +99,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS, diff::BUILTINS, secret::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS, diff::BUILTINS, secret::BUILTINS, archive::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
