@@ -20,6 +20,7 @@ pub mod hof;
 pub mod io;
 pub mod json;
 pub mod lists;
+pub mod markup;
 pub mod math;
 pub mod meta;
 pub mod multimethods;
@@ -99,7 +100,7 @@ pub fn ensure_allocatable(count: usize, elem_size: usize, what: &str) -> Result<
 
 /// Every builtin, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS, diff::BUILTINS, secret::BUILTINS, archive::BUILTINS].into_iter().flatten()
+    [io::BUILTINS, lists::BUILTINS, collections::BUILTINS, hof::BUILTINS, arrays::BUILTINS, numbers::BUILTINS, strings::BUILTINS, system::BUILTINS, meta::BUILTINS, math::BUILTINS, predicates::BUILTINS, parameters::BUILTINS, multimethods::BUILTINS, json::BUILTINS, regex::BUILTINS, crypto::BUILTINS, csv::BUILTINS, toml::BUILTINS, diff::BUILTINS, secret::BUILTINS, archive::BUILTINS, markup::BUILTINS].into_iter().flatten()
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the
