@@ -4,8 +4,8 @@
 //!
 //! Archives are untrusted input. Reading is bounded (input, expanded output and entry
 //! count), extraction never writes outside the destination (entries with `..` or an
-//! absolute path are skipped, links are not extracted) and refuses two entries with
-//! one target. Archive members are stored under their file name only.
+//! absolute path are skipped, tar links are skipped, a zip symlink entry is written
+//! as a plain file) and refuses two entries with one target. Archive members are stored under their file name only.
 //!
 //! Error texts follow the reference, which runs this work off the interpreter thread:
 //! failures during the work carry its error kind in the message (`Eval error: ...`,
@@ -244,7 +244,8 @@ fn zip_create(out_path: &str, files: &[String]) -> Result<i64> {
 }
 
 fn open_zip<'a>(op: &str, bytes: &'a [u8], path: &str) -> Result<zip::ZipArchive<std::io::Cursor<&'a [u8]>>> {
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| work_error(format!("{op} {path}: {e}")))?;
+    let archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| work_error(format!("{op} {path}: {e}")))?;
     check_limit(op, "entries", archive.len() as u64, MAX_ENTRIES).map_err(in_work)?;
     Ok(archive)
 }
@@ -343,7 +344,8 @@ fn tar_extract(tar_path: &str, dest: &str) -> Result<i64> {
     std::fs::create_dir_all(root).map_err(|e| work_io_error(OP, dest, e))?;
     let bytes = if looks_gzipped(tar_path) || raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = LimitedWriter::new(Vec::new(), MAX_OUTPUT_BYTES);
-        std::io::copy(&mut GzDecoder::new(&raw[..]), &mut out).map_err(|e| work_error(format!("{OP} {tar_path}: {e}")))?;
+        std::io::copy(&mut GzDecoder::new(&raw[..]), &mut out)
+            .map_err(|e| work_error(format!("{OP} {tar_path}: {e}")))?;
         out.inner
     } else {
         raw
