@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 use crate::vm::Vm;
 
+pub mod archive;
 pub mod arrays;
 pub mod collections;
 pub mod comprehensions;
@@ -30,6 +31,7 @@ pub mod io;
 pub mod json;
 pub mod kv;
 pub mod lists;
+pub mod markup;
 pub mod math;
 pub mod messages;
 pub mod meta;
@@ -173,6 +175,8 @@ static BATTERIES: &[&[Builtin]] = &[
     files::GLOB_BUILTINS,
     sqlite::BUILTINS,
     kv::BUILTINS,
+    archive::BUILTINS,
+    markup::BUILTINS,
 ];
 
 static INSTALLED_BATTERIES: OnceLock<&'static [&'static [Builtin]]> = OnceLock::new();
