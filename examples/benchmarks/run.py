@@ -55,8 +55,8 @@ ONEBRC = "1brc"
 ONEBRC_SAMPLE = BENCH_DIR / "data" / "1brc-sample.txt"
 LUA_DIR = BENCH_DIR / "lua"
 HELLO = REPO_ROOT / "examples" / "hello.sema"
-# A program that uses JSON and regular expressions: its executable embeds the full
-# semarun, where hello's embeds semarun-lite (docs/executables.md).
+# A program that uses JSON and regular expressions: its executable embeds
+# semarun-std, where hello's embeds semarun-lite (docs/executables.md).
 BATTERIES_EXAMPLE = REPO_ROOT / "examples" / "log-report.sema"
 STARTUP_RUNS = 20
 LARGE_FUNCTIONS = 5000          # definitions in the generated compile/load program
