@@ -11,26 +11,28 @@ use std::path::{Path, PathBuf};
 
 use bundle_format::embed::{check_asset_path, write_payload, Asset, RuntimeId, PAYLOAD_SECTION, RUNTIME_SECTION};
 use object::build::elf::{Builder, SectionData};
+use sema_runtime::builtins::{self, Library};
 
 /// Directory nesting below an `--include`d directory that is followed, so that a
 /// symbolic-link cycle ends with an error instead of running forever.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// Whether the program names a battery builtin (json, regex, hashing ...), so that
-/// only the full `semarun` can run it. A quoted symbol of such a name counts too: the
-/// full runtime is never wrong, only larger.
-pub fn needs_batteries(bundle: &bundle_format::Bundle) -> bool {
-    bundle.symbols.iter().any(|name| sema_runtime::builtins::is_battery(name))
+/// The smallest runtime that has every builtin the program's symbols name. A quoted
+/// symbol of such a name counts too: a larger runtime is never wrong, only larger.
+pub fn library_needed(bundle: &bundle_format::Bundle) -> Library {
+    bundle.symbols.iter().map(|name| builtins::library_of(name)).max().unwrap_or(Library::Core)
 }
 
-/// The runtime installed beside this `semac`: `semarun-lite` for a program that
-/// names no battery builtin (when it is there), else `semarun`.
-pub fn default_runtime(needs_batteries: bool) -> Result<PathBuf, String> {
+/// The runtime installed beside this `semac` for a program that needs `library`:
+/// `semarun-lite`, `semarun-std` or `semarun`, the smallest one there that suffices.
+pub fn default_runtime(library: Library) -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot locate semac itself to find semarun beside it: {e}"))?;
     let beside = |name: &str| me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let lite = beside("semarun-lite");
-    if !needs_batteries && lite.is_file() {
-        return Ok(lite);
+    let smaller = [(Library::Core, "semarun-lite"), (Library::Standard, "semarun-std")];
+    for (carries, name) in smaller {
+        if library <= carries && beside(name).is_file() {
+            return Ok(beside(name));
+        }
     }
     let runtime = beside("semarun");
     if !runtime.is_file() {

@@ -168,7 +168,7 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
         let runtime = match (&cli.runtime, cli.with_compiler) {
             (Some(path), _) => path.clone(),
             (None, true) => std::env::current_exe().map_err(|e| format!("cannot locate semac itself: {e}"))?,
-            (None, false) => exe::default_runtime(exe::needs_batteries(bundle))?,
+            (None, false) => exe::default_runtime(exe::library_needed(bundle))?,
         };
         let runtime_bytes =
             std::fs::read(&runtime).map_err(|e| format!("cannot read the runtime {}: {e}", runtime.display()))?;

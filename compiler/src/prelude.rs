@@ -61,13 +61,16 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "make-parameter" => make_parameter(args, span),
         "parameterize" => parameterize(args, span),
         "term/with-alt-screen" => {
-            Ok(guarded(&["term/enter-alt-screen", "term/hide-cursor"], &["term/show-cursor", "term/leave-alt-screen"], args, span))
+            let setup = ["term/enter-alt-screen", "term/hide-cursor"];
+            Ok(guarded(&setup, &["term/show-cursor", "term/leave-alt-screen"], args, span))
         }
         "term/with-mouse" => Ok(guarded(&["term/enable-mouse"], &["term/disable-mouse"], args, span)),
         "term/with-bracketed-paste" => {
             Ok(guarded(&["term/enable-bracketed-paste"], &["term/disable-bracketed-paste"], args, span))
         }
-        "term/with-focus-events" => Ok(guarded(&["term/enable-focus-events"], &["term/disable-focus-events"], args, span)),
+        "term/with-focus-events" => {
+            Ok(guarded(&["term/enable-focus-events"], &["term/disable-focus-events"], args, span))
+        }
         "term/with-kitty-keys" => Ok(guarded(&["term/enable-kitty-keys!"], &["term/disable-kitty-keys!"], args, span)),
         "io/with-raw-mode" => Ok(with_raw_mode(args, span)),
         "for/list" | "for/filter" | "for/map" => comprehension(name, args, span),

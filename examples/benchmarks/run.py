@@ -55,6 +55,9 @@ ONEBRC = "1brc"
 ONEBRC_SAMPLE = BENCH_DIR / "data" / "1brc-sample.txt"
 LUA_DIR = BENCH_DIR / "lua"
 HELLO = REPO_ROOT / "examples" / "hello.sema"
+# A program that uses JSON and regular expressions: its executable embeds
+# semarun-std, where hello's embeds semarun-lite (docs/executables.md).
+BATTERIES_EXAMPLE = REPO_ROOT / "examples" / "log-report.sema"
 STARTUP_RUNS = 20
 LARGE_FUNCTIONS = 5000          # definitions in the generated compile/load program
 
@@ -517,6 +520,8 @@ def extras(semac, semarun, lua, args, workdir):
     hello_expected = HELLO.with_suffix(".expected").read_bytes()
     hello_exe = os.path.join(workdir, "hello")
     built_exe = subprocess.run([str(semac), str(HELLO), "--exe", "-o", hello_exe], capture_output=True)
+    batteries_exe = os.path.join(workdir, "log-report")
+    subprocess.run([str(semac), str(BATTERIES_EXAMPLE), "--exe", "-o", batteries_exe], capture_output=True)
     sema_start = Extra("start-up: `semarun hello.semb`")
     exe_start = Extra("start-up: `./hello` (semac --exe)")
     lua_start = Extra("start-up: `lua5.4 -e 'print(1)'`")
@@ -570,6 +575,7 @@ def extras(semac, semarun, lua, args, workdir):
     notes = {
         "exe_bytes": os.path.getsize(hello_exe) if os.path.exists(hello_exe) else 0,
         "stripped_exe_bytes": stripped_size(hello_exe, workdir),
+        "batteries_exe_bytes": os.path.getsize(batteries_exe) if os.path.exists(batteries_exe) else 0,
         "full_kib": os.path.getsize(full_bundle) / 1024 if os.path.exists(full_bundle) else 0,
         "defs_kib": os.path.getsize(defs_bundle) / 1024 if os.path.exists(defs_bundle) else 0,
     }
@@ -610,6 +616,8 @@ def print_extras(items, notes, args):
         stripped = notes["stripped_exe_bytes"]
         after = f", {stripped:,} bytes after strip" if stripped else ""
         print(f"hello executable: {notes['exe_bytes']:,} bytes{after}")
+    if notes["batteries_exe_bytes"]:
+        print(f"{BATTERIES_EXAMPLE.stem} executable (json and regex): {notes['batteries_exe_bytes']:,} bytes")
     if compile_.times and load.times:
         print(f"compile/load ratio: "
               f"{statistics.median(compile_.times) / statistics.median(load.times):.1f} "

@@ -7,8 +7,9 @@
 //! the length and digest checks themselves are covered by tests/tests/mutation.rs and
 //! tests/tests/bundle_errors.rs.
 //!
-//! Programs that could leave the process or touch the world (`exit`, `read-line`,
-//! `file/...`) are loaded and verified but not run. The program runs on a thread with
+//! Programs that could leave the process, touch the world or wait a long time (`exit`,
+//! stdin, files, processes, `shell`, the environment, signals, `sleep`...) are loaded
+//! and verified but not run. The program runs on a thread with
 //! a large stack, as under `semarun` (builtins that call back into Sema nest on it,
 //! and the interner is per thread).
 #![no_main]
@@ -19,12 +20,17 @@ use libfuzzer_sys::fuzz_target;
 /// Calls and backward jumps a run may make.
 const FUEL: u64 = 20_000;
 
+/// Builtins a fuzzed program must not run, by name and by module prefix.
+const WORLDLY: &[&str] =
+    &["exit", "read-line", "read-stdin", "shell", "sleep", "retry", "sys/set-env", "sys/on-signal"];
+const WORLDLY_MODULES: &[&str] = &["file/", "io/", "proc/", "pty/", "fs/", "git/", "term/"];
+
 fn has_side_effects(bytes: &[u8]) -> bool {
     match bundle_format::read_bundle(bytes) {
         Ok(bundle) => bundle
             .symbols
             .iter()
-            .any(|s| s == "exit" || s == "read-line" || s.starts_with("file/")),
+            .any(|s| WORLDLY.contains(&s.as_str()) || WORLDLY_MODULES.iter().any(|m| s.starts_with(m))),
         Err(_) => false,
     }
 }

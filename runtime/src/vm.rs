@@ -279,11 +279,8 @@ impl Vm {
     /// `(module NAME (export ...) body...)` file defines only the exports (or the
     /// `import_names` asked for among them), as a compiled import does.
     pub fn load_at_run_time(&mut self, path: &str, import_names: Option<Vec<Value>>) -> Result<Value> {
-        if self.evaluator.is_none() {
-            return Err(Error::eval(format!(
-                "cannot load {path:?} at run time: only files named by a literal string and present at compile time are compiled into the bundle; loading another {NO_COMPILER}"
-            )));
-        }
+        let what = format!("cannot load {path:?} at run time: only files named by a literal string and present at compile time are compiled into the bundle; loading another");
+        self.compiler(&what)?;
         let text = std::fs::read_to_string(path).map_err(|err| Error::io(format!("load {path}: {err}")))?;
         let forms = self.read_many(&text)?.seq_items().unwrap_or_default();
         if let (Some(wanted), [module]) = (import_names, &forms[..]) {
@@ -301,26 +298,17 @@ impl Vm {
 
     /// `(read text)`.
     pub fn read(&mut self, text: &str) -> Result<Value> {
-        match &mut self.evaluator {
-            Some(evaluator) => evaluator.read(text),
-            None => Err(Error::eval(format!("read {NO_COMPILER}"))),
-        }
+        self.compiler("read")?.read(text)
     }
 
     /// `(read-many text)`.
     pub fn read_many(&mut self, text: &str) -> Result<Value> {
-        match &mut self.evaluator {
-            Some(evaluator) => evaluator.read_many(text),
-            None => Err(Error::eval(format!("read-many {NO_COMPILER}"))),
-        }
+        self.compiler("read-many")?.read_many(text)
     }
 
     /// `(macroexpand form)` when the compiler could not expand it ahead of time.
     pub fn macroexpand(&mut self, form: &Value) -> Result<Value> {
-        match &mut self.evaluator {
-            Some(evaluator) => evaluator.macroexpand(form),
-            None => Err(Error::eval(format!("macroexpand of a form computed at run time {NO_COMPILER}"))),
-        }
+        self.compiler("macroexpand of a form computed at run time")?.macroexpand(form)
     }
 
     /// The compiler behind `eval` and `read`, or the error saying that `op` needs one.

@@ -14,7 +14,7 @@ fn examples_dir() -> PathBuf {
 #[test]
 fn every_example_prints_its_expected_output() {
     let dir = examples_dir();
-    let mut programs = vec![dir.join("hello.sema")];
+    let mut programs = vec![dir.join("hello.sema"), dir.join("log-report.sema")];
     let mut benchmarks: Vec<PathBuf> = std::fs::read_dir(dir.join("benchmarks"))
         .expect("examples/benchmarks")
         .map(|e| e.expect("entry").path())
@@ -22,7 +22,7 @@ fn every_example_prints_its_expected_output() {
         .collect();
     benchmarks.sort();
     programs.extend(benchmarks);
-    assert!(programs.len() >= 12, "expected hello and the eleven benchmark programs");
+    assert!(programs.len() >= 13, "expected hello, log-report and the eleven benchmark programs");
 
     let temp = TempDir::new("examples");
     let mut failures = Vec::new();

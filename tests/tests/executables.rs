@@ -70,6 +70,29 @@ fn hello_runs_as_an_executable_from_elsewhere_with_its_source_deleted() {
     assert_eq!(stdout(&out), expected);
 }
 
+/// `semac --exe` embeds the smallest runtime beside it that has every builtin the
+/// program names: the executable is that runtime plus the payload, so its size says
+/// which one it got, and each runs its program.
+#[test]
+fn an_executable_gets_the_smallest_runtime_that_has_its_builtins() {
+    let dir = TempDir::new("exe-runtime-choice");
+    let programs = [
+        ("core", "(println (string-upcase \"core\") (+ 1 2))\n", "CORE 3\n", "semarun-lite"),
+        ("standard", "(println (json/encode {:a (regex/match? \"b+\" \"abba\")}))\n", "{\"a\":true}\n", "semarun-std"),
+        ("large", "(println (markdown/to-html \"*x*\"))\n", "<p><em>x</em></p>\n\n", "semarun"),
+    ];
+    for (name, source, expected, runtime) in programs {
+        write(dir.path(), &format!("{name}.sema"), source);
+        built(&semac(dir.path(), &[&format!("{name}.sema"), "--exe", "-o", name]));
+        let out = run_exe(dir.path(), name, &[]);
+        assert!(out.success(), "{name}: {}", out.describe_end());
+        assert_eq!(stdout(&out), expected, "{name}");
+        let size = |path: &Path| fs::metadata(path).unwrap().len();
+        let (exe, runtime_size) = (size(&dir.path().join(name)), size(&tool(runtime)));
+        assert!(exe > runtime_size && exe < runtime_size + 64 * 1024, "{name}: {exe} bytes, {runtime} has {runtime_size}");
+    }
+}
+
 #[test]
 fn sys_args_is_the_process_argv() {
     let dir = TempDir::new("exe-args");

@@ -46,11 +46,12 @@ pub fn mark_stdin_eof() {
     STDIN_EOF.set(true);
 }
 
-/// Writes text to stderr, unbuffered, after flushing stdout.
+/// Writes text to stderr, unbuffered, after flushing stdout. A stderr that cannot be
+/// written (closed, a broken pipe) is not the program's error: diagnostics are dropped.
 pub fn write_stderr(text: &str) -> Result<Value> {
     flush_stdout();
     let mut err = std::io::stderr().lock();
-    err.write_all(text.as_bytes()).and_then(|_| err.flush()).map_err(|e| Error::io(format!("stderr: {e}")))?;
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
     Ok(Value::Nil)
 }
 

@@ -7,12 +7,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc};
 
 use super::io::flush_stdout;
+use super::system::epoch_millis;
 use super::{pure, Builtin};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
 pub static BUILTINS: &[Builtin] = &[
     pure("time/now", 0, Some(0), |_| Ok(Value::float(now()))),
+    // The reference's other name for `time-ms`.
+    pure("time/now-ms", 0, Some(0), |_| Ok(Value::int(epoch_millis()))),
     pure("time/format", 2, Some(2), |a| format(&a[0], &a[1])),
     pure("time/parse", 2, Some(2), |a| parse(&a[0], &a[1])),
     pure("time/date-parts", 1, Some(1), |a| date_parts(&a[0])),
@@ -100,7 +103,8 @@ mod tests {
         );
         assert_eq!(call("time/format", &[Value::float(-0.5), s("%Y-%m-%d %H:%M:%S")]), r#""1969-12-31 23:59:59""#);
         assert_eq!(call("time/parse", &[s("2024-01-15 10:30:45"), s("%Y-%m-%d %H:%M:%S")]), "1705314645.0");
-        assert_eq!(call("time/format", &[int(0), s("%Q")]), r#"ERR Eval error: time/format: invalid format string: "%Q""#);
+        let bad = r#"ERR Eval error: time/format: invalid format string: "%Q""#;
+        assert_eq!(call("time/format", &[int(0), s("%Q")]), bad);
         assert_eq!(call("time/format", &[Value::float(f64::NAN), s("%Y")]), "ERR Eval error: time: invalid timestamp");
         assert!(call("time/parse", &[s("x"), s("%Y")]).starts_with("ERR Eval error: time/parse: parse error: "));
     }

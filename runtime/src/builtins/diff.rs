@@ -51,7 +51,8 @@ fn stat(patch: &str) -> Value {
             removed += 1;
         }
     }
-    Value::keyword_map([("added", Value::int(added)), ("removed", Value::int(removed)), ("hunks", Value::int(hunk_count))])
+    let count = Value::int;
+    Value::keyword_map([("added", count(added)), ("removed", count(removed)), ("hunks", count(hunk_count))])
 }
 
 struct Hunk {

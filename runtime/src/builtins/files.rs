@@ -31,6 +31,10 @@ pub static BUILTINS: &[Builtin] = &[
     pure("path/filename", 1, Some(1), |a| component(&a[0], |p| p.file_name().map(Path::new))),
     pure("path/extension", 1, Some(1), |a| component(&a[0], |p| p.extension().map(Path::new))),
     pure("path/stem", 1, Some(1), |a| component(&a[0], |p| p.file_stem().map(Path::new))),
+    // The reference's older names, which its own examples still use.
+    pure("path/dirname", 1, Some(1), |a| component(&a[0], Path::parent)),
+    pure("path/basename", 1, Some(1), |a| component(&a[0], |p| p.file_name().map(Path::new))),
+    pure("path/ext", 1, Some(1), |a| component(&a[0], |p| p.extension().map(Path::new))),
     pure("path/absolute?", 1, Some(1), |a| Ok(Value::bool(Path::new(a[0].expect_str()?).is_absolute()))),
     pure("path/absolute", 1, Some(1), |a| canonicalize("path/absolute", &a[0])),
     pure("path/canonicalize", 1, Some(1), |a| canonicalize("path/canonicalize", &a[0])),
@@ -245,7 +249,7 @@ fn within(base: &Value, path: &Value) -> Result<Value> {
 
 #[cfg(test)]
 mod tests {
-    use crate::builtins::test_support::{call, s};
+    use crate::builtins::test_support::{call, int, s};
 
     #[test]
     fn paths_by_name() {
@@ -263,7 +267,7 @@ mod tests {
         assert_eq!(call("path/relative-to", &[s("/a"), s("/a/.")]), r#"".""#);
         assert_eq!(call("path/within?", &[s("/nonexistent/a"), s("/nonexistent/a/../b")]), "#f");
         assert_eq!(call("path/within?", &[s("/nonexistent/a"), s("/nonexistent/a/b/c")]), "#t");
-        assert_eq!(call("path/join", &[s("a"), crate::builtins::test_support::int(1)]), "ERR Type error: expected string, got int");
+        assert_eq!(call("path/join", &[s("a"), int(1)]), "ERR Type error: expected string, got int");
     }
 
     #[test]

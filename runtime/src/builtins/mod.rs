@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 use crate::vm::Vm;
 
+pub mod archive;
 pub mod arrays;
 pub mod collections;
 pub mod complex;
@@ -24,12 +25,14 @@ pub mod diagnostics;
 pub mod diff;
 pub mod events;
 pub mod files;
+pub mod fswatch;
 pub mod git;
 pub mod hof;
 pub mod io;
 pub mod json;
 pub mod kv;
 pub mod lists;
+pub mod markup;
 pub mod math;
 pub mod messages;
 pub mod meta;
@@ -38,6 +41,7 @@ pub mod numbers;
 pub mod parameters;
 pub mod predicates;
 pub mod process;
+pub mod pty;
 pub mod reflect;
 pub mod regex;
 pub mod secret;
@@ -152,13 +156,18 @@ static CORE: &[&[Builtin]] = &[
     reflect::BUILTINS,
     events::BUILTINS,
     messages::BUILTINS,
+    pty::BUILTINS,
+    fswatch::BUILTINS,
 ];
 
-/// The library areas built on other crates (data formats, regular expressions,
-/// hashing, dates ...). Only a binary that calls [`install_batteries`] links them, so
-/// the small runtime that `semac --exe` embeds for a program naming none of them
-/// stays small (docs/executables.md).
-static BATTERIES: &[&[Builtin]] = &[
+/// The library areas built on other crates, in two tiers so that an executable carries
+/// only what its program names (docs/executables.md). Only a binary that installs a
+/// tier links its crates: `semarun-lite` has neither, `semarun-std` the standard
+/// tier, `semarun` and `semac` both.
+///
+/// The standard tier: data formats, regular expressions, hashing, dates, diffs,
+/// Unicode folding and normalization, globbing, key-value files.
+static STANDARD_BATTERIES: &[&[Builtin]] = &[
     json::BUILTINS,
     regex::BUILTINS,
     crypto::BUILTINS,
@@ -169,28 +178,53 @@ static BATTERIES: &[&[Builtin]] = &[
     datetime::BUILTINS,
     strings::UNICODE_BUILTINS,
     files::GLOB_BUILTINS,
-    sqlite::BUILTINS,
     kv::BUILTINS,
 ];
 
-static INSTALLED_BATTERIES: OnceLock<&'static [&'static [Builtin]]> = OnceLock::new();
+/// The large tier: SQLite, archives, Markdown and HTML (each crate is megabytes).
+static LARGE_BATTERIES: &[&[Builtin]] = &[sqlite::BUILTINS, archive::BUILTINS, markup::BUILTINS];
 
-/// Makes the battery builtins part of [`all`]; called once at start by the binaries
-/// that carry them (the full `semarun`, `semac`).
+/// What a runtime carries, smallest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Library {
+    /// The language and the dependency-free library (`semarun-lite`).
+    Core,
+    /// And the standard batteries (`semarun-std`).
+    Standard,
+    /// Everything (`semarun`).
+    Full,
+}
+
+static INSTALLED: OnceLock<[&'static [&'static [Builtin]]; 2]> = OnceLock::new();
+
+/// Makes the standard battery builtins part of [`all`] (`semarun-std`); call once,
+/// at start, before any VM exists.
+pub fn install_standard_batteries() {
+    INSTALLED.get_or_init(|| [STANDARD_BATTERIES, &[]]);
+}
+
+/// Makes every battery builtin part of [`all`] (`semarun`, `semac`).
 pub fn install_batteries() {
-    INSTALLED_BATTERIES.get_or_init(|| BATTERIES);
+    INSTALLED.get_or_init(|| [STANDARD_BATTERIES, LARGE_BATTERIES]);
 }
 
 /// Every builtin of this binary, in registration order.
 pub fn all() -> impl Iterator<Item = &'static Builtin> {
-    let batteries: &[&[Builtin]] = INSTALLED_BATTERIES.get().copied().unwrap_or(&[]);
-    CORE.iter().chain(batteries).copied().flatten()
+    let [standard, large] = INSTALLED.get().copied().unwrap_or([&[], &[]]);
+    CORE.iter().chain(standard).chain(large).copied().flatten()
 }
 
-/// Whether `name` is a builtin that only a runtime with the batteries has (the
-/// compiler asks this to choose the runtime of an executable).
-pub fn is_battery(name: &str) -> bool {
-    BATTERIES.iter().copied().flatten().any(|b| b.name == name)
+/// The smallest runtime that defines `name` as a builtin (`Core` for a name no
+/// battery defines). The compiler asks this to choose an executable's runtime.
+pub fn library_of(name: &str) -> Library {
+    let defines = |tier: &[&[Builtin]]| tier.iter().copied().flatten().any(|b| b.name == name);
+    if defines(STANDARD_BATTERIES) {
+        Library::Standard
+    } else if defines(LARGE_BATTERIES) {
+        Library::Full
+    } else {
+        Library::Core
+    }
 }
 
 /// The global constants (`pi`, `e`, ...): plain values the VM defines next to the

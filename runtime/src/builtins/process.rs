@@ -47,7 +47,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("proc/close", 1, Some(1), close),
 ];
 
-type Collected = Arc<Mutex<Vec<u8>>>;
+pub(super) type Collected = Arc<Mutex<Vec<u8>>>;
 
 struct Proc {
     child: Child,
@@ -62,7 +62,8 @@ thread_local! {
     static NEXT_ID: Cell<i64> = const { Cell::new(1) };
 }
 
-/// Process groups of children not yet reaped, for the kill at exit.
+/// Process groups of children not yet reaped, for the kill at exit. A reaped child's
+/// group is forgotten: its number may then be reused by an unrelated process.
 static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static KILL_AT_EXIT: Once = Once::new();
 
@@ -73,7 +74,18 @@ extern "C" fn kill_live_groups() {
     }
 }
 
-fn forget_group(pid: u32) {
+/// Records a child leading its own process group, to be killed at exit if still
+/// there.
+pub(super) fn track_group(pid: u32) {
+    KILL_AT_EXIT.call_once(|| {
+        // SAFETY: registers a handler with the C signature atexit expects.
+        unsafe { libc::atexit(kill_live_groups) };
+    });
+    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+/// The child has been reaped: its group is not to be killed any more.
+pub(super) fn forget_group(pid: u32) {
     LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
 }
 
@@ -90,7 +102,7 @@ fn with_proc(op: &str, id: &Value, f: impl FnOnce(&mut Proc) -> Result<Value>) -
 }
 
 /// A thread appending everything the stream yields to `into`.
-fn collect(mut from: impl Read + Send + 'static, into: Collected) -> JoinHandle<()> {
+pub(super) fn collect(mut from: impl Read + Send + 'static, into: Collected) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut chunk = [0u8; 8192];
         while let Ok(n @ 1..) = from.read(&mut chunk) {
@@ -100,7 +112,7 @@ fn collect(mut from: impl Read + Send + 'static, into: Collected) -> JoinHandle<
 }
 
 /// What has arrived since the last read, as text (invalid UTF-8 replaced).
-fn drain(collected: &Collected) -> Value {
+pub(super) fn drain(collected: &Collected) -> Value {
     let bytes = std::mem::take(&mut *collected.lock().unwrap_or_else(|e| e.into_inner()));
     Value::str(String::from_utf8_lossy(&bytes))
 }
@@ -119,11 +131,7 @@ fn spawn(args: &[Value]) -> Result<Value> {
         apply_command_options(&mut command, opts);
     }
     let mut child = command.spawn().map_err(|e| Error::eval(format!("proc/spawn {}: {e}", argv[0])))?;
-    KILL_AT_EXIT.call_once(|| {
-        // SAFETY: registers a handler with the C signature atexit expects.
-        unsafe { libc::atexit(kill_live_groups) };
-    });
-    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
+    track_group(child.id());
     let (stdout, stderr) = (Collected::default(), Collected::default());
     let mut readers = Vec::new();
     readers.extend(child.stdout.take().map(|s| collect(s, Arc::clone(&stdout))));
@@ -139,7 +147,8 @@ fn write_stdin(args: &[Value]) -> Result<Value> {
     let text = args[1].expect_str()?;
     with_proc("proc/write-stdin", &args[0], |p| {
         let Some(stdin) = p.stdin.as_mut() else { return Err(Error::io("proc/write-stdin: stdin already closed")) };
-        stdin.write_all(text.as_bytes()).and_then(|_| stdin.flush()).map_err(|e| Error::io(format!("proc/write-stdin: {e}")))?;
+        let written = stdin.write_all(text.as_bytes()).and_then(|_| stdin.flush());
+        written.map_err(|e| Error::io(format!("proc/write-stdin: {e}")))?;
         Ok(Value::Nil)
     })
 }
@@ -147,6 +156,9 @@ fn write_stdin(args: &[Value]) -> Result<Value> {
 /// The exit code once the child has ended (-1 for a signal), without waiting.
 fn exit_status(op: &str, p: &mut Proc) -> Result<Option<i64>> {
     let status = p.child.try_wait().map_err(|e| Error::io(format!("{op}: {e}")))?;
+    if status.is_some() {
+        forget_group(p.child.id());
+    }
     Ok(status.map(|s| i64::from(s.code().unwrap_or(-1))))
 }
 
@@ -163,15 +175,25 @@ fn wait(p: &mut Proc) -> Result<Value> {
     Ok(Value::int(i64::from(status.code().unwrap_or(-1))))
 }
 
-/// `(proc/close h)`: kills the child if it still runs and forgets the handle; an
-/// unknown handle is ignored.
+/// `(proc/close h)`: kills the child's process group if the child still runs and
+/// forgets the handle; an unknown handle is ignored.
 fn close(args: &[Value]) -> Result<Value> {
     let id = handle(&args[0])?;
     if let Some(mut p) = PROCS.with_borrow_mut(|procs| procs.remove(&id)) {
-        let _ = p.child.kill();
-        let _ = wait(&mut p);
+        kill_and_reap(&mut p.child);
     }
     Ok(Value::Nil)
+}
+
+/// Kills a child leading its own process group, with the group, unless it has already
+/// been reaped, and reaps it. The output threads are left to end with the pipes.
+pub(super) fn kill_and_reap(child: &mut Child) {
+    if let Ok(None) = child.try_wait() {
+        // SAFETY: a signal to the group of a child not yet reaped, so still ours.
+        unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    }
+    let _ = child.wait();
+    forget_group(child.id());
 }
 
 #[cfg(test)]

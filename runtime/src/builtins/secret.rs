@@ -17,19 +17,13 @@ use crate::error::Result;
 use crate::value::Value;
 
 pub static BUILTINS: &[Builtin] = &[
-    pure("secret/detect", 1, Some(1), |a| {
-        let text = a[0].expect_str()?;
-        Ok(findings_value(text, &detect_secrets(text)))
-    }),
+    pure("secret/detect", 1, Some(1), |a| Ok(secret_detect(a[0].expect_str()?))),
     pure("secret/redact", 1, Some(1), |a| {
         let text = a[0].expect_str()?;
         let spans = detect_secrets(text).into_iter().map(|f| (f.start, f.end, Some(f.kind.to_string())));
         Ok(Value::str(redact(text, spans.collect())))
     }),
-    pure("pii/detect", 1, Some(1), |a| {
-        let text = a[0].expect_str()?;
-        Ok(findings_value(text, &detect_pii(text)))
-    }),
+    pure("pii/detect", 1, Some(1), |a| Ok(pii_detect(a[0].expect_str()?))),
     pure("redact/spans", 2, Some(2), |a| redact_spans(a[0].expect_str()?, &a[1])),
     pure("hash/digest", 1, Some(1), |a| Ok(Value::str(sha256_hex(a[0].expect_str()?.as_bytes())))),
 ];
@@ -89,7 +83,10 @@ const PII_PATTERNS: &[Pattern] = &[
     Pattern { kind: "email", source: r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", gate: Gate::Always },
     Pattern {
         kind: "ipv4",
-        source: r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b",
+        source: concat!(
+            r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}",
+            r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b"
+        ),
         gate: Gate::Always,
     },
     Pattern { kind: "phone", source: r"(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]?\d{4}", gate: Gate::Always },
@@ -120,7 +117,16 @@ fn detect(text: &str, patterns: &'static [Pattern], cell: &'static OnceLock<Vec<
     findings
 }
 
-/// Credentials in text (a fuzzing entry point, with `detect_pii`).
+/// The credentials found in text as finding maps (a fuzzing entry point).
+pub fn secret_detect(text: &str) -> Value {
+    findings_value(text, &detect_secrets(text))
+}
+
+/// Personal data found in text as finding maps (a fuzzing entry point).
+pub fn pii_detect(text: &str) -> Value {
+    findings_value(text, &detect_pii(text))
+}
+
 fn detect_secrets(text: &str) -> Vec<Finding> {
     static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
     detect(text, SECRET_PATTERNS, &COMPILED)

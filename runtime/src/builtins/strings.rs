@@ -27,25 +27,25 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string-ref", 2, Some(2), |a| char_at(&a[0], &a[1])),
     pure("substring", 2, Some(3), slice),
     pure("string/slice", 2, Some(3), slice).alias_of("substring"),
-    pure("string/byte-length", 1, Some(1), |a| Ok(Value::Int(string_arg(&a[0])?.len() as i64))),
-    pure("string/empty?", 1, Some(1), |a| Ok(Value::Bool(string_arg(&a[0])?.is_empty()))),
+    pure("string/byte-length", 1, Some(1), |a| Ok(Value::Int(a[0].expect_str()?.len() as i64))),
+    pure("string/empty?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_str()?.is_empty()))),
     // Splitting and joining.
     pure("string/split", 2, Some(2), |a| split(&a[0], &a[1])),
     pure("string-split", 2, Some(2), |a| split(&a[0], &a[1])),
     pure("string/join", 2, Some(2), |a| join(&a[0], &a[1])),
     pure("string-join", 2, Some(2), |a| join(&a[0], &a[1])),
-    pure("string/lines", 1, Some(1), |a| Ok(str_list(string_arg(&a[0])?.lines()))),
+    pure("string/lines", 1, Some(1), |a| Ok(str_list(a[0].expect_str()?.lines()))),
     pure("string/words", 1, Some(1), |a| Ok(Value::str_list(identifier_words(a[0].expect_str()?)))),
     // Trimming, case, padding.
     pure("string/trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
     pure("string-trim", 1, Some(1), |a| trimmed(&a[0], str::trim)),
     pure("string/trim-left", 1, Some(1), |a| trimmed(&a[0], str::trim_start)),
     pure("string/trim-right", 1, Some(1), |a| trimmed(&a[0], str::trim_end)),
-    pure("string/upper", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_uppercase()))),
-    pure("string-upcase", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_uppercase()))),
-    pure("string/lower", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.to_lowercase()))),
-    pure("string/capitalize", 1, Some(1), |a| Ok(Value::str(capitalize(string_arg(&a[0])?)))),
-    pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(string_arg(&a[0])?)))),
+    pure("string/upper", 1, Some(1), |a| Ok(Value::str(a[0].expect_str()?.to_uppercase()))),
+    pure("string-upcase", 1, Some(1), |a| Ok(Value::str(a[0].expect_str()?.to_uppercase()))),
+    pure("string/lower", 1, Some(1), |a| Ok(Value::str(a[0].expect_str()?.to_lowercase()))),
+    pure("string/capitalize", 1, Some(1), |a| Ok(Value::str(capitalize(a[0].expect_str()?)))),
+    pure("string/title-case", 1, Some(1), |a| Ok(Value::str(title_case(a[0].expect_str()?)))),
     pure("string/repeat", 2, Some(2), |a| repeat(&a[0], &a[1])),
     pure("make-string", 2, Some(2), |a| repeat(&a[0], &a[1])).alias_of("string/repeat"),
     // Identifier case conversion.
@@ -57,11 +57,11 @@ pub static BUILTINS: &[Builtin] = &[
         let words: Vec<String> = identifier_words(a[0].expect_str()?).iter().map(|w| title_word(w)).collect();
         Ok(Value::str(words.join(" ")))
     }),
-    pure("string/reverse", 1, Some(1), |a| Ok(Value::str(string_arg(&a[0])?.chars().rev().collect::<String>()))),
+    pure("string/reverse", 1, Some(1), |a| Ok(Value::str(a[0].expect_str()?.chars().rev().collect::<String>()))),
     // Searching and replacing.
-    pure("string/contains?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.contains(string_arg(&a[1])?)))),
-    pure("string/starts-with?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.starts_with(string_arg(&a[1])?)))),
-    pure("string/ends-with?", 2, Some(2), |a| Ok(Value::Bool(string_arg(&a[0])?.ends_with(string_arg(&a[1])?)))),
+    pure("string/contains?", 2, Some(2), |a| Ok(Value::Bool(a[0].expect_str()?.contains(a[1].expect_str()?)))),
+    pure("string/starts-with?", 2, Some(2), |a| Ok(Value::Bool(a[0].expect_str()?.starts_with(a[1].expect_str()?)))),
+    pure("string/ends-with?", 2, Some(2), |a| Ok(Value::Bool(a[0].expect_str()?.ends_with(a[1].expect_str()?)))),
     pure("string/index-of", 2, Some(2), |a| index_of(&a[0], &a[1], false)),
     pure("string/last-index-of", 2, Some(2), |a| index_of(&a[0], &a[1], true)),
     pure("string/replace", 3, Some(3), replace),
@@ -103,7 +103,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string/to-list", 1, Some(1), |a| chars(&a[0])).alias_of("string->list"),
     pure("list->string", 1, Some(1), |a| list_to_string(&a[0])),
     pure("string/codepoints", 1, Some(1), |a| {
-        Ok(Value::list(string_arg(&a[0])?.chars().map(|c| Value::Int(c as i64)).collect()))
+        Ok(Value::list(a[0].expect_str()?.chars().map(|c| Value::Int(c as i64)).collect()))
     }),
     pure("string/from-codepoints", 1, Some(1), |a| from_codepoints(&a[0])),
     pure("string/to-char", 1, Some(1), |a| to_char(&a[0])).alias_of("string->char"),
@@ -114,16 +114,16 @@ pub static BUILTINS: &[Builtin] = &[
     pure("string->number", 1, Some(2), to_number),
     pure("string/to-number", 1, Some(2), to_number).alias_of("string->number"),
     pure("string/number?", 1, Some(1), |a| {
-        let s = string_arg(&a[0])?;
+        let s = a[0].expect_str()?;
         Ok(Value::Bool(s.parse::<i64>().is_ok() || s.parse::<f64>().is_ok()))
     }),
     pure("number->string", 1, Some(2), number_to_string),
     pure("number/to-string", 1, Some(2), number_to_string).alias_of("number->string"),
     // Symbols and keywords.
-    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))).alias_of("string->symbol"),
-    pure("string->symbol", 1, Some(1), |a| Ok(Value::symbol(string_arg(&a[0])?))),
-    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))).alias_of("string->keyword"),
-    pure("string->keyword", 1, Some(1), |a| Ok(Value::keyword(string_arg(&a[0])?))),
+    pure("string/to-symbol", 1, Some(1), |a| Ok(Value::symbol(a[0].expect_str()?))).alias_of("string->symbol"),
+    pure("string->symbol", 1, Some(1), |a| Ok(Value::symbol(a[0].expect_str()?))),
+    pure("string/to-keyword", 1, Some(1), |a| Ok(Value::keyword(a[0].expect_str()?))).alias_of("string->keyword"),
+    pure("string->keyword", 1, Some(1), |a| Ok(Value::keyword(a[0].expect_str()?))),
     pure("symbol/to-string", 1, Some(1), |a| symbol_name(&a[0])).alias_of("symbol->string"),
     pure("symbol->string", 1, Some(1), |a| symbol_name(&a[0])),
     pure("keyword/to-string", 1, Some(1), |a| keyword_name(&a[0])).alias_of("keyword->string"),
@@ -136,23 +136,23 @@ pub static BUILTINS: &[Builtin] = &[
     pure("type", 1, Some(1), |a| Ok(type_keyword(&a[0]))),
     pure("type-of", 1, Some(1), |a| Ok(type_keyword(&a[0]))).alias_of("type"),
     // Characters.
-    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))).alias_of("char->integer"),
-    pure("char->integer", 1, Some(1), |a| Ok(Value::Int(char_arg(&a[0])? as i64))),
+    pure("char/to-integer", 1, Some(1), |a| Ok(Value::Int(a[0].expect_char()? as i64))).alias_of("char->integer"),
+    pure("char->integer", 1, Some(1), |a| Ok(Value::Int(a[0].expect_char()? as i64))),
     pure("integer/to-char", 1, Some(1), |a| integer_to_char(&a[0])).alias_of("integer->char"),
     pure("integer->char", 1, Some(1), |a| integer_to_char(&a[0])),
-    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))).alias_of("char-upcase"),
-    pure("char-upcase", 1, Some(1), |a| Ok(Value::Char(upcase(char_arg(&a[0])?)))),
-    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(char_arg(&a[0])?)))).alias_of("char-downcase"),
-    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_alphabetic())))
+    pure("char/upcase", 1, Some(1), |a| Ok(Value::Char(upcase(a[0].expect_char()?)))).alias_of("char-upcase"),
+    pure("char-upcase", 1, Some(1), |a| Ok(Value::Char(upcase(a[0].expect_char()?)))),
+    pure("char/downcase", 1, Some(1), |a| Ok(Value::Char(downcase(a[0].expect_char()?)))).alias_of("char-downcase"),
+    pure("char/alphabetic?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_char()?.is_alphabetic())))
     .alias_of("char-alphabetic?"),
-    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_numeric()))).alias_of("char-numeric?"),
-    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_whitespace())))
+    pure("char/numeric?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_char()?.is_numeric()))).alias_of("char-numeric?"),
+    pure("char/whitespace?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_char()?.is_whitespace())))
     .alias_of("char-whitespace?"),
-    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_uppercase())))
+    pure("char/upper-case?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_char()?.is_uppercase())))
     .alias_of("char-upper-case?"),
-    pure("char/lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
-    pure("char-lower-case?", 1, Some(1), |a| Ok(Value::Bool(char_arg(&a[0])?.is_lowercase()))),
-    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(char_arg(&a[0])?.to_string()))).alias_of("char->string"),
+    pure("char/lower-case?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_char()?.is_lowercase()))),
+    pure("char-lower-case?", 1, Some(1), |a| Ok(Value::Bool(a[0].expect_char()?.is_lowercase()))),
+    pure("char/to-string", 1, Some(1), |a| Ok(Value::str(a[0].expect_char()?.to_string()))).alias_of("char->string"),
     pure("char=?", 2, Some(2), |a| compare_chars(a, |x, y| x == y)),
     pure("char<?", 2, Some(2), |a| compare_chars(a, |x, y| x < y)),
     pure("char>?", 2, Some(2), |a| compare_chars(a, |x, y| x > y)),
@@ -178,26 +178,8 @@ pub static UNICODE_BUILTINS: &[Builtin] = &[
 // ---------------------------------------------------------------------------------------
 // Argument helpers
 
-fn string_arg(v: &Value) -> Result<&str> {
-    match v {
-        Value::Str(s) => Ok(s),
-        other => Err(Error::type_error("string", other)),
-    }
-}
 
-fn char_arg(v: &Value) -> Result<char> {
-    match v {
-        Value::Char(c) => Ok(*c),
-        other => Err(Error::type_error("char", other)),
-    }
-}
 
-fn int_arg(v: &Value) -> Result<i64> {
-    match v {
-        Value::Int(i) => Ok(*i),
-        other => Err(Error::type_error("int", other)),
-    }
-}
 
 /// The elements of a list or vector.
 fn list_or_vector<'a>(v: &'a Value, expected: &str) -> Result<Box<dyn Iterator<Item = &'a Value> + 'a>> {
@@ -224,13 +206,13 @@ fn byte_offset(s: &str, index: usize) -> Option<usize> {
 // Length, indexing, slicing
 
 fn length(v: &Value) -> Result<Value> {
-    Ok(Value::Int(string_arg(v)?.chars().count() as i64))
+    Ok(Value::Int(v.expect_str()?.chars().count() as i64))
 }
 
 /// `string-ref`/`string/ref`; both report under the name `string-ref`.
 fn char_at(s: &Value, index: &Value) -> Result<Value> {
-    let s = string_arg(s)?;
-    let i = int_arg(index)?;
+    let s = s.expect_str()?;
+    let i = index.expect_int()?;
     if i < 0 {
         return Err(Error::eval(format!("string-ref: index {i} must be non-negative")));
     }
@@ -242,15 +224,15 @@ fn char_at(s: &Value, index: &Value) -> Result<Value> {
 
 /// `substring`/`string/slice`: `(s start [end])`, char indices, end exclusive.
 fn slice(args: &[Value]) -> Result<Value> {
-    let s = string_arg(&args[0])?;
-    let start = int_arg(&args[1])?;
+    let s = args[0].expect_str()?;
+    let start = args[1].expect_int()?;
     if start < 0 {
         return Err(Error::eval(format!("substring: start index {start} must be non-negative")));
     }
     let end = match args.get(2) {
         None => None,
         Some(end) => {
-            let end = int_arg(end)?;
+            let end = end.expect_int()?;
             if end < 0 {
                 return Err(Error::eval(format!("substring: end index {end} must be non-negative")));
             }
@@ -273,8 +255,8 @@ fn slice(args: &[Value]) -> Result<Value> {
 /// `string/split`: every field between literal separators, empty fields kept. An empty
 /// separator splits between chars, with an empty field at each end.
 fn split(s: &Value, sep: &Value) -> Result<Value> {
-    let s = string_arg(s)?;
-    let sep = string_arg(sep)?;
+    let s = s.expect_str()?;
+    let sep = sep.expect_str()?;
     Ok(Value::list(split_fields(s, sep)))
 }
 
@@ -307,7 +289,7 @@ fn split_fields(s: &str, sep: &str) -> Vec<Value> {
 
 /// `string/join`: `(string/join seq sep)`, strings raw and everything else in repr.
 fn join(seq: &Value, sep: &Value) -> Result<Value> {
-    let sep = string_arg(sep)?;
+    let sep = sep.expect_str()?;
     let items = list_or_vector(seq, "list or vector")?;
     let mut out = String::new();
     for (i, item) in items.enumerate() {
@@ -324,7 +306,7 @@ fn join(seq: &Value, sep: &Value) -> Result<Value> {
 
 /// Applies a trim; an untouched string is returned without copying.
 fn trimmed(v: &Value, trim: fn(&str) -> &str) -> Result<Value> {
-    let s = string_arg(v)?;
+    let s = v.expect_str()?;
     let t = trim(s);
     Ok(if t.len() == s.len() { v.clone() } else { Value::str(t) })
 }
@@ -348,8 +330,8 @@ fn title_case(s: &str) -> String {
 }
 
 fn repeat(s: &Value, count: &Value) -> Result<Value> {
-    let s = string_arg(s)?;
-    let n = int_arg(count)?;
+    let s = s.expect_str()?;
+    let n = count.expect_int()?;
     if n < 0 {
         return Err(Error::eval(format!("string/repeat: expected a non-negative integer, got {n}")));
     }
@@ -372,8 +354,8 @@ fn downcase(c: char) -> char {
 
 /// The char index of the first (or last) occurrence of the needle, or nil.
 fn index_of(s: &Value, needle: &Value, last: bool) -> Result<Value> {
-    let s = string_arg(s)?;
-    let needle = string_arg(needle)?;
+    let s = s.expect_str()?;
+    let needle = needle.expect_str()?;
     let found = if last { s.rfind(needle) } else { s.find(needle) };
     Ok(match found {
         Some(byte) => Value::Int(s[..byte].chars().count() as i64),
@@ -384,9 +366,9 @@ fn index_of(s: &Value, needle: &Value, last: bool) -> Result<Value> {
 /// `(string/replace s from to)`: every occurrence; an empty `from` inserts `to` between
 /// all chars and at both ends.
 fn replace(args: &[Value]) -> Result<Value> {
-    let s = string_arg(&args[0])?;
-    let from = string_arg(&args[1])?;
-    let to = string_arg(&args[2])?;
+    let s = args[0].expect_str()?;
+    let from = args[1].expect_str()?;
+    let to = args[2].expect_str()?;
     Ok(Value::str(s.replace(from, to)))
 }
 
@@ -544,13 +526,13 @@ fn camel_case(s: &str, pascal: bool) -> String {
 // Chars and code points
 
 fn chars(v: &Value) -> Result<Value> {
-    Ok(Value::list(string_arg(v)?.chars().map(Value::Char).collect()))
+    Ok(Value::list(v.expect_str()?.chars().map(Value::Char).collect()))
 }
 
 fn list_to_string(v: &Value) -> Result<Value> {
     let mut out = String::new();
     for item in v.expect_list()?.iter() {
-        out.push(char_arg(item)?);
+        out.push(item.expect_char()?);
     }
     Ok(Value::str(out))
 }
@@ -572,7 +554,7 @@ fn from_codepoints(v: &Value) -> Result<Value> {
 }
 
 fn to_char(v: &Value) -> Result<Value> {
-    let mut chars = string_arg(v)?.chars();
+    let mut chars = v.expect_str()?.chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(Value::Char(c)),
         (None, _) => Err(Error::eval("string->char: empty string")),
@@ -581,7 +563,7 @@ fn to_char(v: &Value) -> Result<Value> {
 }
 
 fn integer_to_char(v: &Value) -> Result<Value> {
-    let n = int_arg(v)?;
+    let n = v.expect_int()?;
     u32::try_from(n)
         .ok()
         .and_then(char::from_u32)
@@ -590,12 +572,12 @@ fn integer_to_char(v: &Value) -> Result<Value> {
 }
 
 fn compare_chars(args: &[Value], test: fn(char, char) -> bool) -> Result<Value> {
-    Ok(Value::Bool(test(char_arg(&args[0])?, char_arg(&args[1])?)))
+    Ok(Value::Bool(test(args[0].expect_char()?, args[1].expect_char()?)))
 }
 
 /// `(string/map f s)`: `f` gets each char and returns a char or a string.
 fn string_map(vm: &mut Vm, args: &[Value]) -> Result<Value> {
-    let s = string_arg(&args[1])?;
+    let s = args[1].expect_str()?;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match vm.call(&args[0], &[Value::Char(c)])? {
@@ -636,7 +618,7 @@ fn radix_arg(name: &str, v: Option<&Value>) -> Result<u32> {
 /// `string->number`: the reader's number syntax; `#f` when the text is not exactly one
 /// number. In radix 2, 8 or 16, a signed integer and nothing else.
 fn to_number(args: &[Value]) -> Result<Value> {
-    let s = string_arg(&args[0])?;
+    let s = args[0].expect_str()?;
     let radix = radix_arg("string->number", args.get(1))?;
     if radix != 10 {
         let (negative, digits) = match s.strip_prefix('-') {

@@ -71,8 +71,10 @@ fn set_env(args: &[Value]) -> Result<Value> {
 /// Every variable as `{:NAME "value"}`; names and values that are not UTF-8 are
 /// converted lossily rather than dropped.
 fn env_all() -> Value {
-    let vars = std::env::vars_os().map(|(k, v)| (Value::keyword(&k.to_string_lossy()), Value::str(v.to_string_lossy())));
-    Value::map(vars)
+    let entry = |(k, v): (std::ffi::OsString, std::ffi::OsString)| {
+        (Value::keyword(&k.to_string_lossy()), Value::str(v.to_string_lossy()))
+    };
+    Value::map(std::env::vars_os().map(entry))
 }
 
 fn cwd() -> Result<Value> {
@@ -187,7 +189,6 @@ extern "C" fn count_arrival(signal: libc::c_int) {
 }
 
 /// Per watched signal: the arrivals already handled and the callbacks, in order.
-#[derive(Default)]
 struct Watch {
     seen: usize,
     callbacks: Vec<Value>,
@@ -209,8 +210,8 @@ fn on_signal(args: &[Value]) -> Result<Value> {
         install_handler(SIGNALS[index].1)?;
     }
     WATCHES.with_borrow_mut(|watches| {
-        let watch = watches[index].get_or_insert_with(|| Watch { seen: ARRIVALS[index].load(Ordering::Relaxed), ..Watch::default() });
-        watch.callbacks.push(args[1].clone());
+        let seen = ARRIVALS[index].load(Ordering::Relaxed);
+        watches[index].get_or_insert_with(|| Watch { seen, callbacks: Vec::new() }).callbacks.push(args[1].clone());
     });
     Ok(Value::Nil)
 }
@@ -227,7 +228,8 @@ fn install_handler(signal: libc::c_int) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::eval(format!("sys/on-signal: failed to install signal handler: {}", std::io::Error::last_os_error())))
+        let os_error = std::io::Error::last_os_error();
+        Err(Error::eval(format!("sys/on-signal: failed to install signal handler: {os_error}")))
     }
 }
 

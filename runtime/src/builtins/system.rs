@@ -76,7 +76,7 @@ fn exit(args: &[Value]) -> Result<Value> {
     std::process::exit(code)
 }
 
-fn epoch_millis() -> i64 {
+pub(super) fn epoch_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 

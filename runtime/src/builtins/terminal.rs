@@ -242,7 +242,8 @@ fn spin(shared: &SpinnerShared) {
 /// `(term/spinner-start message)`: the new spinner's id.
 fn spinner_start(args: &[Value]) -> Result<Value> {
     let message = args[0].expect_str()?.to_string();
-    let shared = Arc::new(SpinnerShared { message: Mutex::new(message), stopped: Mutex::new(false), wake: Condvar::new() });
+    let shared =
+        Arc::new(SpinnerShared { message: Mutex::new(message), stopped: Mutex::new(false), wake: Condvar::new() });
     let drawing = Arc::clone(&shared);
     flush_stdout();
     let thread = std::thread::Builder::new()
@@ -358,6 +359,8 @@ fn tty_restore(args: &[Value]) -> Result<Value> {
 
 /// How long the bytes of one escape sequence may be apart.
 const SEQUENCE_GAP: Duration = Duration::from_millis(50);
+/// Longest CSI sequence read as one event.
+const MAX_CSI: usize = 64;
 /// Longest bracketed paste kept; the rest of a longer one is read and dropped.
 const MAX_PASTE: usize = 1 << 20;
 
@@ -398,30 +401,33 @@ fn read_byte(wait: Option<Duration>) -> Result<Option<u8>> {
 }
 
 /// Reads one key event's bytes: a byte, the continuation bytes of a UTF-8 character,
-/// or a whole escape sequence.
+/// or a whole escape sequence (a CSI sequence of at most `MAX_CSI` bytes).
 fn read_event(first: u8) -> Result<Vec<u8>> {
     let mut bytes = vec![first];
     let next = || read_byte(Some(SEQUENCE_GAP));
-    if first != 0x1b {
-        let extra = match first {
+    let utf8_tail = |bytes: &mut Vec<u8>, lead: u8| -> Result<()> {
+        let extra = match lead {
             0xc0..=0xdf => 1,
             0xe0..=0xef => 2,
             0xf0..=0xf7 => 3,
             _ => 0,
         };
         for _ in 0..extra {
-            match next()? {
-                Some(b) => bytes.push(b),
-                None => break,
-            }
+            let Some(b) = next()? else { break };
+            bytes.push(b);
         }
+        Ok(())
+    };
+    if first != 0x1b {
+        utf8_tail(&mut bytes, first)?;
         return Ok(bytes);
     }
     let Some(second) = next()? else { return Ok(bytes) };
     bytes.push(second);
     match second {
         b'[' => {
-            while let Some(b) = next()? {
+            while bytes.len() < MAX_CSI {
+                let Some(b) = next()? else { break };
                 bytes.push(b);
                 if (0x40..=0x7e).contains(&b) {
                     break;
@@ -432,7 +438,7 @@ fn read_event(first: u8) -> Result<Vec<u8>> {
             }
         }
         b'O' => bytes.extend(next()?),
-        _ => bytes.extend(read_event(second)?.into_iter().skip(1)),
+        _ => utf8_tail(&mut bytes, second)?,
     }
     Ok(bytes)
 }
@@ -462,22 +468,19 @@ fn read_key(wait: Option<Duration>) -> Result<Value> {
     Ok(decode_key(&read_event(first)?))
 }
 
-fn keyword_map(entries: Vec<(&str, Value)>) -> Value {
-    Value::keyword_map(entries)
-}
-
 fn char_key(kind: &str, text: String) -> Value {
-    keyword_map(vec![("kind", Value::keyword(kind)), ("char", Value::str(text))])
+    Value::keyword_map(vec![("kind", Value::keyword(kind)), ("char", Value::str(text))])
 }
 
 fn named_key(name: &str) -> Value {
-    keyword_map(vec![("kind", Value::keyword("key")), ("name", Value::keyword(name))])
+    Value::keyword_map(vec![("kind", Value::keyword("key")), ("name", Value::keyword(name))])
 }
 
 /// The `:mods` list of an xterm modifier bit set (shift 1, alt 2, ctrl 4, super 8...).
 fn modifiers(bits: u32) -> Option<Value> {
     const NAMES: [&str; 8] = ["shift", "alt", "ctrl", "super", "hyper", "meta", "caps-lock", "num-lock"];
-    let mods: Vec<Value> = NAMES.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, n)| Value::keyword(n)).collect();
+    let set = NAMES.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0);
+    let mods: Vec<Value> = set.map(|(_, n)| Value::keyword(n)).collect();
     (!mods.is_empty()).then(|| Value::list(mods))
 }
 
@@ -523,22 +526,23 @@ fn decode_csi(csi: &[u8]) -> Value {
     let body = &csi[..csi.len() - 1];
     if let Some(paste) = csi.strip_prefix(b"200~") {
         let text = paste.strip_suffix(b"\x1b[201~").unwrap_or(paste);
-        return keyword_map(vec![("kind", Value::keyword("paste")), ("text", Value::str(String::from_utf8_lossy(text)))]);
+        let text = Value::str(String::from_utf8_lossy(text));
+        return Value::keyword_map(vec![("kind", Value::keyword("paste")), ("text", text)]);
     }
     match (head, last) {
         (b'<', b'M' | b'm') => return decode_mouse(&body[1..], last == b'm'),
         (b'?', b'u') => {
-            let flags = numbers(&body[1..], ';').first().copied().unwrap_or(0);
-            return keyword_map(vec![("kind", Value::keyword("kitty-flags")), ("flags", Value::int(i64::from(flags)))]);
+            let flags = Value::int(i64::from(numbers(&body[1..], ';').first().copied().unwrap_or(0)));
+            return Value::keyword_map(vec![("kind", Value::keyword("kitty-flags")), ("flags", flags)]);
         }
         (_, b'u') => return decode_kitty(body),
         (b'I' | b'O', _) if csi.len() == 1 => {
-            return keyword_map(vec![("kind", Value::keyword("focus")), ("focused", Value::bool(head == b'I'))]);
+            return Value::keyword_map(vec![("kind", Value::keyword("focus")), ("focused", Value::bool(head == b'I'))]);
         }
         (b'?' | b'>', b'c') => {
             let device = if head == b'?' { "primary" } else { "secondary" };
             let params = numbers(&body[1..], ';').into_iter().map(|n| Value::int(i64::from(n))).collect();
-            return keyword_map(vec![
+            return Value::keyword_map(vec![
                 ("kind", Value::keyword("device-attributes")),
                 ("device", Value::keyword(device)),
                 ("params", Value::list(params)),
@@ -548,7 +552,7 @@ fn decode_csi(csi: &[u8]) -> Value {
             EXPECT_CURSOR_REPORT.set(EXPECT_CURSOR_REPORT.get() - 1);
             let parts = numbers(body.strip_prefix(b"?").unwrap_or(body), ';');
             let at = |i: usize| Value::int(i64::from(parts.get(i).copied().unwrap_or(0)));
-            return keyword_map(vec![("kind", Value::keyword("cpr")), ("row", at(0)), ("col", at(1))]);
+            return Value::keyword_map(vec![("kind", Value::keyword("cpr")), ("row", at(0)), ("col", at(1))]);
         }
         _ => {}
     }
@@ -592,7 +596,7 @@ fn decode_csi(csi: &[u8]) -> Value {
     };
     let mut entries = vec![("kind", Value::keyword("key")), ("name", Value::keyword(name))];
     entries.extend(modifiers(bits).map(|m| ("mods", m)));
-    keyword_map(entries)
+    Value::keyword_map(entries)
 }
 
 /// An SGR mouse report `button;x;y` (final `m` on release).
@@ -618,7 +622,7 @@ fn decode_mouse(body: &[u8], release: bool) -> Value {
         ("button", Value::int(i64::from(button & 3))),
     ];
     entries.extend(modifiers(bits).map(|m| ("mods", m)));
-    keyword_map(entries)
+    Value::keyword_map(entries)
 }
 
 /// A kitty keyboard event `code[:shifted[:base]];mods[:event];text`, in the same
@@ -674,7 +678,7 @@ fn decode_kitty(body: &[u8]) -> Value {
     entries.extend(shifted.and_then(char::from_u32).map(|c| ("shifted-key", Value::str(c.to_string()))));
     entries.extend(base.and_then(char::from_u32).map(|c| ("base-key", Value::str(c.to_string()))));
     entries.extend(modifiers(bits).map(|m| ("mods", m)));
-    keyword_map(entries)
+    Value::keyword_map(entries)
 }
 
 /// How long a terminal has to answer a query.
@@ -736,7 +740,8 @@ mod tests {
         assert_eq!(call("term/bold", &[s("x")]), "\"\u{1b}[1mx\u{1b}[0m\"");
         assert_eq!(call("term/style", &[s("x"), kw("bold"), kw("red")]), "\"\u{1b}[1;31mx\u{1b}[0m\"");
         assert_eq!(call("term/style", &[s("x")]), r#""x""#);
-        assert_eq!(call("term/style", &[s("x"), kw("nope")]), "ERR Eval error: term/style: unknown style keyword :nope");
+        let unknown = "ERR Eval error: term/style: unknown style keyword :nope";
+        assert_eq!(call("term/style", &[s("x"), kw("nope")]), unknown);
         assert_eq!(call("term/rgb", &[s("x"), int(1), int(2), int(3)]), "\"\u{1b}[38;2;1;2;3mx\u{1b}[0m\"");
         assert_eq!(strip_ansi("\x1b[1;31mred\x1b[0m \x1b]0;title\x07ok\x1b7"), "red ok");
     }

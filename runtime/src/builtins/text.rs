@@ -13,6 +13,7 @@
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::terminal::strip_ansi;
 use super::{pure, Builtin};
 use crate::error::{Error, Result};
 use crate::printer::write_display;
@@ -80,41 +81,6 @@ pub static BUILTINS: &[Builtin] = &[
 
 // ---------------------------------------------------------------------------------------
 // Display width
-
-/// The text without its ANSI escape sequences: CSI (`ESC [` ... final byte), OSC
-/// (`ESC ]` ... BEL or `ESC \`) and two-char escapes.
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                while let Some(c) = chars.next() {
-                    if c == '\x07' {
-                        break;
-                    }
-                    if c == '\x1b' {
-                        chars.next_if_eq(&'\\');
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
 
 fn display_width(s: &str) -> usize {
     if s.contains('\x1b') { strip_ansi(s).width() } else { s.width() }
