@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use num_bigint::BigInt;
 use serde_json::{Map, Number, Value as Json};
 
 use super::{pure, Builtin};
@@ -17,7 +16,7 @@ pub static BUILTINS: &[Builtin] = &[
     pure("kv/open", 2, Some(2), open),
     pure("kv/get", 2, Some(2), |a| {
         let key = a[1].expect_str()?;
-        with_store(&a[0], |store| Ok(store.data.get(key).map(from_json).unwrap_or(Value::Nil)))
+        with_store(&a[0], |store| Ok(store.data.get(key).cloned().map(super::json::from_json).unwrap_or(Value::Nil)))
     }),
     pure("kv/set", 3, Some(3), |a| {
         let key = a[1].expect_str()?;
@@ -102,23 +101,5 @@ fn to_json(v: &Value) -> Json {
             Json::Object(v.map_entries().unwrap_or_default().iter().map(|(k, v)| (key(k), to_json(v))).collect())
         }
         other => Json::String(repr(other)),
-    }
-}
-
-/// JSON back to a value: objects become maps with keyword keys, arrays lists.
-fn from_json(j: &Json) -> Value {
-    match j {
-        Json::Null => Value::Nil,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => match n.as_str().parse::<BigInt>() {
-                Ok(big) => Value::BigInt(std::rc::Rc::new(big)),
-                Err(_) => n.as_f64().map(Value::Float).unwrap_or(Value::Nil),
-            },
-        },
-        Json::String(s) => Value::str(s.as_str()),
-        Json::Array(items) => Value::list(items.iter().map(from_json).collect()),
-        Json::Object(entries) => Value::map(entries.iter().map(|(k, v)| (Value::keyword(k), from_json(v)))),
     }
 }
