@@ -108,6 +108,26 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, ReadError> {
 
 /// Checks magic, version, flags, length and digest; returns the header.
 pub fn read_header(bytes: &[u8]) -> Result<Header, ReadError> {
+    let header = read_header_fields(bytes)?;
+    let actual = bytes.len() as u64;
+    let expected = (HEADER_LEN as u64).saturating_add(header.payload_len);
+    if actual < expected {
+        return Err(ReadError::Truncated { expected, actual });
+    }
+    if actual > expected {
+        return Err(ReadError::TrailingBytes { expected, actual });
+    }
+    let found = digest(&bytes[HEADER_LEN..]);
+    if found != header.digest {
+        return Err(ReadError::Corrupted { expected: header.digest, actual: found });
+    }
+    Ok(header)
+}
+
+/// Checks what the fixed header alone shows (magic, version, flags, the payload
+/// length against its limit) from the first `HEADER_LEN` bytes, so a reader can
+/// refuse a file before reading its payload.
+pub fn read_header_fields(bytes: &[u8]) -> Result<Header, ReadError> {
     check_magic(bytes)?;
     let Some(fixed) = bytes.get(..HEADER_LEN) else {
         return Err(ReadError::Truncated { expected: HEADER_LEN as u64, actual: bytes.len() as u64 });
@@ -122,24 +142,12 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, ReadError> {
     if header.flags & !KNOWN_FLAGS != 0 {
         return Err(ReadError::UnknownFlags { flags: header.flags });
     }
-    let actual = bytes.len() as u64;
-    let expected = (HEADER_LEN as u64).saturating_add(header.payload_len);
     if header.payload_len > limits::MAX_PAYLOAD {
         return Err(ReadError::Malformed {
             offset: 16,
             section: "header",
             detail: format!("payload length {} exceeds the limit", header.payload_len),
         });
-    }
-    if actual < expected {
-        return Err(ReadError::Truncated { expected, actual });
-    }
-    if actual > expected {
-        return Err(ReadError::TrailingBytes { expected, actual });
-    }
-    let found = digest(&bytes[HEADER_LEN..]);
-    if found != header.digest {
-        return Err(ReadError::Corrupted { expected: header.digest, actual: found });
     }
     Ok(header)
 }

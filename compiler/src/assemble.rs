@@ -39,9 +39,13 @@ pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
             }
             Asm::Op(instr, span) => {
                 instrs.push((*instr, *span));
-                offset += instr.encoded_len() as u32;
+                offset = offset.saturating_add(instr.encoded_len() as u32);
             }
         }
+    }
+    if offset as usize > bundle_format::limits::MAX_CODE_LEN {
+        let most = bundle_format::limits::MAX_CODE_LEN >> 20;
+        return error(span, format!("function too large: {offset} bytes of code, over the {most} MiB a bundle allows; split it into smaller functions"));
     }
     let indexed: Vec<Instr> = instrs.iter().map(|(i, _)| retarget(*i, |t| Target(label_index[&t.0]))).collect();
     let max_stack = match stack_depth(&indexed) {

@@ -157,5 +157,9 @@ fn compile_forms_in(
     }
     let debug = options.debug_info.then(|| DebugInfo { files: modules.files.clone(), protos: debug });
     let bundle = Bundle { symbols: tables.symbols, constants: tables.constants, protos, entry: ProtoIdx(0), debug };
+    if let Some(problem) = bundle_format::limits::exceeded(&bundle) {
+        let file = modules.files.first().cloned().unwrap_or_default();
+        return Err(Diagnostic { file, line: 1, col: 1, message: format!("program too large for a bundle: {problem}") });
+    }
     Ok((bundle, warnings))
 }

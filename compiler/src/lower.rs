@@ -751,10 +751,14 @@ impl Lowerer<'_> {
     /// time the load runs.
     fn lower_load(&mut self, path: &str, span: Span) -> Result<Expr> {
         let resolved = self.modules.resolve(span.file, path);
-        let (file, forms) = self.modules.read(&resolved, span)?;
-        let saved = std::mem::take(&mut self.renames);
-        let body = self.lower_file_body(&forms, Span { line: 1, col: 1, file });
-        self.renames = saved;
+        self.modules.start("load", &resolved, span)?;
+        let body = self.modules.read(&resolved, span).and_then(|(file, forms)| {
+            let saved = std::mem::take(&mut self.renames);
+            let body = self.lower_file_body(&forms, Span { line: 1, col: 1, file });
+            self.renames = saved;
+            body
+        });
+        self.modules.finish();
         body
     }
 
@@ -766,18 +770,13 @@ impl Lowerer<'_> {
         let exports = match self.modules.exports_of(&resolved) {
             Some(exports) => exports.clone(),
             None => {
-                self.modules.start_import(&resolved, span)?;
-                match self.compile_import(&resolved, span) {
-                    Ok((run, exports)) => {
-                        self.modules.finish_import(resolved.clone(), exports.clone());
-                        exprs.push(run);
-                        exports
-                    }
-                    Err(err) => {
-                        self.modules.abandon_import(&resolved);
-                        return Err(err);
-                    }
-                }
+                self.modules.start("import", &resolved, span)?;
+                let compiled = self.compile_import(&resolved, span);
+                self.modules.finish();
+                let (run, exports) = compiled?;
+                self.modules.record_exports(resolved.clone(), exports.clone());
+                exprs.push(run);
+                exports
             }
         };
         let wanted: Vec<&str> = names.iter().filter_map(Syntax::as_symbol).collect();
@@ -1005,16 +1004,12 @@ impl Lowerer<'_> {
     }
 
     /// An internal define's local, declared by the body that contains it.
+    /// The local an internal `define` of `name` assigns: one the running function's
+    /// body declared. A define nested in an expression (`(list (define (g) 1))`) never
+    /// reaches into an enclosing function's variables; it defines a global.
     fn resolve_in_innermost_scope(&self, name: &str) -> Option<LocalId> {
-        if self.scopes.is_empty() {
-            return None;
-        }
-        for scope in self.scopes.iter().rev() {
-            if let Some(b) = scope.bindings.iter().rev().find(|b| b.name == name) {
-                return Some(b.local);
-            }
-        }
-        None
+        let binding = self.scopes.iter().rev().find_map(|scope| scope.bindings.iter().rev().find(|b| b.name == name))?;
+        (self.locals[binding.local as usize].owner == self.current_fn).then_some(binding.local)
     }
 
     fn mark_self(&mut self, name: &str, local: Option<LocalId>, self_fn: Option<FnId>) {

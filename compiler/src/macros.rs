@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -25,6 +27,7 @@ use sema_runtime::value::Value;
 use sema_runtime::vm::Vm;
 
 use crate::lower::{error, Result};
+use crate::reader::MAX_NESTING_DEPTH;
 use crate::syntax::{Span, Syntax, SyntaxKind};
 use crate::syntax_rules::SyntaxRules;
 
@@ -32,7 +35,42 @@ use crate::syntax_rules::SyntaxRules;
 pub struct MacroEngine {
     vm: Vm,
     macros: HashMap<String, Macro>,
+    limits: MacroLimits,
+    /// Time spent running macros so far: the time limit is for all of them together.
+    spent: Duration,
 }
+
+/// What compile-time code may use (`semac --macro-fuel`, `--macro-seconds`,
+/// `--macro-memory`): a macro that loops or allocates without end is a compile error,
+/// not a hang. The defaults are far beyond what any real macro needs.
+#[derive(Clone, Copy, Debug)]
+pub struct MacroLimits {
+    /// Calls and backward jumps, all expansions together.
+    pub fuel: u64,
+    /// Wall-clock time, all expansions together.
+    pub time: Duration,
+    /// Memory one expansion may allocate and keep.
+    pub memory: usize,
+}
+
+impl Default for MacroLimits {
+    fn default() -> MacroLimits {
+        MacroLimits { fuel: 1_000_000_000, time: Duration::from_secs(60), memory: 1 << 30 }
+    }
+}
+
+static LIMITS: OnceLock<MacroLimits> = OnceLock::new();
+
+/// Sets the limits of every macro engine made after this (once, from the command line).
+pub fn set_limits(limits: MacroLimits) {
+    let _ = LIMITS.set(limits);
+}
+
+/// The memory limit's owner while a macro runs.
+static MACRO_MEMORY: sema_runtime::alloc::LimitOwner = sema_runtime::alloc::LimitOwner {
+    flag: "--macro-memory",
+    ceiling_report: "semac: error: a macro expansion ran out of memory (over the --macro-memory limit)\n",
+};
 
 /// A macro: a `defmacro` transformer closure, or `syntax-rules` from `define-syntax`.
 enum Macro {
@@ -45,7 +83,10 @@ impl MacroEngine {
         let empty = crate::compile_forms(&[], "<macros>", crate::Options { debug_info: false }, None)
             .expect("an empty program compiles");
         let program = load_bytes(&bundle_format::write_bundle(&empty)).expect("an empty program loads");
-        MacroEngine { vm: Vm::new(program, vec!["semac".to_string()]), macros: HashMap::new() }
+        let limits = LIMITS.get().copied().unwrap_or_default();
+        let mut vm = Vm::new(program, vec!["semac".to_string()]);
+        vm.set_fuel(limits.fuel);
+        MacroEngine { vm, macros: HashMap::new(), limits, spent: Duration::ZERO }
     }
 
     pub fn is_macro(&self, name: &str) -> bool {
@@ -106,8 +147,23 @@ impl MacroEngine {
             None => return error(span, format!("internal compiler error: {name} is not a macro")),
         };
         let args: Vec<Value> = args.iter().map(to_value).collect();
-        match self.vm.call(&transformer, &args) {
+        let started = Instant::now();
+        let deadline = started + self.limits.time.saturating_sub(self.spent);
+        self.vm.set_deadline(deadline);
+        sema_runtime::alloc::set_memory_limit(Some(self.limits.memory), &MACRO_MEMORY);
+        let result = self.vm.call(&transformer, &args);
+        sema_runtime::alloc::set_memory_limit(None, &MACRO_MEMORY);
+        self.spent += started.elapsed();
+        match result {
             Ok(result) => from_value(&result, span),
+            Err(err) if !err.catchable() => {
+                let (what, flag) = if Instant::now() >= deadline {
+                    (format!("ran for more than {} s", self.limits.time.as_secs_f64()), "--macro-seconds")
+                } else {
+                    (format!("took more than {} steps", self.limits.fuel), "--macro-fuel")
+                };
+                error(span, format!("macro {name} {what} (all macros of the program together; raise the limit with {flag})"))
+            }
             Err(err) => error(span, format!("error expanding macro {name}: {}", describe(&err))),
         }
     }
@@ -164,8 +220,18 @@ pub fn to_value(form: &Syntax) -> Value {
     }
 }
 
-/// A macro's result as syntax; every node gets the span of the macro use.
+/// A macro's result as syntax; every node gets the span of the macro use. Nesting
+/// is capped as the reader caps it, so a result nested a million deep is an error,
+/// not a stack overflow here or in lowering.
 pub fn from_value(value: &Value, span: Span) -> Result<Syntax> {
+    syntax_of(value, span, 0)
+}
+
+fn syntax_of(value: &Value, span: Span, depth: usize) -> Result<Syntax> {
+    if depth > MAX_NESTING_DEPTH {
+        return error(span, format!("macro expansion nested more than {MAX_NESTING_DEPTH} levels deep"));
+    }
+    let from_value = |value: &Value, span: Span| syntax_of(value, span, depth + 1);
     let kind = match value {
         Value::Nil => SyntaxKind::Nil,
         Value::Bool(b) => SyntaxKind::Bool(*b),

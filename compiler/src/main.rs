@@ -12,7 +12,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use sema_compiler::evaluator::CompilerEvaluator;
+use sema_compiler::macros::{self, MacroLimits};
 use sema_compiler::{compile_file, exe, front_end, ir_print, Options};
+use sema_runtime::cli::{parse_seconds, parse_size};
+
+#[cfg(unix)]
+#[global_allocator]
+static ALLOCATOR: sema_runtime::alloc::SemaAllocator = sema_runtime::alloc::SemaAllocator;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Emit {
@@ -59,9 +65,18 @@ struct Cli {
     /// `read` work in the executable; it is larger.
     #[arg(long, requires = "exe")]
     with_compiler: bool,
+    /// Most calls and backward jumps the program's macros may take, all together.
+    #[arg(long, value_name = "N", default_value_t = MacroLimits::default().fuel, value_parser = clap::value_parser!(u64).range(1..))]
+    macro_fuel: u64,
+    /// Most seconds the program's macros may run, all together.
+    #[arg(long, value_name = "S", default_value = "60", value_parser = parse_seconds)]
+    macro_seconds: std::time::Duration,
+    /// Most memory one macro expansion may allocate (bytes, or with a k/m/g suffix).
+    #[arg(long, value_name = "SIZE", default_value = "1g", value_parser = parse_size)]
+    macro_memory: usize,
     /// The program's arguments (with --run).
     #[arg(last = true)]
-    args: Vec<String>,
+    args: Vec<std::ffi::OsString>,
 }
 
 fn main() -> ExitCode {
@@ -71,6 +86,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     sema_runtime::report_internal_errors("semac");
+    macros::set_limits(MacroLimits { fuel: cli.macro_fuel, time: cli.macro_seconds, memory: cli.macro_memory });
     // Lowering and code generation recurse over the program's nesting; the reader caps
     // nesting at 10,000 levels, which this stack holds with room to spare.
     let worker = std::thread::Builder::new().stack_size(1 << 29).spawn(move || {
@@ -89,7 +105,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    let source = match std::fs::read_to_string(&cli.source) {
+    let source = match sema_compiler::modules::read_source(&cli.source) {
         Ok(text) => text,
         Err(err) => {
             eprintln!("semac: cannot read {}: {err}", cli.source.display());
@@ -124,26 +140,45 @@ fn run(cli: Cli) -> ExitCode {
                 print!("{}", bundle_format::disasm::disassemble(&bundle));
                 return ExitCode::SUCCESS;
             }
-            // What semarun will check, checked before anything is written.
-            if let Err(err) = bundle_format::verify_bundle(bundle.clone()) {
-                eprintln!("semac: internal compiler error: the generated bundle does not verify: {err}");
-                return ExitCode::from(70);
-            }
+            let bytes = match bundle_bytes(&bundle) {
+                Ok(bytes) => bytes,
+                Err((message, status)) => {
+                    eprintln!("semac: {message}");
+                    return ExitCode::from(status);
+                }
+            };
             if cli.exe {
-                return write_exe(&cli, &bundle);
+                return write_exe(&cli, &bundle, &bytes);
             }
             let output = cli.output.clone().unwrap_or_else(|| default_output(&cli.source));
             if let Err(message) = not_the_source(&output, &cli.source) {
                 eprintln!("semac: {message}");
                 return ExitCode::from(2);
             }
-            if let Err(err) = std::fs::write(&output, bundle_format::write_bundle(&bundle)) {
+            if let Err(err) = std::fs::write(&output, &bytes) {
                 eprintln!("semac: cannot write {}: {err}", output.display());
                 return ExitCode::from(2);
             }
             ExitCode::SUCCESS
         }
     }
+}
+
+/// The bundle's bytes, after checking everything `semarun` checks (header limits,
+/// decoding, the verifier), so that semac never writes a bundle semarun refuses.
+/// The error carries the exit status: 1 when the program is too large, 70 for a
+/// compiler bug.
+fn bundle_bytes(bundle: &bundle_format::Bundle) -> Result<Vec<u8>, (String, u8)> {
+    let bytes = bundle_format::write_bundle(bundle);
+    let payload = (bytes.len() - bundle_format::header::HEADER_LEN) as u64;
+    if payload > bundle_format::limits::MAX_PAYLOAD {
+        let most = bundle_format::limits::MAX_PAYLOAD >> 20;
+        return Err((format!("program too large for a bundle: {payload} bytes, over the {most} MiB limit"), 1));
+    }
+    let internal = |err: String| (format!("internal compiler error: the generated bundle would be refused: {err}"), 70);
+    let read = bundle_format::read_bundle(&bytes).map_err(|e| internal(e.to_string()))?;
+    bundle_format::verify_bundle(read).map_err(|e| internal(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// `--run`: loads the bundle just compiled and runs it with `eval` and `read`.
@@ -155,15 +190,15 @@ fn run_now(cli: &Cli, bundle: &bundle_format::Bundle, macros: sema_compiler::mac
             return ExitCode::from(70);
         }
     };
-    let argv0 = std::env::args().next().unwrap_or_else(|| "semac".to_string());
+    let argv0 = sema_runtime::process_args().into_iter().next().unwrap_or_else(|| "semac".to_string());
     let mut args = vec![argv0, cli.source.display().to_string(), "--".to_string()];
-    args.extend(cli.args.iter().cloned());
+    args.extend(cli.args.iter().map(|arg| arg.to_string_lossy().into_owned()));
     let evaluator = Box::new(CompilerEvaluator::with_macros(macros));
     ExitCode::from(sema_runtime::run_program_with(program, args, sema_runtime::Limits::default(), Some(evaluator)))
 }
 
 /// `--exe`: the runtime, the bundle and the assets into one executable file.
-fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
+fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8]) -> ExitCode {
     let built = (|| {
         let runtime = match (&cli.runtime, cli.with_compiler) {
             (Some(path), _) => path.clone(),
@@ -174,8 +209,7 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle) -> ExitCode {
             std::fs::read(&runtime).map_err(|e| format!("cannot read the runtime {}: {e}", runtime.display()))?;
         let program_dir = cli.source.parent().unwrap_or(Path::new(""));
         let assets = exe::collect_assets(program_dir, &cli.includes)?;
-        let bundle_bytes = bundle_format::write_bundle(bundle);
-        let executable = exe::build_executable(&runtime_bytes, &runtime.display().to_string(), &bundle_bytes, &assets)?;
+        let executable = exe::build_executable(&runtime_bytes, &runtime.display().to_string(), bundle_bytes, &assets)?;
         let output = cli.output.clone().unwrap_or_else(|| cli.source.with_extension(""));
         not_the_source(&output, &cli.source)?;
         exe::write_executable(&output, &executable)

@@ -36,7 +36,8 @@ impl Modules {
             dirs: vec![dir.to_path_buf()],
             root: dir.to_path_buf(),
             imported: HashMap::new(),
-            in_progress: Vec::new(),
+            // The main file is being compiled: loading it again is a cycle too.
+            in_progress: vec![(canonical(&dir.join(name)), name.to_string())],
         }
     }
 
@@ -48,7 +49,10 @@ impl Modules {
 
     /// Reads and parses `path`, giving its forms the new file's index.
     pub fn read(&mut self, path: &Path, span: Span) -> Result<(u32, Vec<Syntax>)> {
-        let source = match std::fs::read_to_string(path) {
+        if self.in_progress.len() >= MAX_FILE_NESTING {
+            return error(span, format!("files nested more than {MAX_FILE_NESTING} deep (load and import)"));
+        }
+        let source = match read_source(path) {
             Ok(source) => source,
             Err(err) => return error(span, format!("cannot read {}: {err}", self.display_name(path))),
         };
@@ -76,27 +80,67 @@ impl Modules {
         self.imported.get(path)
     }
 
-    pub fn finish_import(&mut self, path: PathBuf, exports: Exports) {
-        self.in_progress.retain(|(p, _)| *p != path);
+    pub fn record_exports(&mut self, path: PathBuf, exports: Exports) {
         self.imported.insert(path, exports);
     }
 
-    /// Marks `path` as being imported; an error naming the chain if that is a cycle.
-    pub fn start_import(&mut self, path: &Path, span: Span) -> Result<()> {
+    /// Marks `path` as being loaded or imported (`form`); an error naming the chain
+    /// if that is a cycle, which would otherwise inline the file into itself forever.
+    /// Files are compared by their canonical path, so a symlink does not hide a cycle.
+    pub fn start(&mut self, form: &str, path: &Path, span: Span) -> Result<()> {
         let name = self.display_name(path);
-        if let Some(start) = self.in_progress.iter().position(|(p, _)| p == path) {
+        let key = canonical(path);
+        if let Some(start) = self.in_progress.iter().position(|(p, _)| *p == key) {
             let mut chain: Vec<&str> = self.in_progress[start..].iter().map(|(_, n)| n.as_str()).collect();
             chain.push(&name);
-            return error(span, format!("import cycle: {}", chain.join(" -> ")));
+            return error(span, format!("{form} cycle: {}", chain.join(" -> ")));
         }
-        self.in_progress.push((path.to_path_buf(), name));
+        self.in_progress.push((key, name));
         Ok(())
     }
 
-    /// Abandons an import that failed to compile.
-    pub fn abandon_import(&mut self, path: &Path) {
-        self.in_progress.retain(|(p, _)| p != path);
+    /// Ends the innermost load or import, compiled or abandoned.
+    pub fn finish(&mut self) {
+        self.in_progress.pop();
     }
+}
+
+/// The file's identity: its canonical path when it exists, so that a symlink or a
+/// second spelling does not hide a cycle.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Most loads and imports open one inside another.
+const MAX_FILE_NESTING: usize = 200;
+
+/// Largest source file the compiler reads.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// Reads a source file as text: a regular file (a FIFO or a device could block
+/// forever or never end) of at most `MAX_SOURCE_BYTES`.
+pub fn read_source(path: &Path) -> std::result::Result<String, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // Opening a FIFO for reading blocks until a writer comes; non-blocking, the open
+    // returns at once and the check below refuses it.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let metadata = file.metadata().map_err(|e| e.to_string())?;
+    if !metadata.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    if metadata.len() > MAX_SOURCE_BYTES {
+        return Err(format!("{} bytes, over the {} MiB a source file may have", metadata.len(), MAX_SOURCE_BYTES >> 20));
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(format!("over the {} MiB a source file may have", MAX_SOURCE_BYTES >> 20));
+    }
+    String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_string())
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system (so names stay relative).

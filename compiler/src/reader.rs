@@ -500,6 +500,13 @@ impl<'a> Reader<'a> {
     fn read_number(&mut self, from: usize, len: usize, start: Span) -> Result<Syntax, ReadError> {
         let text = &self.src[from..from + len];
         self.bump_to(from + len);
+        // A bundle holds exact integers of at most this many digits; a longer literal
+        // is refused here, where it has a position, rather than by the verifier.
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        if digits > bundle_format::limits::MAX_BIGINT_DIGITS {
+            let most = bundle_format::limits::MAX_BIGINT_DIGITS;
+            return err(start, format!("number literal too long: {digits} digits (the most a bundle holds is {most})"));
+        }
         match parse_number(text) {
             Ok(Some(lit)) => Ok(Syntax::new(number_kind(lit), start)),
             Ok(None) => err(start, format!("invalid number literal: {text}")),

@@ -1,14 +1,37 @@
-//! The process allocator: the system allocator, except that running out of memory
-//! ends the run with a clean error report and exit status 1 instead of an abort signal.
+//! The process allocator: the system allocator, with two additions.
+//!
+//! * Running out of memory ends the run with a clean error report and exit status 1
+//!   instead of an abort signal, after writing out what the program printed so far.
+//! * A memory limit (`semarun --max-memory`, `semac --macro-memory`): while one is set,
+//!   every allocation is counted. The VM looks at the count between steps and raises
+//!   a catchable error once it is over the limit; an allocation that would take it past
+//!   the hard ceiling (the limit and a quarter more) ends the run at once, because one
+//!   builtin call can allocate a lot without taking a step.
 //!
 //! The report is written with a raw `write(2)` and the process leaves with `_exit`:
 //! nothing on that path may allocate.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, AtomicPtr, AtomicUsize, Ordering::Relaxed};
 
 pub struct SemaAllocator;
 
 const MESSAGE: &[u8] = b"Error: Eval error: out of memory\n";
+
+/// The memory limit in bytes; 0 when there is none.
+static LIMIT: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated and not freed since the limit was set (frees of older memory
+/// make it smaller, never wrong by more than what was live then).
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+/// Who set the limit (a `&'static LimitOwner`, null when none was ever set).
+static OWNER: AtomicPtr<LimitOwner> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Who set a memory limit: the option that raises it, and the report printed if an
+/// allocation goes past the hard ceiling.
+pub struct LimitOwner {
+    pub flag: &'static str,
+    pub ceiling_report: &'static str,
+}
 
 extern "C" {
     fn write(fd: i32, buf: *const u8, count: usize) -> isize;
@@ -16,43 +39,97 @@ extern "C" {
 }
 
 #[cold]
-fn out_of_memory() -> ! {
+fn out_of_memory(message: &[u8]) -> ! {
+    crate::builtins::io::write_out_buffered_output();
     // SAFETY: writes a static buffer to stderr and ends the process; both calls are
     // async-signal-safe and touch no Rust state.
     unsafe {
-        write(2, MESSAGE.as_ptr(), MESSAGE.len());
+        write(2, message.as_ptr(), message.len());
         _exit(1)
     }
 }
 
+/// Sets the memory limit to `bytes` (`None`: no limit) and starts counting from zero.
+pub fn set_memory_limit(bytes: Option<usize>, owner: &'static LimitOwner) {
+    OWNER.store(owner as *const LimitOwner as *mut LimitOwner, Relaxed);
+    IN_USE.store(0, Relaxed);
+    LIMIT.store(bytes.unwrap_or(0), Relaxed);
+}
+
+/// The option that raises the limit in force, for error messages.
+pub fn memory_limit_flag() -> &'static str {
+    owner().map_or("--max-memory", |o| o.flag)
+}
+
+fn owner() -> Option<&'static LimitOwner> {
+    // SAFETY: the pointer is null or was made from a `&'static LimitOwner` by
+    // `set_memory_limit`, so it is valid for ever.
+    unsafe { OWNER.load(Relaxed).as_ref() }
+}
+
+/// Whether a limit is set and more than it is in use.
+pub fn over_memory_limit() -> bool {
+    let limit = LIMIT.load(Relaxed);
+    limit != 0 && IN_USE.load(Relaxed) > limit as isize
+}
+
+/// The limit in bytes, if one is set.
+pub fn memory_limit() -> Option<usize> {
+    Some(LIMIT.load(Relaxed)).filter(|&l| l != 0)
+}
+
+/// Counts `delta` bytes against the limit, if one is set.
+#[inline]
+fn account(delta: isize) {
+    let limit = LIMIT.load(Relaxed);
+    if limit == 0 {
+        return;
+    }
+    let now = IN_USE.fetch_add(delta, Relaxed).saturating_add(delta);
+    if delta > 0 && now > (limit + limit / 4) as isize {
+        past_ceiling();
+    }
+}
+
+#[cold]
+fn past_ceiling() -> ! {
+    LIMIT.store(0, Relaxed);
+    out_of_memory(owner().map_or("Error: out of memory\n", |o| o.ceiling_report).as_bytes())
+}
+
 // SAFETY: every method forwards to `System` with the same arguments and returns its
-// result unchanged; only a null result (allocation failure) is diverted.
+// result unchanged; only a null result (allocation failure) or going past the memory
+// ceiling is diverted, to a report and `_exit`, which never return.
 unsafe impl GlobalAlloc for SemaAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = System.alloc(layout);
         if ptr.is_null() {
-            out_of_memory();
+            out_of_memory(MESSAGE);
         }
+        account(layout.size() as isize);
         ptr
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let ptr = System.alloc_zeroed(layout);
         if ptr.is_null() {
-            out_of_memory();
+            out_of_memory(MESSAGE);
         }
+        account(layout.size() as isize);
         ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
+        System.dealloc(ptr, layout);
+        account(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let ptr = System.realloc(ptr, layout, new_size);
         if ptr.is_null() {
-            out_of_memory();
+            out_of_memory(MESSAGE);
         }
+        account(new_size as isize - layout.size() as isize);
         ptr
     }
 }

@@ -14,7 +14,7 @@ use bundle_format::embed;
 use crate::embedded::{self, Section};
 use crate::loader::load_file;
 
-const USAGE: &str = "usage: semarun [--fuel N] [--max-seconds S] BUNDLE [--] [ARGS...]\n       semarun --info FILE | --verify FILE";
+const USAGE: &str = "usage: semarun [OPTIONS] BUNDLE [--] [ARGS...]\n       semarun --info FILE | --verify FILE";
 
 const HELP: &str = "Runs a bundle written by `semac`.
 
@@ -24,6 +24,10 @@ Arguments after the bundle reach the program through (sys/args) as
 options:
   --fuel N         stop with an error after N calls and backward jumps
   --max-seconds S  stop with an error after S seconds of running (checked every 1024 steps)
+  --max-memory SIZE
+                   raise a catchable error when the program has more than SIZE allocated
+                   (bytes, or 64m, 2g ...; checked every 1024 steps); end the run at
+                   once past SIZE and a quarter more
   --info FILE      describe a bundle or an executable built by `semac --exe` (format
                    version, digest, sizes, modules, assets, debug info) without running it
   --verify FILE    check a bundle or executable (header, digest, verifier) without running it
@@ -34,48 +38,62 @@ pub fn main() -> ExitCode {
     if let Some(status) = crate::run_embedded_program(|| None) {
         return status;
     }
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = crate::process_args();
     let mut rest = &argv[1..];
     let mut limits = crate::Limits::default();
-    loop {
-        match rest.first().map(String::as_str) {
-            Some("-h" | "--help") => {
+    let usage_error = |message: String| {
+        eprintln!("semarun: {message}\n{USAGE}");
+        ExitCode::from(2)
+    };
+    while let Some(arg) = rest.first().filter(|a| a.starts_with('-') && *a != "--") {
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_string())),
+            None => (arg.as_str(), None),
+        };
+        // The option's value: after `=`, else the next argument.
+        let mut value = || -> Result<String, ExitCode> {
+            if let Some(value) = inline_value.clone() {
+                rest = &rest[1..];
+                return Ok(value);
+            }
+            match rest.get(1) {
+                Some(value) => {
+                    let value = value.clone();
+                    rest = &rest[2..];
+                    Ok(value)
+                }
+                None => Err(usage_error(format!("{flag} needs a value"))),
+            }
+        };
+        let parsed = match flag {
+            "-h" | "--help" => {
                 println!("{USAGE}\n\n{HELP}");
                 return ExitCode::SUCCESS;
             }
-            Some(flag @ ("--info" | "--verify")) => {
-                let Some(path) = rest.get(1) else {
-                    eprintln!("semarun: {flag} needs a file\n{USAGE}");
-                    return ExitCode::from(2);
+            "--info" | "--verify" => {
+                let path = match value() {
+                    Ok(path) => path,
+                    Err(status) => return status,
                 };
-                return inspect(flag == "--info", Path::new(path));
+                return inspect(flag == "--info", Path::new(&path));
             }
-            Some("--fuel") => match rest.get(1).and_then(|n| n.parse::<u64>().ok()).filter(|n| *n > 0) {
-                Some(n) => {
-                    limits.fuel = Some(n);
-                    rest = &rest[2..];
-                }
-                None => {
-                    eprintln!("semarun: --fuel needs a positive whole number\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            Some("--max-seconds") => match rest.get(1).and_then(|n| n.parse::<f64>().ok()).filter(|n| *n > 0.0 && n.is_finite()) {
-                Some(seconds) => {
-                    limits.max_seconds = Some(seconds);
-                    rest = &rest[2..];
-                }
-                None => {
-                    eprintln!("semarun: --max-seconds needs a positive number\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            Some(_) => break,
-            None => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(2);
-            }
+            "--fuel" => value().map(|v| match v.parse::<u64>() {
+                Ok(n) if n > 0 => Ok(limits.fuel = Some(n)),
+                _ => Err(format!("--fuel {v}: needs a positive whole number")),
+            }),
+            "--max-seconds" => value().map(|v| parse_seconds(&v).map(|d| limits.max_seconds = Some(d))),
+            "--max-memory" => value().map(|v| parse_size(&v).map(|n| limits.max_memory = Some(n))),
+            _ => return usage_error(format!("unknown option {arg}")),
+        };
+        match parsed {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => return usage_error(message),
+            Err(status) => return status,
         }
+    }
+    if rest.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
     }
     let bundle_arg = rest[0].clone();
     // §1.5: (sys/args) is argv[0], the program path, "--", then the user's arguments.
@@ -171,6 +189,58 @@ fn read_inspected(path: &Path) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
     match embedded::read_section(path, embed::PAYLOAD_SECTION)? {
         Section::Found(section) => Ok((Vec::new(), Some(section))),
         Section::Absent => Err("an executable without an embedded Sema program".to_string()),
-        Section::NotElf => Ok((std::fs::read(path).map_err(|e| e.to_string())?, None)),
+        Section::NotElf => Ok((crate::loader::read_bundle_file(path).map_err(|e| e.to_string())?, None)),
+    }
+}
+
+/// A memory size: bytes, or a number with a `k`, `m` or `g` suffix (powers of 1024,
+/// an optional trailing `b` or `ib`), at least 1 MiB and at most 1 PiB.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let number = lower.trim_end_matches("ib").trim_end_matches('b');
+    let (digits, unit) = match number.char_indices().last() {
+        Some((i, 'k')) => (&number[..i], 1u64 << 10),
+        Some((i, 'm')) => (&number[..i], 1 << 20),
+        Some((i, 'g')) => (&number[..i], 1 << 30),
+        _ => (number, 1),
+    };
+    let bytes = digits.parse::<u64>().ok().and_then(|n| n.checked_mul(unit));
+    match bytes {
+        Some(bytes) if (1 << 20..=1 << 50).contains(&bytes) => Ok(bytes as usize),
+        Some(_) => Err(format!("{text}: a memory size must be between 1m and 1048576g")),
+        None => Err(format!("{text}: not a memory size (bytes, or a number with k, m or g)")),
+    }
+}
+
+/// A duration in seconds: a positive number of at most a year.
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let seconds = text.trim().parse::<f64>().map_err(|_| format!("{text}: not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 366.0 * 24.0 * 3600.0) {
+        return Err(format!("{text}: the number of seconds must be above 0 and at most a year"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_refuse_nonsense() {
+        assert_eq!(parse_size("64m"), Ok(64 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert!(parse_size("1k").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999999999g").is_err());
+    }
+
+    #[test]
+    fn seconds_are_positive_finite_and_bounded() {
+        assert_eq!(parse_seconds("1.5"), Ok(std::time::Duration::from_millis(1500)));
+        for bad in ["0", "-1", "1e20", "inf", "NaN", "x"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
     }
 }

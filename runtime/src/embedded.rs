@@ -42,7 +42,7 @@ pub enum Section {
 /// The bytes of the named section of an ELF file. Reads no more of the file than the
 /// headers and that section.
 pub fn read_section(path: &Path, name: &str) -> Result<Section, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let file = crate::loader::open_regular_file(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let cache = ReadCache::new(file);
     let found = match FileKind::parse(&cache) {
         Ok(FileKind::Elf64) => section_range::<object::elf::FileHeader64<object::Endianness>>(&cache, name)?,

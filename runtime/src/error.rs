@@ -141,6 +141,14 @@ impl Error {
         Error::new(ErrorKind::OutOfFuel, "time limit exceeded (--max-seconds)".to_string())
     }
 
+    /// Over the memory limit (`--max-memory`), seen between steps: catchable, so a
+    /// program may drop what it holds and go on.
+    pub fn out_of_memory() -> Error {
+        let limit = crate::alloc::memory_limit().unwrap_or(0) >> 20;
+        let flag = crate::alloc::memory_limit_flag();
+        Error::new(ErrorKind::Eval, format!("out of memory: more than the {limit} MiB allowed ({flag})"))
+    }
+
     /// Whether a `try` handler may catch it.
     pub fn catchable(&self) -> bool {
         !matches!(self.0.kind, ErrorKind::OutOfFuel)

@@ -68,8 +68,16 @@ pub fn run_program(program: program::Program, args: Vec<String>, limits: Limits)
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Limits {
     pub fuel: Option<u64>,
-    pub max_seconds: Option<f64>,
+    pub max_seconds: Option<std::time::Duration>,
+    /// Bytes the program may have allocated (`--max-memory`).
+    pub max_memory: Option<usize>,
 }
+
+/// The memory limit's owner in a run.
+static RUN_MEMORY: alloc::LimitOwner = alloc::LimitOwner {
+    flag: "--max-memory",
+    ceiling_report: "Error: Eval error: out of memory: far over the --max-memory limit\n",
+};
 
 /// `run_program`, with a compiler for `eval` and `read` when one is given.
 pub fn run_program_with(
@@ -82,10 +90,12 @@ pub fn run_program_with(
     if let Some(steps) = limits.fuel {
         vm.set_fuel(steps);
     }
-    if let Some(seconds) = limits.max_seconds {
-        let limit = std::time::Duration::from_secs_f64(seconds);
+    if let Some(limit) = limits.max_seconds {
         vm.set_deadline(std::time::Instant::now() + limit);
         start_watchdog(limit);
+    }
+    if let Some(bytes) = limits.max_memory {
+        alloc::set_memory_limit(Some(bytes), &RUN_MEMORY);
     }
     if let Some(evaluator) = evaluator {
         vm.set_evaluator(evaluator);
@@ -106,7 +116,7 @@ pub fn run_program_with(
 /// caller goes on as a plain command. `evaluator` makes the compiler for `eval`, in
 /// executables whose runtime has one.
 pub fn run_embedded_program(evaluator: fn() -> Option<Box<dyn vm::Evaluator>>) -> Option<ExitCode> {
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = process_args();
     let me = argv.first().cloned().unwrap_or_else(|| "semarun".to_string());
     let damaged = |message: String| {
         eprintln!("{me}: cannot run the embedded program: {message}");
@@ -130,6 +140,13 @@ pub fn run_embedded_program(evaluator: fn() -> Option<Box<dyn vm::Evaluator>>) -
             2
         }
     }))
+}
+
+/// The process's arguments as text. An argument that is not valid UTF-8 (a file name
+/// in another encoding, say) is converted with U+FFFD for what does not decode,
+/// rather than ending the process as `std::env::args` would.
+pub fn process_args() -> Vec<String> {
+    std::env::args_os().map(|arg| arg.to_string_lossy().into_owned()).collect()
 }
 
 /// Ends the process a little after the `--max-seconds` deadline in case the VM does not

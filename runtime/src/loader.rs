@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::Path;
 
+use bundle_format::header::HEADER_LEN;
+use bundle_format::read::read_header_fields;
 use bundle_format::{read_bundle, verify_bundle, ReadError, VerifyError};
 
 use crate::program::{link, Program};
@@ -34,6 +36,42 @@ pub fn load_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
 
 /// Reads, verifies and links a bundle file.
 pub fn load_file(path: &Path) -> Result<Program, LoadError> {
-    let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-    load_bytes(&bytes)
+    load_bytes(&read_bundle_file(path)?)
+}
+
+/// Opens `path` for reading if it is a regular file: a FIFO or a device is refused
+/// (opened without blocking, so a FIFO with no writer does not hang the open).
+pub fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+/// A bundle file's bytes. The header is read and checked first, and the payload only
+/// when the file is as long as the header says and within the format's limit: a huge
+/// or endless file (`/dev/zero`) is refused before anything large is allocated, and a
+/// FIFO is refused without waiting for a writer.
+pub fn read_bundle_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let mut file = open_regular_file(path).map_err(LoadError::Io)?;
+    let length = file.metadata().map_err(LoadError::Io)?;
+    let mut bytes = Vec::with_capacity(HEADER_LEN);
+    file.by_ref().take(HEADER_LEN as u64).read_to_end(&mut bytes).map_err(LoadError::Io)?;
+    let header = read_header_fields(&bytes).map_err(LoadError::Read)?;
+    let expected = HEADER_LEN as u64 + header.payload_len;
+    if length.len() != expected {
+        // Checked again on the bytes; this only avoids reading a file that is wrong.
+        let actual = length.len();
+        let error = if actual < expected { ReadError::Truncated { expected, actual } } else { ReadError::TrailingBytes { expected, actual } };
+        return Err(LoadError::Read(error));
+    }
+    bytes.reserve_exact(header.payload_len as usize);
+    file.take(header.payload_len + 1).read_to_end(&mut bytes).map_err(LoadError::Io)?;
+    Ok(bytes)
 }

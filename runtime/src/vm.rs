@@ -344,6 +344,9 @@ impl Vm {
                     return Err(Error::out_of_time());
                 }
             }
+            if crate::alloc::over_memory_limit() {
+                return Err(Error::out_of_memory());
+            }
         }
         Ok(())
     }

@@ -609,7 +609,7 @@ fn list_median(seq: &Value) -> Result<Value> {
         .iter()
         .map(|x| num::to_f64(x).ok_or_else(|| Error::type_error("number", x)))
         .collect::<Result<Vec<f64>>>()?;
-    xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    xs.sort_by(f64::total_cmp);
     let mid = xs.len() / 2;
     Ok(Value::Float(if xs.len() % 2 == 0 { (xs[mid - 1] + xs[mid]) / 2.0 } else { xs[mid] }))
 }

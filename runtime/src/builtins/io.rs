@@ -8,7 +8,7 @@
 //! process.
 
 use std::io::{BufWriter, IsTerminal, Stdout, Write};
-use std::sync::{LazyLock, Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::Duration;
 
 use super::{pure, Builtin};
@@ -32,17 +32,40 @@ struct Output {
     interactive: bool,
 }
 
-static STDOUT: LazyLock<Mutex<Output>> = LazyLock::new(|| {
-    Mutex::new(Output {
-        writer: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
-        interactive: std::io::stdout().is_terminal(),
+static STDOUT: OnceLock<Mutex<Output>> = OnceLock::new();
+
+fn stdout_output() -> &'static Mutex<Output> {
+    STDOUT.get_or_init(|| {
+        Mutex::new(Output {
+            writer: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            interactive: std::io::stdout().is_terminal(),
+        })
     })
-});
+}
 
 /// The writer. A panic while it was held cannot leave it inconsistent (it is only
 /// written to), so a poisoned lock is used as it is.
 fn output() -> MutexGuard<'static, Output> {
-    STDOUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    stdout_output().lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes what is buffered for stdout straight to file descriptor 1, allocating
+/// nothing: the allocator calls this when memory runs out, just before the process
+/// ends. Skipped when stdout was never used or is being written to right now.
+pub fn write_out_buffered_output() {
+    let Some(Ok(out)) = STDOUT.get().map(Mutex::try_lock) else { return };
+    let mut pending = out.writer.buffer();
+    extern "C" {
+        fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    }
+    while !pending.is_empty() {
+        // SAFETY: writes from a live, borrowed buffer of `pending.len()` bytes.
+        let written = unsafe { write(1, pending.as_ptr(), pending.len()) };
+        if written <= 0 {
+            return;
+        }
+        pending = &pending[written as usize..];
+    }
 }
 
 /// Writes text to stdout.
@@ -65,7 +88,7 @@ pub fn flush_stdout_within(patience: Duration) {
     let step = Duration::from_millis(5);
     let mut waited = Duration::ZERO;
     let mut out = loop {
-        match STDOUT.try_lock() {
+        match stdout_output().try_lock() {
             Ok(out) => break out,
             Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
             Err(TryLockError::WouldBlock) if waited < patience => {
