@@ -230,13 +230,15 @@ mod tests {
 
     use super::*;
 
-    /// A minimal one-page PDF whose page dictionary is `page` (object 3).
-    fn pdf_with_page(page: &str) -> Vec<u8> {
-        let objects = [
+    /// A minimal one-page PDF whose page dictionary is `page` (object 3), then the
+    /// objects `more` (4 on).
+    fn pdf_with_page(page: &str, more: &[String]) -> Vec<u8> {
+        let mut objects = vec![
             "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
             "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
             page.to_string(),
         ];
+        objects.extend_from_slice(more);
         let mut out = String::from("%PDF-1.4\n");
         let mut offsets = Vec::new();
         for (i, body) in objects.iter().enumerate() {
@@ -244,24 +246,46 @@ mod tests {
             out += &format!("{} 0 obj\n{body}\nendobj\n", i + 1);
         }
         let xref = out.len();
-        out += "xref\n0 4\n0000000000 65535 f \n";
+        out += &format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
         for offset in offsets {
             out += &format!("{offset:010} 00000 n \n");
         }
-        out += &format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        out += &format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
         out.into_bytes()
     }
 
     #[test]
     fn page_tree_checks_refuse_what_pdf_extract_cannot_handle() {
-        let ok = pdf_with_page("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>");
+        let ok = pdf_with_page("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>", &[]);
         assert_eq!(check_page_tree(&Document::load_mem(&ok).unwrap()), Ok(()));
-        let no_box = pdf_with_page("<< /Type /Page /Parent 2 0 R >>");
+        let no_box = pdf_with_page("<< /Type /Page /Parent 2 0 R >>", &[]);
         let problem = check_page_tree(&Document::load_mem(&no_box).unwrap()).unwrap_err();
         assert!(problem.contains("no MediaBox"), "{problem}");
-        let looping = pdf_with_page("<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] >>");
+        let looping = pdf_with_page("<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] >>", &[]);
         let problem = check_page_tree(&Document::load_mem(&looping).unwrap()).unwrap_err();
         assert!(problem.contains("loop"), "{problem}");
+    }
+
+    /// pdf-extract panics on a Type0 font without DescendantFonts.
+    #[test]
+    fn a_parser_panic_is_a_catchable_error() {
+        let font = "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H >>";
+        let page = format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} >> >> \
+             /Contents 4 0 R >>"
+        );
+        let content = "BT /F1 12 Tf 72 720 Td (Hi) Tj ET";
+        let bytes = pdf_with_page(&page, &[format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len())]);
+        let path = std::env::temp_dir().join(format!("sema-pdf-panic-{}.pdf", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let path_text = path.to_str().unwrap();
+        let whole = extract_text("pdf/extract-text", path_text);
+        let pages = extract_text_pages("pdf/extract-text-pages", path_text);
+        std::fs::remove_file(&path).unwrap();
+        let err = whole.unwrap_err();
+        assert!(err.message().contains("malformed PDF (Descendant fonts required)"), "{}", err.message());
+        let err = pages.unwrap_err();
+        assert!(err.message().starts_with("Eval error: pdf/extract-text-pages "), "{}", err.message());
     }
 
     #[test]
@@ -271,6 +295,13 @@ mod tests {
         assert!(text.write_str("c").is_err());
         assert!(text.over);
         assert_eq!(text.text, "ab");
+    }
+
+    #[test]
+    fn only_the_full_runtime_has_them() {
+        for builtin in BUILTINS {
+            assert_eq!(super::super::library_of(builtin.name), super::super::Library::Full, "{}", builtin.name);
+        }
     }
 
     #[test]
