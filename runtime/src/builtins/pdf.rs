@@ -90,8 +90,13 @@ fn page_count(op: &str, doc: &Document) -> Result<usize> {
 fn metadata(op: &str, doc: &Document) -> Result<Value> {
     let pages = page_count(op, doc)?;
     let info = doc.trailer.get(b"Info").ok().and_then(|info| doc.dereference(info).ok()).map(|(_, info)| info);
-    let fields =
-        [("title", "Title"), ("author", "Author"), ("subject", "Subject"), ("creator", "Creator"), ("producer", "Producer")];
+    let fields = [
+        ("title", "Title"),
+        ("author", "Author"),
+        ("subject", "Subject"),
+        ("creator", "Creator"),
+        ("producer", "Producer"),
+    ];
     let mut entries = Vec::new();
     if let Some(Ok(info)) = info.map(Object::as_dict) {
         for (key, pdf_key) in fields {
@@ -112,9 +117,11 @@ fn extract_text(op: &str, path: &str) -> Result<String> {
     let doc = extractable_document(op, path)?;
     let mut text = CappedText::default();
     let done = crate::catch_panic(|| pdf_extract::output_doc(&doc, &mut PlainTextOutput::new(&mut text)));
+    if text.over {
+        work_limit(op, "output bytes", text.written, MAX_TEXT_BYTES)?;
+    }
     match done {
         Ok(Ok(())) => Ok(text.text),
-        _ if text.over => Err(text_limit_error(op, &text)),
         Ok(Err(e)) => Err(extract_error(op, path, e.to_string())),
         Err(panic) => Err(extract_error(op, path, malformed(&panic))),
     }
@@ -131,7 +138,7 @@ fn extract_text_pages(op: &str, path: &str) -> Result<Vec<String>> {
             pdf_extract::output_doc_page(&doc, &mut PlainTextOutput::new(&mut text), page)
         });
         if text.over {
-            return Err(text_limit_error(op, &text));
+            work_limit(op, "output bytes", text.written, MAX_TEXT_BYTES)?;
         }
         match done {
             Ok(Ok(())) => pages.push(std::mem::take(&mut text.text)),
@@ -190,10 +197,6 @@ fn extract_error(op: &str, path: &str, message: String) -> Error {
 /// A limit checked once parsing has begun, reported as the reference reports it.
 fn work_limit(op: &str, what: &str, actual: u64, limit: u64) -> Result<()> {
     check_limit(op, what, actual, limit).map_err(|e| e.with_prefix("Eval error"))
-}
-
-fn text_limit_error(op: &str, text: &CappedText) -> Error {
-    work_limit(op, "output bytes", text.written, MAX_TEXT_BYTES).expect_err("over the cap")
 }
 
 /// Extracted text, refusing to grow past `MAX_TEXT_BYTES` in total (over all pages).
