@@ -2,14 +2,19 @@
 //! catchable error, never panic, hang or exhaust memory. The first input byte picks the
 //! builtin; the rest, split at the first NUL, gives its string arguments (the text to
 //! parse, and a second argument such as a pattern or a format), or is its one
-//! bytevector argument (arity 0 in the table).
+//! bytevector argument (`BYTES` in the table), or is written to a temporary file whose
+//! path is its one argument (`FILE`: the `pdf/*` builtins read files).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sema_runtime::builtins::{self, NativeFn};
 use sema_runtime::value::Value;
 
-/// (builtin, how many string arguments it takes here).
+/// Arity markers of the table: one bytevector argument, one file path argument.
+const BYTES: usize = 0;
+const FILE: usize = usize::MAX;
+
+/// (builtin, how many string arguments it takes here, or `BYTES`/`FILE`).
 const TARGETS: &[(&str, usize)] = &[
     ("json/decode", 1),
     ("toml/decode", 1),
@@ -23,7 +28,7 @@ const TARGETS: &[(&str, usize)] = &[
     ("markdown/headings", 1),
     ("html/text", 1),
     ("html/parse", 1),
-    ("gzip/decompress", 0),
+    ("gzip/decompress", BYTES),
     ("string->number", 1),
     ("format/form", 1),
     ("secret/detect", 1),
@@ -36,14 +41,25 @@ const TARGETS: &[(&str, usize)] = &[
     ("diff/apply", 2),
     ("string/normalize", 2),
     ("html/select", 2),
+    ("pdf/extract-text", FILE),
+    ("pdf/extract-text-pages", FILE),
+    ("pdf/page-count", FILE),
+    ("pdf/metadata", FILE),
 ];
 
 fuzz_target!(|data: &[u8]| {
     builtins::install_batteries();
     let Some((&selector, rest)) = data.split_first() else { return };
     let (name, arity) = TARGETS[selector as usize % TARGETS.len()];
-    if arity == 0 {
+    if arity == BYTES {
         call(name, vec![Value::bytes(rest.to_vec())]);
+        return;
+    }
+    if arity == FILE {
+        let path = std::env::temp_dir().join(format!("sema-fuzz-{}.pdf", std::process::id()));
+        if std::fs::write(&path, rest).is_ok() {
+            call(name, vec![Value::str(path.to_string_lossy())]);
+        }
         return;
     }
     let Ok(text) = std::str::from_utf8(rest) else { return };

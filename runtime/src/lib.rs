@@ -58,6 +58,36 @@ pub fn report_internal_errors(tool: &'static str) {
     }));
 }
 
+/// Runs `f`, turning a panic in it into `Err(panic message)`, for a dependency known
+/// to panic on some malformed input. The panic hook stays silent for it. A build
+/// that aborts on panic (release: `panic = "abort"`) cannot recover: there the hook
+/// reports the panic as usual and the process ends.
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
+    #[cfg(panic = "unwind")]
+    {
+        use std::cell::Cell;
+        thread_local!(static QUIET: Cell<bool> = const { Cell::new(false) });
+        static WRAP_HOOK: std::sync::Once = std::sync::Once::new();
+        WRAP_HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if !QUIET.with(Cell::get) {
+                    previous(info);
+                }
+            }));
+        });
+        let was_quiet = QUIET.with(|q| q.replace(true));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        QUIET.with(|q| q.set(was_quiet));
+        result.map_err(|payload| match payload.downcast::<String>() {
+            Ok(message) => *message,
+            Err(payload) => payload.downcast_ref::<&str>().map_or("unknown panic", |s| s).to_string(),
+        })
+    }
+    #[cfg(not(panic = "unwind"))]
+    Ok(f())
+}
+
 /// Runs a linked program to completion; returns the process exit status, having
 /// reported an uncaught error on stderr (LANGUAGE.md §11.6).
 pub fn run_program(program: program::Program, args: Vec<String>, limits: Limits) -> u8 {
@@ -173,5 +203,15 @@ pub fn report_error(err: &Error) {
         if let Some(file) = &frame.file {
             eprintln!("  --> {file}:{}:{}", frame.line, frame.col);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn catch_panic_turns_a_panic_into_its_message() {
+        assert_eq!(super::catch_panic(|| 7), Ok(7));
+        assert_eq!(super::catch_panic(|| -> u8 { panic!("bad {}", "input") }), Err("bad input".to_string()));
+        assert_eq!(super::catch_panic(|| -> u8 { panic!("static") }), Err("static".to_string()));
     }
 }

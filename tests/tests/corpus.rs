@@ -7,7 +7,9 @@
 //! * `NAME.args`   — command-line arguments, one per line (optional).
 //!
 //! Each program runs in its own fresh temporary working directory (programs may create
-//! files with relative names there). A program whose compilation fails must be an
+//! files with relative names there). The files of a `fixtures/` directory beside the
+//! program are copied into `fixtures/` there, so the program reads them by the same
+//! relative path as when it is run in its own directory. A program whose compilation fails must be an
 //! expected compile error: non-zero `.status` and empty `.out`.
 //!
 //! Environment knobs: `SEMA_BIN_DIR` (where `semac`/`semarun` live),
@@ -105,6 +107,22 @@ fn stderr_excerpt(stderr: &[u8]) -> String {
     }
 }
 
+/// Copies the files of the `fixtures/` directory beside `source`, if any, into
+/// `work/fixtures/`.
+fn copy_fixtures(source: &Path, work: &Path) -> Result<(), String> {
+    let dir = source.parent().unwrap().join("fixtures");
+    let Ok(entries) = fs::read_dir(&dir) else { return Ok(()) };
+    fs::create_dir(work.join("fixtures")).map_err(|e| format!("cannot create fixtures/: {e}"))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?.path();
+        if path.is_file() {
+            fs::copy(&path, work.join("fixtures").join(path.file_name().unwrap()))
+                .map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs one case; `Ok(())` on success, `Err(report)` on failure.
 fn run_case(case: &Case, semac: &Path, semarun: &Path, timeout: Duration) -> Result<(), String> {
     let expected = read_expected(&case.source)?;
@@ -114,6 +132,7 @@ fn run_case(case: &Case, semac: &Path, semarun: &Path, timeout: Duration) -> Res
     let bundle_name = format!("{stem}.semb");
     fs::copy(&case.source, tmp.path().join(&src_name))
         .map_err(|e| format!("cannot copy source into temp dir: {e}"))?;
+    copy_fixtures(&case.source, tmp.path())?;
 
     let mut compile = Command::new(semac);
     compile.arg(&src_name).arg("-o").arg(&bundle_name).current_dir(tmp.path());

@@ -1,6 +1,6 @@
 //! `semarun-std`: `semarun` with the standard battery builtins (data formats, regular
 //! expressions, hashing, dates ...) but not the large ones (SQLite, archives, Markdown
-//! and HTML). `semac --exe` embeds it for a program that needs nothing more
+//! and HTML, PDF). `semac --exe` embeds it for a program that needs nothing more
 //! (docs/executables.md).
 
 use std::process::ExitCode;

@@ -66,7 +66,7 @@ const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 const MAX_OUTPUT_BYTES: u64 = 512 * 1024 * 1024;
 const MAX_ENTRIES: u64 = 100_000;
 
-fn check_limit(op: &str, what: &str, actual: u64, limit: u64) -> Result<()> {
+pub(super) fn check_limit(op: &str, what: &str, actual: u64, limit: u64) -> Result<()> {
     if actual > limit {
         return Err(Error::eval(format!("{op}: {what} {actual} exceeds the quarantined limit {limit}")));
     }

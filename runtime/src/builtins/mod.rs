@@ -39,6 +39,7 @@ pub mod meta;
 pub mod multimethods;
 pub mod numbers;
 pub mod parameters;
+pub mod pdf;
 pub mod predicates;
 pub mod process;
 pub mod pty;
@@ -181,8 +182,8 @@ static STANDARD_BATTERIES: &[&[Builtin]] = &[
     kv::BUILTINS,
 ];
 
-/// The large tier: SQLite, archives, Markdown and HTML (each crate is megabytes).
-static LARGE_BATTERIES: &[&[Builtin]] = &[sqlite::BUILTINS, archive::BUILTINS, markup::BUILTINS];
+/// The large tier: SQLite, archives, Markdown and HTML, PDF (each crate is megabytes).
+static LARGE_BATTERIES: &[&[Builtin]] = &[sqlite::BUILTINS, archive::BUILTINS, markup::BUILTINS, pdf::BUILTINS];
 
 /// What a runtime carries, smallest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
