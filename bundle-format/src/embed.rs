@@ -19,8 +19,9 @@ pub const PAYLOAD_SECTION: &str = ".sema_payload";
 pub const RUNTIME_SECTION: &str = ".sema_runtime";
 
 pub const PAYLOAD_MAGIC: [u8; 8] = *b"\x89SMX\r\n\x1a\n";
-/// Version of the payload container (not of the bundle inside it).
-pub const PAYLOAD_VERSION: u32 = 1;
+/// Version of the payload container (not of the bundle inside it). Version 2 added
+/// the run options; version 1 payloads (none) are still read.
+pub const PAYLOAD_VERSION: u32 = 2;
 
 /// A read-only file embedded with `--include`, under its checked relative path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,16 +35,24 @@ pub struct Asset<'a> {
 pub struct Payload<'a> {
     /// A complete bundle file, header included (checked again by the bundle reader).
     pub bundle: &'a [u8],
+    /// Options the runtime applies as if given on its command line (`--sandbox=all`,
+    /// `--max-memory=64m`, ...): the policy and limits `semac --exe` baked in.
+    pub run_options: Vec<&'a str>,
     /// Sorted by path, no duplicates.
     pub assets: Vec<Asset<'a>>,
 }
 
 /// Encodes a payload. `assets` must be sorted by path without duplicates, each path
 /// accepted by [`check_asset_path`].
-pub fn write_payload(bundle: &[u8], assets: &[Asset<'_>]) -> Vec<u8> {
+pub fn write_payload(bundle: &[u8], run_options: &[&str], assets: &[Asset<'_>]) -> Vec<u8> {
     let mut body = Vec::with_capacity(bundle.len() + assets.iter().map(|a| a.bytes.len() + a.path.len() + 12).sum::<usize>());
     body.extend_from_slice(&(bundle.len() as u64).to_le_bytes());
     body.extend_from_slice(bundle);
+    body.extend_from_slice(&(run_options.len() as u32).to_le_bytes());
+    for option in run_options {
+        body.extend_from_slice(&(option.len() as u32).to_le_bytes());
+        body.extend_from_slice(option.as_bytes());
+    }
     for asset in assets {
         body.extend_from_slice(&(asset.path.len() as u32).to_le_bytes());
         body.extend_from_slice(asset.path.as_bytes());
@@ -107,7 +116,7 @@ pub fn read_payload(bytes: &[u8]) -> Result<Payload<'_>, PayloadError> {
     if version > PAYLOAD_VERSION {
         return Err(PayloadError::NewerVersion { found: version });
     }
-    if version < PAYLOAD_VERSION {
+    if version < 1 {
         return Err(PayloadError::OlderVersion { found: version });
     }
     let asset_count = cursor.u32("the asset count")?;
@@ -118,6 +127,17 @@ pub fn read_payload(bytes: &[u8]) -> Result<Payload<'_>, PayloadError> {
     }
     let bundle_len = cursor.u64("the bundle length")?;
     let bundle = cursor.take(bundle_len, "the bundle")?;
+    let mut run_options = Vec::new();
+    if version >= 2 {
+        let count = cursor.u32("the run option count")?;
+        for _ in 0..count {
+            let start = cursor.at;
+            let len = cursor.u32("a run option's length")?;
+            let option = std::str::from_utf8(cursor.take(u64::from(len), "a run option")?)
+                .map_err(|_| PayloadError::BadAsset { offset: start, problem: "a run option is not UTF-8".to_string() })?;
+            run_options.push(option);
+        }
+    }
     // Each asset needs at least 12 bytes, so the count cannot ask for more room than is left.
     let mut assets = Vec::with_capacity((asset_count as usize).min(cursor.remaining() / 12));
     let mut previous: Option<&str> = None;
@@ -139,7 +159,7 @@ pub fn read_payload(bytes: &[u8]) -> Result<Payload<'_>, PayloadError> {
     if cursor.remaining() != 0 {
         return Err(PayloadError::TrailingBytes { offset: cursor.at });
     }
-    Ok(Payload { bundle, assets })
+    Ok(Payload { bundle, run_options, assets })
 }
 
 /// Checks an asset path as given to `--include` (or found in a payload) and returns
@@ -258,7 +278,7 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let assets = [Asset { path: "data/a.txt", bytes: b"alpha\n" }, Asset { path: "data/b.txt", bytes: b"" }];
-        write_payload(b"BUNDLE", &assets)
+        write_payload(b"BUNDLE", &["--sandbox=all", "--max-memory=64m"], &assets)
     }
 
     #[test]
@@ -266,6 +286,7 @@ mod tests {
         let bytes = sample();
         let payload = read_payload(&bytes).unwrap();
         assert_eq!(payload.bundle, b"BUNDLE");
+        assert_eq!(payload.run_options, ["--sandbox=all", "--max-memory=64m"]);
         assert_eq!(payload.assets.len(), 2);
         assert_eq!(payload.assets[0], Asset { path: "data/a.txt", bytes: b"alpha\n" });
         assert_eq!(payload.assets[1].bytes, b"");
@@ -298,8 +319,23 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_payload_has_no_run_options() {
+        // Version 1: the bundle, then the assets, no run options.
+        let mut body = Vec::new();
+        body.extend_from_slice(&1u64.to_le_bytes());
+        body.push(b'B');
+        let mut bytes = PAYLOAD_MAGIC.to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&digest(&body).to_le_bytes());
+        bytes.extend_from_slice(&body);
+        let payload = read_payload(&bytes).unwrap();
+        assert_eq!((payload.bundle, payload.run_options.len(), payload.assets.len()), (&b"B"[..], 0, 0));
+    }
+
+    #[test]
     fn a_huge_asset_count_allocates_nothing_up_front() {
-        let mut bytes = write_payload(b"B", &[]);
+        let mut bytes = write_payload(b"B", &[], &[]);
         bytes[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
         // Digest still matches (it covers only the body), so the count is what fails.
         assert!(matches!(read_payload(&bytes), Err(PayloadError::Truncated { .. })));

@@ -95,6 +95,7 @@ pub fn build_executable(
     runtime: &[u8],
     runtime_name: &str,
     bundle: &[u8],
+    run_options: &[&str],
     assets: &BTreeMap<String, Vec<u8>>,
 ) -> Result<Vec<u8>, String> {
     let mut builder = Builder::read(runtime).map_err(|_| {
@@ -106,7 +107,7 @@ pub fn build_executable(
     section.name = PAYLOAD_SECTION.as_bytes().into();
     section.sh_type = object::elf::SHT_PROGBITS;
     section.sh_addralign = 1;
-    section.data = SectionData::Data(write_payload(bundle, &assets).into());
+    section.data = SectionData::Data(write_payload(bundle, run_options, &assets).into());
     let mut out = Vec::new();
     builder.write(&mut out).map_err(|e| format!("cannot write the executable from {runtime_name}: {e}"))?;
     Ok(out)

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use sema_runtime::builtins::meta::fresh_name;
-use sema_runtime::error::Error;
+use sema_runtime::error::{Error, ErrorKind};
+use sema_runtime::permissions::Policy;
 use sema_runtime::list::List;
 use sema_runtime::loader::load_bytes;
 use sema_runtime::num::{complex, from_bigint, from_rational};
@@ -60,10 +61,18 @@ impl Default for MacroLimits {
 }
 
 static LIMITS: OnceLock<MacroLimits> = OnceLock::new();
+static POLICY: OnceLock<Policy> = OnceLock::new();
 
 /// Sets the limits of every macro engine made after this (once, from the command line).
 pub fn set_limits(limits: MacroLimits) {
     let _ = LIMITS.set(limits);
+}
+
+/// Sets what the macros of every engine made after this may reach outside (once, from
+/// the command line: by default reading files under the program's directory only).
+/// Without it, macros may do anything, as the compiler used as a library always could.
+pub fn set_policy(policy: Policy) {
+    let _ = POLICY.set(policy);
 }
 
 /// The memory limit's owner while a macro runs.
@@ -86,6 +95,7 @@ impl MacroEngine {
         let limits = LIMITS.get().copied().unwrap_or_default();
         let mut vm = Vm::new(program, vec!["semac".to_string()]);
         vm.set_fuel(limits.fuel);
+        vm.restrict(POLICY.get().cloned().unwrap_or_default());
         MacroEngine { vm, macros: HashMap::new(), limits, spent: Duration::ZERO }
     }
 
@@ -164,6 +174,14 @@ impl MacroEngine {
                 };
                 error(span, format!("macro {name} {what} (all macros of the program together; raise the limit with {flag})"))
             }
+            Err(err) if matches!(err.kind(), ErrorKind::PermissionDenied { .. }) => error(
+                span,
+                format!(
+                    "error expanding macro {name}: {}; at compile time macros may only read files under the \
+                     program's directory (semac --macro-allow-io lifts this)",
+                    err.message()
+                ),
+            ),
             Err(err) => error(span, format!("error expanding macro {name}: {}", describe(&err))),
         }
     }

@@ -65,6 +65,36 @@ struct Cli {
     /// `read` work in the executable; it is larger.
     #[arg(long, requires = "exe")]
     with_compiler: bool,
+    /// With --exe: deny capabilities in the executable, as `semarun --sandbox`.
+    #[arg(long, value_name = "VALUE", requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    sandbox: Option<String>,
+    /// With --exe: file access only under these directories.
+    #[arg(long, value_name = "DIR,...", requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    allowed_paths: Option<String>,
+    /// With --exe: allow reading files (only under PATHS, if given); any --allow-* denies the rest.
+    #[arg(long, value_name = "PATHS", num_args = 0..=1, require_equals = true, requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    allow_read: Option<Option<String>>,
+    /// With --exe: allow writing files (only under PATHS, if given).
+    #[arg(long, value_name = "PATHS", num_args = 0..=1, require_equals = true, requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    allow_write: Option<Option<String>>,
+    /// With --exe: allow the environment (only these variables, if given).
+    #[arg(long, value_name = "NAMES", num_args = 0..=1, require_equals = true, requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    allow_env: Option<Option<String>>,
+    /// With --exe: allow shell commands and subprocesses.
+    #[arg(long, requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    allow_run: bool,
+    /// With --exe: allow the network.
+    #[arg(long, requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    allow_net: bool,
+    /// With --exe: stop after N calls and backward jumps.
+    #[arg(long, value_name = "N", requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    fuel: Option<String>,
+    /// With --exe: stop after S seconds.
+    #[arg(long, value_name = "S", requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    max_seconds: Option<String>,
+    /// With --exe: a catchable error past SIZE allocated.
+    #[arg(long, value_name = "SIZE", requires = "exe", help_heading = "Baked into the executable (as semarun's options)")]
+    max_memory: Option<String>,
     /// Most calls and backward jumps the program's macros may take, all together.
     #[arg(long, value_name = "N", default_value_t = MacroLimits::default().fuel, value_parser = clap::value_parser!(u64).range(1..))]
     macro_fuel: u64,
@@ -74,6 +104,10 @@ struct Cli {
     /// Most memory one macro expansion may allocate (bytes, or with a k/m/g suffix).
     #[arg(long, value_name = "SIZE", default_value = "1g", value_parser = parse_size)]
     macro_memory: usize,
+    /// Let the program's macros do at compile time whatever the user running semac
+    /// may do (by default they may only read files under the program's directory).
+    #[arg(long)]
+    macro_allow_io: bool,
     /// The program's arguments (with --run).
     #[arg(last = true)]
     args: Vec<std::ffi::OsString>,
@@ -87,6 +121,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     sema_runtime::report_internal_errors("semac");
     macros::set_limits(MacroLimits { fuel: cli.macro_fuel, time: cli.macro_seconds, memory: cli.macro_memory });
+    if !cli.macro_allow_io {
+        let dir = cli.source.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        macros::set_policy(sema_runtime::permissions::Policy::read_only_under(dir));
+    }
     // Lowering and code generation recurse over the program's nesting; the reader caps
     // nesting at 10,000 levels, which this stack holds with room to spare.
     let worker = std::thread::Builder::new().stack_size(1 << 29).spawn(move || {
@@ -197,6 +235,38 @@ fn run_now(cli: &Cli, bundle: &bundle_format::Bundle, macros: sema_compiler::mac
     ExitCode::from(sema_runtime::run_program_with(program, args, sema_runtime::Limits::default(), Some(evaluator)))
 }
 
+/// The run options to bake into an executable, as `--flag[=value]` words, checked by
+/// the runtime's own parser.
+fn baked_run_options(cli: &Cli) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let valued = [
+        ("--sandbox", &cli.sandbox),
+        ("--allowed-paths", &cli.allowed_paths),
+        ("--fuel", &cli.fuel),
+        ("--max-seconds", &cli.max_seconds),
+        ("--max-memory", &cli.max_memory),
+    ];
+    for (flag, value) in valued {
+        if let Some(value) = value {
+            words.push(format!("{flag}={value}"));
+        }
+    }
+    for (flag, value) in [("--allow-read", &cli.allow_read), ("--allow-write", &cli.allow_write), ("--allow-env", &cli.allow_env)] {
+        match value {
+            Some(Some(value)) => words.push(format!("{flag}={value}")),
+            Some(None) => words.push(flag.to_string()),
+            None => {}
+        }
+    }
+    for (flag, given) in [("--allow-run", cli.allow_run), ("--allow-net", cli.allow_net)] {
+        if given {
+            words.push(flag.to_string());
+        }
+    }
+    sema_runtime::cli::RunOptions::parse(&words)?;
+    Ok(words)
+}
+
 /// `--exe`: the runtime, the bundle and the assets into one executable file.
 fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8]) -> ExitCode {
     let built = (|| {
@@ -209,7 +279,10 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8]) -> 
             std::fs::read(&runtime).map_err(|e| format!("cannot read the runtime {}: {e}", runtime.display()))?;
         let program_dir = cli.source.parent().unwrap_or(Path::new(""));
         let assets = exe::collect_assets(program_dir, &cli.includes)?;
-        let executable = exe::build_executable(&runtime_bytes, &runtime.display().to_string(), bundle_bytes, &assets)?;
+        let run_options = baked_run_options(cli)?;
+        let run_options: Vec<&str> = run_options.iter().map(String::as_str).collect();
+        let executable =
+            exe::build_executable(&runtime_bytes, &runtime.display().to_string(), bundle_bytes, &run_options, &assets)?;
         let output = cli.output.clone().unwrap_or_else(|| cli.source.with_extension(""));
         not_the_source(&output, &cli.source)?;
         exe::write_executable(&output, &executable)

@@ -31,6 +31,17 @@ options:
   --info FILE      describe a bundle or an executable built by `semac --exe` (format
                    version, digest, sizes, modules, assets, debug info) without running it
   --verify FILE    check a bundle or executable (header, digest, verifier) without running it
+
+permissions (docs/security.md; a denied call raises a catchable :permission-denied error):
+  --sandbox=VALUE  deny capabilities: `strict` (all but fs-read and env-read), `all`, or a
+                   list such as no-fs-write,no-shell (fs-read, fs-write, shell, process,
+                   env-read, env-write, network)
+  --allowed-paths=DIR,...   file access only under these directories
+  --allow-read[=PATH,...]   once any --allow-* is given, everything not allowed is
+  --allow-write[=PATH,...]  denied; with paths, only under them
+  --allow-env[=NAME,...]    the environment, or only these variables
+  --allow-run               shell and subprocesses
+  --allow-net               the network
   -h, --help       print this help";
 
 /// Runs the embedded program, or the command line.
@@ -40,7 +51,7 @@ pub fn main() -> ExitCode {
     }
     let argv = crate::process_args();
     let mut rest = &argv[1..];
-    let mut limits = crate::Limits::default();
+    let mut run_options = RunOptions::default();
     let usage_error = |message: String| {
         eprintln!("semarun: {message}\n{USAGE}");
         ExitCode::from(2)
@@ -65,7 +76,7 @@ pub fn main() -> ExitCode {
                 None => Err(usage_error(format!("{flag} needs a value"))),
             }
         };
-        let parsed = match flag {
+        match flag {
             "-h" | "--help" => {
                 println!("{USAGE}\n\n{HELP}");
                 return ExitCode::SUCCESS;
@@ -77,24 +88,29 @@ pub fn main() -> ExitCode {
                 };
                 return inspect(flag == "--info", Path::new(&path));
             }
-            "--fuel" => value().map(|v| match v.parse::<u64>() {
-                Ok(n) if n > 0 => Ok(limits.fuel = Some(n)),
-                _ => Err(format!("--fuel {v}: needs a positive whole number")),
-            }),
-            "--max-seconds" => value().map(|v| parse_seconds(&v).map(|d| limits.max_seconds = Some(d))),
-            "--max-memory" => value().map(|v| parse_size(&v).map(|n| limits.max_memory = Some(n))),
-            _ => return usage_error(format!("unknown option {arg}")),
+            _ => {}
+        }
+        // Options whose value may follow as the next argument; the `--allow-*` ones
+        // take theirs only after `=`.
+        let value = match flag {
+            "--fuel" | "--max-seconds" | "--max-memory" | "--sandbox" | "--allowed-paths" => match value() {
+                Ok(value) => Some(value),
+                Err(status) => return status,
+            },
+            _ => {
+                rest = &rest[1..];
+                inline_value
+            }
         };
-        match parsed {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => return usage_error(message),
-            Err(status) => return status,
+        if let Err(message) = run_options.take(flag, value.as_deref()) {
+            return usage_error(message);
         }
     }
     if rest.is_empty() {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
+    let limits = run_options.limits();
     let bundle_arg = rest[0].clone();
     // §1.5: (sys/args) is argv[0], the program path, "--", then the user's arguments.
     let mut args = vec![argv[0].clone(), bundle_arg.clone(), "--".to_string()];
@@ -124,12 +140,12 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
         Ok(found) => found,
         Err(message) => return fail(message),
     };
-    let (bundle_bytes, assets) = match &embedded {
+    let (bundle_bytes, run_options, assets) = match &embedded {
         Some(section) => match embed::read_payload(section) {
-            Ok(payload) => (payload.bundle, payload.assets),
+            Ok(payload) => (payload.bundle, payload.run_options, payload.assets),
             Err(err) => return fail(err.to_string()),
         },
-        None => (&file_bytes[..], Vec::new()),
+        None => (&file_bytes[..], Vec::new(), Vec::new()),
     };
     let header = match bundle_format::read::read_header(bundle_bytes) {
         Ok(header) => header,
@@ -174,6 +190,14 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
         }
     }
     if embedded.is_some() {
+        match RunOptions::parse(&run_options) {
+            Ok(options) if run_options.is_empty() => println!("run options:    none ({})", options.limits().policy.describe()),
+            Ok(options) => {
+                println!("run options:    {}", run_options.join(" "));
+                println!("permissions:    {}", options.limits().policy.describe());
+            }
+            Err(message) => println!("run options:    invalid: {message}"),
+        }
         let total: usize = assets.iter().map(|a| a.bytes.len()).sum();
         println!("assets:         {} ({total} bytes)", assets.len());
         for asset in &assets {
@@ -190,6 +214,52 @@ fn read_inspected(path: &Path) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
         Section::Found(section) => Ok((Vec::new(), Some(section))),
         Section::Absent => Err("an executable without an embedded Sema program".to_string()),
         Section::NotElf => Ok((crate::loader::read_bundle_file(path).map_err(|e| e.to_string())?, None)),
+    }
+}
+
+/// The options that bound a run (limits and permissions), from the command line or
+/// baked into an executable by `semac --exe`.
+#[derive(Default)]
+pub struct RunOptions {
+    limits: crate::Limits,
+    permissions: crate::permissions::PolicyOptions,
+}
+
+impl RunOptions {
+    /// Takes one option with its value, if it has one.
+    pub fn take(&mut self, flag: &str, value: Option<&str>) -> Result<(), String> {
+        let needs = |v: Option<&str>| v.map(str::to_string).ok_or_else(|| format!("{flag} needs a value"));
+        match flag {
+            "--fuel" => {
+                let v = needs(value)?;
+                match v.parse::<u64>() {
+                    Ok(n) if n > 0 => self.limits.fuel = Some(n),
+                    _ => return Err(format!("--fuel {v}: needs a positive whole number")),
+                }
+            }
+            "--max-seconds" => self.limits.max_seconds = Some(parse_seconds(&needs(value)?)?),
+            "--max-memory" => self.limits.max_memory = Some(parse_size(&needs(value)?)?),
+            _ if self.permissions.take(flag, value)? => {}
+            _ => return Err(format!("unknown option {flag}")),
+        }
+        Ok(())
+    }
+
+    /// Options as `--flag` or `--flag=value` words (as an executable carries them).
+    pub fn parse(words: &[impl AsRef<str>]) -> Result<RunOptions, String> {
+        let mut options = RunOptions::default();
+        for word in words {
+            let (flag, value) = match word.as_ref().split_once('=') {
+                Some((flag, value)) => (flag, Some(value)),
+                None => (word.as_ref(), None),
+            };
+            options.take(flag, value)?;
+        }
+        Ok(options)
+    }
+
+    pub fn limits(self) -> crate::Limits {
+        crate::Limits { policy: self.permissions.policy(), ..self.limits }
     }
 }
 

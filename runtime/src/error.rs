@@ -97,6 +97,8 @@ pub enum ErrorKind {
     Rethrown { map: Value },
     /// The run used up its `--fuel` or `--max-seconds`; programs cannot catch it.
     OutOfFuel,
+    /// The run's permissions (`--sandbox`, `--allow-*`) do not allow the call.
+    PermissionDenied { function: String, capability: String },
 }
 
 impl Error {
@@ -147,6 +149,11 @@ impl Error {
         let limit = crate::alloc::memory_limit().unwrap_or(0) >> 20;
         let flag = crate::alloc::memory_limit_flag();
         Error::new(ErrorKind::Eval, format!("out of memory: more than the {limit} MiB allowed ({flag})"))
+    }
+
+    pub fn permission_denied(function: &str, capability: &str, message: String) -> Error {
+        let kind = ErrorKind::PermissionDenied { function: function.to_string(), capability: capability.to_string() };
+        Error::new(kind, message)
     }
 
     /// Whether a `try` handler may catch it.
@@ -221,6 +228,11 @@ impl Error {
             ErrorKind::Reader => k.reader,
             ErrorKind::Rethrown { .. } => unreachable!("handled above"),
             ErrorKind::OutOfFuel => k.eval,
+            ErrorKind::PermissionDenied { function, capability } => {
+                map.insert(kw(Sym::intern("function")), Value::str(function.clone()));
+                map.insert(kw(Sym::intern("capability")), Value::str(capability.clone()));
+                Sym::intern("permission-denied")
+            }
         };
         map.insert(kw(k.type_), kw(type_name));
         map.insert(kw(k.message), Value::str(self.0.message.clone()));
@@ -245,6 +257,7 @@ impl Error {
             ErrorKind::Reader => format!("Reader error: {message}"),
             ErrorKind::Rethrown { .. } => message.clone(),
             ErrorKind::OutOfFuel => format!("Eval error: {message}"),
+            ErrorKind::PermissionDenied { .. } => message.clone(),
         }
     }
 }
@@ -298,7 +311,7 @@ fn error_map_message(value: &Value) -> Option<String> {
     let Value::Map(map) = value else { return None };
     let k = ErrorKeys::get();
     let Value::Keyword(kind) = map.get(&Value::Keyword(k.type_))? else { return None };
-    if ![k.eval, k.type_error, k.arity, k.unbound, k.user, k.io, k.reader].contains(kind) {
+    if ![k.eval, k.type_error, k.arity, k.unbound, k.user, k.io, k.reader].contains(kind) && kind.name() != "permission-denied" {
         return None;
     }
     map.get(&Value::Keyword(k.message))?.as_str().map(str::to_string)

@@ -19,6 +19,7 @@ pub mod interner;
 pub mod list;
 pub mod loader;
 pub mod num;
+pub mod permissions;
 pub mod number_syntax;
 pub mod printer;
 pub mod program;
@@ -95,12 +96,14 @@ pub fn run_program(program: program::Program, args: Vec<String>, limits: Limits)
 }
 
 /// Budgets for running untrusted code (`semarun --fuel`, `--max-seconds`).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Limits {
     pub fuel: Option<u64>,
     pub max_seconds: Option<std::time::Duration>,
     /// Bytes the program may have allocated (`--max-memory`).
     pub max_memory: Option<usize>,
+    /// What the program may reach outside (`--sandbox`, `--allow-*`).
+    pub policy: permissions::Policy,
 }
 
 /// The memory limit's owner in a run.
@@ -117,6 +120,7 @@ pub fn run_program_with(
     evaluator: Option<Box<dyn vm::Evaluator>>,
 ) -> u8 {
     let mut vm = vm::Vm::new(program, args);
+    vm.restrict(limits.policy);
     if let Some(steps) = limits.fuel {
         vm.set_fuel(steps);
     }
@@ -161,10 +165,14 @@ pub fn run_embedded_program(evaluator: fn() -> Option<Box<dyn vm::Evaluator>>) -
         Ok(payload) => payload,
         Err(err) => return damaged(err.to_string()),
     };
+    let limits = match cli::RunOptions::parse(&payload.run_options) {
+        Ok(options) => options.limits(),
+        Err(message) => return damaged(format!("its baked-in run options are invalid: {message}")),
+    };
     assets::install(payload.assets.iter().map(|a| (a.path.to_string(), a.bytes)));
     let bundle = payload.bundle;
     Some(on_interpreter_thread(move || match loader::load_bytes(bundle) {
-        Ok(program) => run_program_with(program, argv, Limits::default(), evaluator()),
+        Ok(program) => run_program_with(program, argv, limits, evaluator()),
         Err(err) => {
             eprintln!("{me}: cannot run the embedded program: {err}");
             2

@@ -47,7 +47,11 @@ pub fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    if !metadata.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
     Ok(file)

@@ -149,6 +149,8 @@ pub struct Vm {
     evaluator: Option<Box<dyn Evaluator>>,
     /// When the run must stop (`--max-seconds`).
     deadline: Option<std::time::Instant>,
+    /// What the program may reach outside (checked by gated builtins only).
+    policy: std::rc::Rc<crate::permissions::Policy>,
 }
 
 /// How many units of fuel pass between two looks at the clock.
@@ -248,6 +250,7 @@ impl Vm {
             args,
             evaluator: None,
             deadline: None,
+            policy: std::rc::Rc::default(),
         };
         for builtin in builtins::all() {
             vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
@@ -415,6 +418,7 @@ impl Vm {
             }
             Value::Native(builtin) if matches!(builtin.func, NativeFn::Owned(_)) => {
                 builtin.check_arity(N)?;
+                self.check_gates(builtin, &args)?;
                 let NativeFn::Owned(f) = builtin.func else { unreachable!("matched above") };
                 let mut args = args;
                 f(&mut args)
@@ -445,6 +449,7 @@ impl Vm {
 
     fn call_builtin_with(&mut self, builtin: &'static Builtin, args: &[Value]) -> Result<Value> {
         builtin.check_arity(args.len())?;
+        self.check_gates(builtin, args)?;
         match builtin.func {
             NativeFn::Pure(f) => f(args),
             NativeFn::Vm(f) => f(self, args),
@@ -457,6 +462,10 @@ impl Vm {
     fn call_builtin_on_stack(&mut self, builtin: &'static Builtin, argc: usize, ret_to: usize) -> Result<Value> {
         builtin.check_arity(argc)?;
         let start = self.stack.len() - argc;
+        if let Err(err) = self.check_gates(builtin, &self.stack[start..]) {
+            self.stack.truncate(ret_to);
+            return Err(err);
+        }
         let result = match builtin.func {
             NativeFn::Pure(f) => f(&self.stack[start..]),
             NativeFn::Vm(f) => {
@@ -467,6 +476,36 @@ impl Vm {
         };
         self.stack.truncate(ret_to);
         result
+    }
+
+    /// The permission checks of a gated builtin (only a restricted VM installs any).
+    #[inline(always)]
+    fn check_gates(&self, builtin: &Builtin, args: &[Value]) -> Result<()> {
+        if builtin.gates.is_empty() {
+            return Ok(());
+        }
+        self.policy.check(builtin.name, builtin.gates, args)
+    }
+
+    /// Restricts what this VM's program may do: the builtins of `permissions::GATES`
+    /// are replaced by copies that check `policy` before each call. Call it before
+    /// the program runs (it replaces globals by name).
+    pub fn restrict(&mut self, policy: crate::permissions::Policy) {
+        if policy.is_unrestricted() {
+            return;
+        }
+        for (name, gates) in crate::permissions::GATES {
+            let sym = Sym::intern(name);
+            if let Some(Some(Value::Native(builtin))) = self.globals.get(sym.index()) {
+                if builtin.name == *name {
+                    // One small copy per gated builtin per restricted VM, for the
+                    // process's lifetime: builtins are `&'static` values.
+                    let gated: &'static Builtin = Box::leak(Box::new(Builtin { gates, ..**builtin }));
+                    self.define_global(sym, Value::Native(gated));
+                }
+            }
+        }
+        self.policy = std::rc::Rc::new(policy);
     }
 
     /// Pushes a frame for `closure`, whose `argc` arguments are the top of the stack.

@@ -609,7 +609,8 @@ fn list_median(seq: &Value) -> Result<Value> {
         .iter()
         .map(|x| num::to_f64(x).ok_or_else(|| Error::type_error("number", x)))
         .collect::<Result<Vec<f64>>>()?;
-    xs.sort_by(f64::total_cmp);
+    // NaN last whatever its sign bit (0.0/0.0 has it set on x86), the rest in order.
+    xs.sort_by(|a, b| a.is_nan().cmp(&b.is_nan()).then(a.total_cmp(b)));
     let mid = xs.len() / 2;
     Ok(Value::Float(if xs.len() % 2 == 0 { (xs[mid - 1] + xs[mid]) / 2.0 } else { xs[mid] }))
 }

@@ -68,6 +68,7 @@ pub enum NativeFn {
     Owned(fn(&mut [Value]) -> Result<Value>),
 }
 
+#[derive(Clone, Copy)]
 pub struct Builtin {
     pub name: &'static str,
     pub min: u16,
@@ -77,6 +78,9 @@ pub struct Builtin {
     /// The name arity errors give: an alias reports the builtin it stands for, as
     /// upstream's aliases (the same function under a second name) do.
     pub error_name: &'static str,
+    /// Permission checks before each call: empty, except in the copies a restricted
+    /// VM installs (`crate::permissions`).
+    pub gates: &'static [crate::permissions::Gate],
 }
 
 impl Builtin {
@@ -105,17 +109,17 @@ impl Builtin {
 
 /// A pure builtin taking exactly `n` arguments.
 pub const fn pure(name: &'static str, min: u16, max: Option<u16>, f: fn(&[Value]) -> Result<Value>) -> Builtin {
-    Builtin { name, min, max, func: NativeFn::Pure(f), error_name: name }
+    Builtin { name, min, max, func: NativeFn::Pure(f), error_name: name, gates: &[] }
 }
 
 /// A builtin that calls back into the VM.
 pub const fn with_vm(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut Vm, &[Value]) -> Result<Value>) -> Builtin {
-    Builtin { name, min, max, func: NativeFn::Vm(f), error_name: name }
+    Builtin { name, min, max, func: NativeFn::Vm(f), error_name: name, gates: &[] }
 }
 
 /// A builtin that owns its arguments (see `NativeFn::Owned`).
 pub const fn owned(name: &'static str, min: u16, max: Option<u16>, f: fn(&mut [Value]) -> Result<Value>) -> Builtin {
-    Builtin { name, min, max, func: NativeFn::Owned(f), error_name: name }
+    Builtin { name, min, max, func: NativeFn::Owned(f), error_name: name, gates: &[] }
 }
 
 /// Refuses a requested size that no allocation could hold, before `vec![x; n]` or
