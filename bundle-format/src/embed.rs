@@ -10,6 +10,7 @@
 use std::fmt;
 
 use crate::header::digest;
+use crate::sign::{SecretKey, SIGNATURE_LEN};
 use crate::{FORMAT_VERSION, MIN_FORMAT_VERSION};
 
 /// The ELF section holding the payload. Not loaded into memory: the runtime reads it
@@ -38,13 +39,15 @@ pub struct Payload<'a> {
     /// Options the runtime applies as if given on its command line (`--sandbox=all`,
     /// `--max-memory=64m`, ...): the policy and limits `semac --exe` baked in.
     pub run_options: Vec<&'a str>,
+    /// The key whose signature over the whole payload verified, if it is signed.
+    pub signed_by: Option<crate::sign::PublicKey>,
     /// Sorted by path, no duplicates.
     pub assets: Vec<Asset<'a>>,
 }
 
 /// Encodes a payload. `assets` must be sorted by path without duplicates, each path
 /// accepted by [`check_asset_path`].
-pub fn write_payload(bundle: &[u8], run_options: &[&str], assets: &[Asset<'_>]) -> Vec<u8> {
+pub fn write_payload(bundle: &[u8], run_options: &[&str], assets: &[Asset<'_>], key: Option<&SecretKey>) -> Vec<u8> {
     let mut body = Vec::with_capacity(bundle.len() + assets.iter().map(|a| a.bytes.len() + a.path.len() + 12).sum::<usize>());
     body.extend_from_slice(&(bundle.len() as u64).to_le_bytes());
     body.extend_from_slice(bundle);
@@ -59,14 +62,23 @@ pub fn write_payload(bundle: &[u8], run_options: &[&str], assets: &[Asset<'_>]) 
         body.extend_from_slice(&(asset.bytes.len() as u64).to_le_bytes());
         body.extend_from_slice(asset.bytes);
     }
-    let mut out = Vec::with_capacity(24 + body.len());
+    let mut out = Vec::with_capacity(28 + body.len() + SIGNATURE_LEN);
     out.extend_from_slice(&PAYLOAD_MAGIC);
     out.extend_from_slice(&PAYLOAD_VERSION.to_le_bytes());
+    out.extend_from_slice(&(if key.is_some() { PAYLOAD_SIGNED } else { 0 }).to_le_bytes());
     out.extend_from_slice(&(assets.len() as u32).to_le_bytes());
     out.extend_from_slice(&digest(&body).to_le_bytes());
     out.extend_from_slice(&body);
+    if let Some(key) = key {
+        let block = key.sign(&out);
+        out.extend_from_slice(&block);
+    }
     out
 }
+
+/// Container flag (version 2): a signature block over everything before it ends the
+/// payload (`sign.rs`).
+pub const PAYLOAD_SIGNED: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadError {
@@ -77,6 +89,7 @@ pub enum PayloadError {
     OlderVersion { found: u32 },
     BadAsset { offset: usize, problem: String },
     TrailingBytes { offset: usize },
+    BadSignature(crate::sign::SignError),
 }
 
 impl fmt::Display for PayloadError {
@@ -99,6 +112,7 @@ impl fmt::Display for PayloadError {
             }
             PayloadError::BadAsset { offset, problem } => write!(f, "the embedded asset at byte {offset} is invalid: {problem}"),
             PayloadError::TrailingBytes { offset } => write!(f, "the embedded payload has unexpected bytes after its end, at byte {offset}"),
+            PayloadError::BadSignature(err) => write!(f, "the embedded payload has a bad signature: {err}"),
         }
     }
 }
@@ -119,6 +133,22 @@ pub fn read_payload(bytes: &[u8]) -> Result<Payload<'_>, PayloadError> {
     if version < 1 {
         return Err(PayloadError::OlderVersion { found: version });
     }
+    let flags = if version >= 2 { cursor.u32("the container flags")? } else { 0 };
+    if flags & !PAYLOAD_SIGNED != 0 {
+        return Err(PayloadError::NewerVersion { found: version });
+    }
+    let mut signed_by = None;
+    let bytes = if flags & PAYLOAD_SIGNED != 0 {
+        let Some(end) = bytes.len().checked_sub(SIGNATURE_LEN).filter(|&end| end >= cursor.at) else {
+            return Err(PayloadError::Truncated { offset: bytes.len(), reading: "the signature" });
+        };
+        let key = crate::sign::verify(&bytes[..end], &bytes[end..]).map_err(PayloadError::BadSignature)?;
+        signed_by = Some(key);
+        &bytes[..end]
+    } else {
+        bytes
+    };
+    cursor.bytes = bytes;
     let asset_count = cursor.u32("the asset count")?;
     let expected = cursor.u64("the digest")?;
     let actual = digest(&bytes[cursor.at..]);
@@ -159,7 +189,7 @@ pub fn read_payload(bytes: &[u8]) -> Result<Payload<'_>, PayloadError> {
     if cursor.remaining() != 0 {
         return Err(PayloadError::TrailingBytes { offset: cursor.at });
     }
-    Ok(Payload { bundle, run_options, assets })
+    Ok(Payload { bundle, run_options, signed_by, assets })
 }
 
 /// Checks an asset path as given to `--include` (or found in a payload) and returns
@@ -278,7 +308,7 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let assets = [Asset { path: "data/a.txt", bytes: b"alpha\n" }, Asset { path: "data/b.txt", bytes: b"" }];
-        write_payload(b"BUNDLE", &["--sandbox=all", "--max-memory=64m"], &assets)
+        write_payload(b"BUNDLE", &["--sandbox=all", "--max-memory=64m"], &assets, None)
     }
 
     #[test]
@@ -319,6 +349,19 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_payload_verifies_and_any_change_breaks_it() {
+        let key = SecretKey::generate([7; 32]);
+        let bytes = write_payload(b"BUNDLE", &["--sandbox=all"], &[Asset { path: "a", bytes: b"x" }], Some(&key));
+        assert_eq!(read_payload(&bytes).unwrap().signed_by, Some(key.public()));
+        for i in 0..bytes.len() {
+            let mut changed = bytes.clone();
+            changed[i] ^= 0x01;
+            assert!(read_payload(&changed).is_err(), "byte {i} changed and still read");
+        }
+        assert_eq!(read_payload(&sample()).unwrap().signed_by, None);
+    }
+
+    #[test]
     fn a_version_1_payload_has_no_run_options() {
         // Version 1: the bundle, then the assets, no run options.
         let mut body = Vec::new();
@@ -335,8 +378,8 @@ mod tests {
 
     #[test]
     fn a_huge_asset_count_allocates_nothing_up_front() {
-        let mut bytes = write_payload(b"B", &[], &[]);
-        bytes[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut bytes = write_payload(b"B", &[], &[], None);
+        bytes[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         // Digest still matches (it covers only the body), so the count is what fails.
         assert!(matches!(read_payload(&bytes), Err(PayloadError::Truncated { .. })));
     }

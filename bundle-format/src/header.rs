@@ -4,7 +4,8 @@
 //! offset size field
 //!      0    8 magic      89 53 4D 42 0D 0A 1A 0A  ("\x89SMB\r\n\x1a\n")
 //!      8    4 version    u32 little-endian, the format version
-//!     12    4 flags      u32 little-endian; bit 0: a debug section is present
+//!     12    4 flags      u32 little-endian; bit 0: a debug section is present;
+//!                        bit 1: a signature block follows the payload (`sign.rs`)
 //!     16    8 length     u64 little-endian, payload bytes after the header
 //!     24    8 digest     u64 little-endian, XXH3-64 of the payload
 //! ```
@@ -22,8 +23,11 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const MIN_FORMAT_VERSION: u32 = 1;
 /// Flag bit: the payload ends with a debug section.
 pub const FLAG_DEBUG: u32 = 1;
+/// Flag bit: a 104-byte Ed25519 signature block follows the payload. Older readers
+/// refuse such a bundle (an unknown flag) rather than run it unchecked.
+pub const FLAG_SIGNED: u32 = 2;
 /// Every flag bit this version knows.
-pub const KNOWN_FLAGS: u32 = FLAG_DEBUG;
+pub const KNOWN_FLAGS: u32 = FLAG_DEBUG | FLAG_SIGNED;
 
 /// The decoded header fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,6 +9,7 @@ pub mod header;
 pub mod limits;
 pub mod opcodes;
 pub mod read;
+pub mod sign;
 pub mod verify;
 pub mod write;
 
@@ -17,4 +18,4 @@ pub use header::{FORMAT_VERSION, MIN_FORMAT_VERSION};
 pub use opcodes::Instr;
 pub use read::{read_bundle, ReadError};
 pub use verify::{verify_bundle, VerifiedBundle, VerifyError};
-pub use write::write_bundle;
+pub use write::{sign_bundle, write_bundle};

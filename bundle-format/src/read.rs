@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::bundle::{Bundle, Constant, DebugInfo, Proto};
 use crate::header::{
-    digest, Header, FLAG_DEBUG, FORMAT_VERSION, HEADER_LEN, KNOWN_FLAGS, MAGIC, MIN_FORMAT_VERSION,
+    digest, Header, FLAG_DEBUG, FLAG_SIGNED, FORMAT_VERSION, HEADER_LEN, KNOWN_FLAGS, MAGIC, MIN_FORMAT_VERSION,
 };
 use crate::limits;
 use crate::opcodes::ProtoIdx;
@@ -33,6 +33,8 @@ pub enum ReadError {
     UnknownFlags { flags: u32 },
     /// A section did not decode or broke a limit.
     Malformed { offset: u64, section: &'static str, detail: String },
+    /// The signature block does not match what it signs.
+    BadSignature(crate::sign::SignError),
 }
 
 impl fmt::Display for ReadError {
@@ -71,6 +73,7 @@ impl fmt::Display for ReadError {
             ReadError::Malformed { offset, section, detail } => {
                 write!(f, "malformed bundle at offset {offset}: {section}: {detail}")
             }
+            ReadError::BadSignature(err) => write!(f, "bad signature: {err}"),
         }
     }
 }
@@ -80,7 +83,11 @@ impl std::error::Error for ReadError {}
 /// Checks the header and digest and decodes the payload.
 pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, ReadError> {
     let header = read_header(bytes)?;
-    let payload = &bytes[HEADER_LEN..];
+    let payload_end = HEADER_LEN + header.payload_len as usize;
+    if header.flags & FLAG_SIGNED != 0 {
+        crate::sign::verify(&bytes[..payload_end], &bytes[payload_end..]).map_err(ReadError::BadSignature)?;
+    }
+    let payload = &bytes[HEADER_LEN..payload_end];
     let mut reader = SectionReader { payload, offset: 0 };
     let symbols: Vec<String> = reader.section("symbol table")?;
     if symbols.len() > limits::MAX_SYMBOLS {
@@ -110,18 +117,34 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, ReadError> {
 pub fn read_header(bytes: &[u8]) -> Result<Header, ReadError> {
     let header = read_header_fields(bytes)?;
     let actual = bytes.len() as u64;
-    let expected = (HEADER_LEN as u64).saturating_add(header.payload_len);
+    let expected = file_len(&header);
     if actual < expected {
         return Err(ReadError::Truncated { expected, actual });
     }
     if actual > expected {
         return Err(ReadError::TrailingBytes { expected, actual });
     }
-    let found = digest(&bytes[HEADER_LEN..]);
+    let found = digest(&bytes[HEADER_LEN..HEADER_LEN + header.payload_len as usize]);
     if found != header.digest {
         return Err(ReadError::Corrupted { expected: header.digest, actual: found });
     }
     Ok(header)
+}
+
+/// The length of the bundle file `header` describes: header, payload and, when the
+/// bundle is signed, the signature block.
+pub fn file_len(header: &Header) -> u64 {
+    let signature = if header.flags & FLAG_SIGNED != 0 { crate::sign::SIGNATURE_LEN as u64 } else { 0 };
+    (HEADER_LEN as u64).saturating_add(header.payload_len).saturating_add(signature)
+}
+
+/// The key whose signature a bundle read by `read_bundle` carries (checked there).
+pub fn signed_by(bytes: &[u8]) -> Option<crate::sign::PublicKey> {
+    let header = read_header_fields(bytes).ok()?;
+    if header.flags & FLAG_SIGNED == 0 {
+        return None;
+    }
+    crate::sign::signing_key(bytes.get(HEADER_LEN + header.payload_len as usize..)?)
 }
 
 /// Checks what the fixed header alone shows (magic, version, flags, the payload

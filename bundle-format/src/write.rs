@@ -31,6 +31,16 @@ pub fn write_bundle(bundle: &Bundle) -> Vec<u8> {
     out
 }
 
+/// Signs a bundle written by `write_bundle`: sets the signed flag in its header and
+/// appends the signature block over header and payload.
+pub fn sign_bundle(mut bytes: Vec<u8>, key: &crate::sign::SecretKey) -> Vec<u8> {
+    let flags = u32::from_le_bytes(bytes[12..16].try_into().expect("a written header")) | crate::header::FLAG_SIGNED;
+    bytes[12..16].copy_from_slice(&flags.to_le_bytes());
+    let block = key.sign(&bytes);
+    bytes.extend_from_slice(&block);
+    bytes
+}
+
 fn write_section<T: serde::Serialize>(payload: &mut Vec<u8>, value: &T) {
     // Serialising plain data into a Vec cannot fail.
     let bytes = postcard::to_allocvec(value).expect("postcard serialisation into memory");

@@ -97,6 +97,7 @@ pub fn build_executable(
     bundle: &[u8],
     run_options: &[&str],
     assets: &BTreeMap<String, Vec<u8>>,
+    key: Option<&bundle_format::sign::SecretKey>,
 ) -> Result<Vec<u8>, String> {
     let mut builder = Builder::read(runtime).map_err(|_| {
         format!("{runtime_name} is not an ELF executable: semac embeds programs only into ELF runtimes (Linux and other ELF systems)")
@@ -107,7 +108,7 @@ pub fn build_executable(
     section.name = PAYLOAD_SECTION.as_bytes().into();
     section.sh_type = object::elf::SHT_PROGBITS;
     section.sh_addralign = 1;
-    section.data = SectionData::Data(write_payload(bundle, run_options, &assets).into());
+    section.data = SectionData::Data(write_payload(bundle, run_options, &assets, key).into());
     let mut out = Vec::new();
     builder.write(&mut out).map_err(|e| format!("cannot write the executable from {runtime_name}: {e}"))?;
     Ok(out)

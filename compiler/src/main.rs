@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use sema_compiler::evaluator::CompilerEvaluator;
+use bundle_format::sign::SecretKey;
 use sema_compiler::macros::{self, MacroLimits};
 use sema_compiler::{compile_file, exe, front_end, ir_print, Options};
 use sema_runtime::cli::{parse_seconds, parse_size};
@@ -35,7 +36,14 @@ enum Emit {
 #[command(name = "semac", version)]
 struct Cli {
     /// The program's source file.
-    source: PathBuf,
+    #[arg(required_unless_present = "keygen")]
+    source: Option<PathBuf>,
+    /// Sign the bundle or executable with this secret key file (made by --keygen).
+    #[arg(long, value_name = "KEY")]
+    sign: Option<PathBuf>,
+    /// Make a new signing key pair: NAME.key (secret, mode 0600) and NAME.pub.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["run", "exe", "sign"])]
+    keygen: Option<PathBuf>,
     /// Where to write the bundle (default: the source path with `.semb`).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -113,6 +121,13 @@ struct Cli {
     args: Vec<std::ffi::OsString>,
 }
 
+impl Cli {
+    /// The source file (present unless `--keygen`, which clap checks).
+    fn source(&self) -> &Path {
+        self.source.as_deref().unwrap_or(Path::new(""))
+    }
+}
+
 fn main() -> ExitCode {
     sema_runtime::builtins::install_batteries();
     if let Some(status) = sema_runtime::run_embedded_program(|| Some(Box::new(CompilerEvaluator::new()))) {
@@ -120,9 +135,12 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     sema_runtime::report_internal_errors("semac");
+    if let Some(name) = &cli.keygen {
+        return keygen(name);
+    }
     macros::set_limits(MacroLimits { fuel: cli.macro_fuel, time: cli.macro_seconds, memory: cli.macro_memory });
     if !cli.macro_allow_io {
-        let dir = cli.source.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = cli.source().parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         macros::set_policy(sema_runtime::permissions::Policy::read_only_under(dir));
     }
     // Lowering and code generation recurse over the program's nesting; the reader caps
@@ -143,15 +161,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    let source = match sema_compiler::modules::read_source(&cli.source) {
+    let source = match sema_compiler::modules::read_source(cli.source()) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("semac: cannot read {}: {err}", cli.source.display());
+            eprintln!("semac: cannot read {}: {err}", cli.source().display());
             return ExitCode::from(2);
         }
     };
     // Only the file name is recorded, so a bundle does not depend on where it was built.
-    let file = cli.source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = cli.source().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match cli.emit {
         Emit::Ir => match front_end(&source, &file) {
             Ok(program) => {
@@ -162,7 +180,7 @@ fn run(cli: Cli) -> ExitCode {
         },
         Emit::Asm | Emit::Bundle => {
             let options = Options { debug_info: !cli.strip_debug };
-            let (bundle, macros) = match compile_file(&cli.source, &source, options) {
+            let (bundle, macros) = match compile_file(cli.source(), &source, options) {
                 Ok(compiled) => {
                     for warning in &compiled.warnings {
                         eprintln!("{warning}");
@@ -178,7 +196,14 @@ fn run(cli: Cli) -> ExitCode {
                 print!("{}", bundle_format::disasm::disassemble(&bundle));
                 return ExitCode::SUCCESS;
             }
-            let bytes = match bundle_bytes(&bundle) {
+            let signing_key = match cli.sign.as_deref().map(read_secret_key).transpose() {
+                Ok(key) => key,
+                Err(message) => {
+                    eprintln!("semac: {message}");
+                    return ExitCode::from(2);
+                }
+            };
+            let bytes = match bundle_bytes(&bundle, signing_key.as_ref()) {
                 Ok(bytes) => bytes,
                 Err((message, status)) => {
                     eprintln!("semac: {message}");
@@ -186,10 +211,10 @@ fn run(cli: Cli) -> ExitCode {
                 }
             };
             if cli.exe {
-                return write_exe(&cli, &bundle, &bytes);
+                return write_exe(&cli, &bundle, &bytes, signing_key.as_ref());
             }
-            let output = cli.output.clone().unwrap_or_else(|| default_output(&cli.source));
-            if let Err(message) = not_the_source(&output, &cli.source) {
+            let output = cli.output.clone().unwrap_or_else(|| default_output(cli.source()));
+            if let Err(message) = not_the_source(&output, cli.source()) {
                 eprintln!("semac: {message}");
                 return ExitCode::from(2);
             }
@@ -206,7 +231,7 @@ fn run(cli: Cli) -> ExitCode {
 /// decoding, the verifier), so that semac never writes a bundle semarun refuses.
 /// The error carries the exit status: 1 when the program is too large, 70 for a
 /// compiler bug.
-fn bundle_bytes(bundle: &bundle_format::Bundle) -> Result<Vec<u8>, (String, u8)> {
+fn bundle_bytes(bundle: &bundle_format::Bundle, key: Option<&SecretKey>) -> Result<Vec<u8>, (String, u8)> {
     let bytes = bundle_format::write_bundle(bundle);
     let payload = (bytes.len() - bundle_format::header::HEADER_LEN) as u64;
     if payload > bundle_format::limits::MAX_PAYLOAD {
@@ -216,7 +241,54 @@ fn bundle_bytes(bundle: &bundle_format::Bundle) -> Result<Vec<u8>, (String, u8)>
     let internal = |err: String| (format!("internal compiler error: the generated bundle would be refused: {err}"), 70);
     let read = bundle_format::read_bundle(&bytes).map_err(|e| internal(e.to_string()))?;
     bundle_format::verify_bundle(read).map_err(|e| internal(e.to_string()))?;
-    Ok(bytes)
+    Ok(match key {
+        Some(key) => bundle_format::sign_bundle(bytes, key),
+        None => bytes,
+    })
+}
+
+/// `--sign KEY`: the secret key file.
+fn read_secret_key(path: &Path) -> Result<SecretKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--sign {}: {e}", path.display()))?;
+    SecretKey::from_file(&text).map_err(|e| format!("--sign {}: {e}", path.display()))
+}
+
+/// `--keygen NAME`: writes NAME.key (readable by its owner only) and NAME.pub, never
+/// over an existing file.
+fn keygen(name: &Path) -> ExitCode {
+    let made = (|| {
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random).map_err(|e| format!("no random numbers from the system: {e}"))?;
+        let key = SecretKey::generate(random);
+        let secret_path = name.with_extension("key");
+        let public_path = name.with_extension("pub");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let write = |options: &std::fs::OpenOptions, path: &Path, text: String| {
+            use std::io::Write;
+            options
+                .open(path)
+                .and_then(|mut file| file.write_all(text.as_bytes()))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        };
+        write(&options, &secret_path, key.to_file())?;
+        let mut public_options = std::fs::OpenOptions::new();
+        public_options.write(true).create_new(true);
+        write(&public_options, &public_path, key.public().to_file())?;
+        Ok::<_, String>((key.id, secret_path, public_path))
+    })();
+    match made {
+        Ok((id, secret, public)) => {
+            println!("key {id}: secret key {} (keep it private), public key {}", secret.display(), public.display());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("semac: {message}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// `--run`: loads the bundle just compiled and runs it with `eval` and `read`.
@@ -229,7 +301,7 @@ fn run_now(cli: &Cli, bundle: &bundle_format::Bundle, macros: sema_compiler::mac
         }
     };
     let argv0 = sema_runtime::process_args().into_iter().next().unwrap_or_else(|| "semac".to_string());
-    let mut args = vec![argv0, cli.source.display().to_string(), "--".to_string()];
+    let mut args = vec![argv0, cli.source().display().to_string(), "--".to_string()];
     args.extend(cli.args.iter().map(|arg| arg.to_string_lossy().into_owned()));
     let evaluator = Box::new(CompilerEvaluator::with_macros(macros));
     ExitCode::from(sema_runtime::run_program_with(program, args, sema_runtime::Limits::default(), Some(evaluator)))
@@ -268,7 +340,7 @@ fn baked_run_options(cli: &Cli) -> Result<Vec<String>, String> {
 }
 
 /// `--exe`: the runtime, the bundle and the assets into one executable file.
-fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8]) -> ExitCode {
+fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8], key: Option<&SecretKey>) -> ExitCode {
     let built = (|| {
         let runtime = match (&cli.runtime, cli.with_compiler) {
             (Some(path), _) => path.clone(),
@@ -277,14 +349,14 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8]) -> 
         };
         let runtime_bytes =
             std::fs::read(&runtime).map_err(|e| format!("cannot read the runtime {}: {e}", runtime.display()))?;
-        let program_dir = cli.source.parent().unwrap_or(Path::new(""));
+        let program_dir = cli.source().parent().unwrap_or(Path::new(""));
         let assets = exe::collect_assets(program_dir, &cli.includes)?;
         let run_options = baked_run_options(cli)?;
         let run_options: Vec<&str> = run_options.iter().map(String::as_str).collect();
         let executable =
-            exe::build_executable(&runtime_bytes, &runtime.display().to_string(), bundle_bytes, &run_options, &assets)?;
-        let output = cli.output.clone().unwrap_or_else(|| cli.source.with_extension(""));
-        not_the_source(&output, &cli.source)?;
+            exe::build_executable(&runtime_bytes, &runtime.display().to_string(), bundle_bytes, &run_options, &assets, key)?;
+        let output = cli.output.clone().unwrap_or_else(|| cli.source().with_extension(""));
+        not_the_source(&output, cli.source())?;
         exe::write_executable(&output, &executable)
     })();
     match built {

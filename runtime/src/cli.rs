@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bundle_format::embed;
+use bundle_format::sign::{PublicKey, Trust};
 
 use crate::embedded::{self, Section};
 use crate::loader::load_file;
@@ -30,7 +31,11 @@ options:
                    once past SIZE and a quarter more
   --info FILE      describe a bundle or an executable built by `semac --exe` (format
                    version, digest, sizes, modules, assets, debug info) without running it
-  --verify FILE    check a bundle or executable (header, digest, verifier) without running it
+  --verify FILE    check a bundle or executable (header, digest, signature, verifier) without running it
+  --verify-key PUB run (or --verify) only what is signed by this key (a file made by
+                   `semac --keygen`; repeatable: any of the keys)
+  --require-signature
+                   refuse an unsigned bundle (a signature present is always checked)
 
 permissions (docs/security.md; a denied call raises a catchable :permission-denied error):
   --sandbox=VALUE  deny capabilities: `strict` (all but fs-read and env-read), `all`, or a
@@ -52,6 +57,7 @@ pub fn main() -> ExitCode {
     let argv = crate::process_args();
     let mut rest = &argv[1..];
     let mut run_options = RunOptions::default();
+    let mut trust = Trust::default();
     let usage_error = |message: String| {
         eprintln!("semarun: {message}\n{USAGE}");
         ExitCode::from(2)
@@ -86,7 +92,23 @@ pub fn main() -> ExitCode {
                     Ok(path) => path,
                     Err(status) => return status,
                 };
-                return inspect(flag == "--info", Path::new(&path));
+                return inspect(flag == "--info", Path::new(&path), &trust);
+            }
+            "--verify-key" => {
+                let path = match value() {
+                    Ok(path) => path,
+                    Err(status) => return status,
+                };
+                match read_public_key(Path::new(&path)) {
+                    Ok(key) => trust.keys.push(key),
+                    Err(message) => return usage_error(message),
+                }
+                continue;
+            }
+            "--require-signature" => {
+                trust.require_signature = true;
+                rest = &rest[1..];
+                continue;
             }
             _ => {}
         }
@@ -120,7 +142,7 @@ pub fn main() -> ExitCode {
     };
     args.extend(user_args.iter().cloned());
     let path = PathBuf::from(bundle_arg);
-    crate::on_interpreter_thread(move || match load_file(&path) {
+    crate::on_interpreter_thread(move || match load_file(&path, &trust) {
         Ok(program) => crate::run_program(program, args, limits),
         Err(err) => {
             eprintln!("semarun: {}: {err}", path.display());
@@ -131,7 +153,7 @@ pub fn main() -> ExitCode {
 
 /// `--info` and `--verify`: read and verify a bundle, or the program embedded in an
 /// executable, without running it.
-fn inspect(describe: bool, path: &Path) -> ExitCode {
+fn inspect(describe: bool, path: &Path, trust: &Trust) -> ExitCode {
     let fail = |message: String| {
         eprintln!("semarun: {}: {message}", path.display());
         ExitCode::from(2)
@@ -140,12 +162,12 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
         Ok(found) => found,
         Err(message) => return fail(message),
     };
-    let (bundle_bytes, run_options, assets) = match &embedded {
+    let (bundle_bytes, run_options, assets, payload_signer) = match &embedded {
         Some(section) => match embed::read_payload(section) {
-            Ok(payload) => (payload.bundle, payload.run_options, payload.assets),
+            Ok(payload) => (payload.bundle, payload.run_options, payload.assets, payload.signed_by),
             Err(err) => return fail(err.to_string()),
         },
-        None => (&file_bytes[..], Vec::new(), Vec::new()),
+        None => (&file_bytes[..], Vec::new(), Vec::new(), None),
     };
     let header = match bundle_format::read::read_header(bundle_bytes) {
         Ok(header) => header,
@@ -157,9 +179,18 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
         Ok(verified) => verified,
         Err(message) => return fail(message),
     };
+    // An executable is signed as a whole (payload container); a bundle by itself.
+    let signed_by = match &embedded {
+        Some(_) => payload_signer,
+        None => bundle_format::read::signed_by(bundle_bytes),
+    };
+    if let Err(err) = trust.accept(signed_by.as_ref()) {
+        return fail(err.to_string());
+    }
     if !describe {
         let what = if embedded.is_some() { "embedded program" } else { "bundle" };
-        println!("{}: ok ({what}, format version {}, verified)", path.display(), header.version);
+        let signature = signed_by.as_ref().map_or(String::new(), |key| format!(", signed by key {}", key.id));
+        println!("{}: ok ({what}, format version {}, verified{signature})", path.display(), header.version);
         return ExitCode::SUCCESS;
     }
     let bundle = verified.bundle();
@@ -174,6 +205,10 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
         None => println!("kind:           bundle"),
     }
     println!("format version: {}", header.version);
+    match &signed_by {
+        Some(key) => println!("signature:      Ed25519 by key {} (valid)", key.id),
+        None => println!("signature:      none"),
+    }
     println!("digest:         {:016x} (XXH3-64 of the payload, matches)", header.digest);
     println!("bundle size:    {} bytes ({} header + {} payload)", bundle_bytes.len(), bundle_format::header::HEADER_LEN, header.payload_len);
     println!("symbols:        {}", bundle.symbols.len());
@@ -205,6 +240,12 @@ fn inspect(describe: bool, path: &Path) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// A public key file for `--verify-key`.
+fn read_public_key(path: &Path) -> Result<PublicKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--verify-key {}: {e}", path.display()))?;
+    PublicKey::from_file(&text).map_err(|e| format!("--verify-key {}: {e}", path.display()))
 }
 
 /// The file's bytes when it is a bundle, or its payload section when it is an

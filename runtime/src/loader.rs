@@ -6,6 +6,7 @@ use std::path::Path;
 
 use bundle_format::header::HEADER_LEN;
 use bundle_format::read::read_header_fields;
+use bundle_format::sign::{SignError, Trust};
 use bundle_format::{read_bundle, verify_bundle, ReadError, VerifyError};
 
 use crate::program::{link, Program};
@@ -15,6 +16,9 @@ pub enum LoadError {
     Io(std::io::Error),
     Read(ReadError),
     Verify(VerifyError),
+    /// Its signature is valid (or absent) but not what `--verify-key` or
+    /// `--require-signature` asks for.
+    Untrusted(SignError),
 }
 
 impl fmt::Display for LoadError {
@@ -23,20 +27,27 @@ impl fmt::Display for LoadError {
             LoadError::Io(err) => write!(f, "{err}"),
             LoadError::Read(err) => write!(f, "{err}"),
             LoadError::Verify(err) => write!(f, "{err}"),
+            LoadError::Untrusted(err) => write!(f, "{err}"),
         }
     }
 }
 
-/// Reads, verifies and links bundle bytes.
+/// Reads, verifies and links bundle bytes (a signature, if present, is checked).
 pub fn load_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
+    load_trusted_bytes(bytes, &Trust::default())
+}
+
+/// `load_bytes`, also requiring of the signature what `trust` says.
+pub fn load_trusted_bytes(bytes: &[u8], trust: &Trust) -> Result<Program, LoadError> {
     let bundle = read_bundle(bytes).map_err(LoadError::Read)?;
+    trust.accept(bundle_format::read::signed_by(bytes).as_ref()).map_err(LoadError::Untrusted)?;
     let verified = verify_bundle(bundle).map_err(LoadError::Verify)?;
     Ok(link(verified))
 }
 
 /// Reads, verifies and links a bundle file.
-pub fn load_file(path: &Path) -> Result<Program, LoadError> {
-    load_bytes(&read_bundle_file(path)?)
+pub fn load_file(path: &Path, trust: &Trust) -> Result<Program, LoadError> {
+    load_trusted_bytes(&read_bundle_file(path)?, trust)
 }
 
 /// Opens `path` for reading if it is a regular file: a FIFO or a device is refused
@@ -68,14 +79,15 @@ pub fn read_bundle_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     let mut bytes = Vec::with_capacity(HEADER_LEN);
     file.by_ref().take(HEADER_LEN as u64).read_to_end(&mut bytes).map_err(LoadError::Io)?;
     let header = read_header_fields(&bytes).map_err(LoadError::Read)?;
-    let expected = HEADER_LEN as u64 + header.payload_len;
+    let expected = bundle_format::read::file_len(&header);
     if length.len() != expected {
         // Checked again on the bytes; this only avoids reading a file that is wrong.
         let actual = length.len();
         let error = if actual < expected { ReadError::Truncated { expected, actual } } else { ReadError::TrailingBytes { expected, actual } };
         return Err(LoadError::Read(error));
     }
-    bytes.reserve_exact(header.payload_len as usize);
-    file.take(header.payload_len + 1).read_to_end(&mut bytes).map_err(LoadError::Io)?;
+    let rest = expected - HEADER_LEN as u64;
+    bytes.reserve_exact(rest as usize);
+    file.take(rest + 1).read_to_end(&mut bytes).map_err(LoadError::Io)?;
     Ok(bytes)
 }
