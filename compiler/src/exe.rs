@@ -45,12 +45,15 @@ pub fn default_runtime(library: Library) -> Result<PathBuf, String> {
 /// directory, into sorted assets keyed by their canonical relative path.
 pub fn collect_assets(program_dir: &Path, includes: &[String]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     let mut assets = BTreeMap::new();
+    let dir = if program_dir.as_os_str().is_empty() { Path::new(".") } else { program_dir };
+    let root = std::fs::canonicalize(dir).map_err(|e| format!("cannot read the program's directory {}: {e}", dir.display()))?;
     for include in includes {
         let key = check_asset_path(include).map_err(|problem| format!("--include {include}: {problem}"))?;
         let path = program_dir.join(&key);
         let metadata = std::fs::metadata(&path).map_err(|e| format!("--include {include}: cannot read {}: {e}", path.display()))?;
+        check_inside(&root, &path).map_err(|problem| format!("--include {include}: {problem}"))?;
         if metadata.is_dir() {
-            add_directory(&path, &key, 0, &mut assets)?;
+            add_directory(&root, &path, &key, 0, &mut assets)?;
         } else {
             add_file(&path, key, &mut assets)?;
         }
@@ -58,13 +61,29 @@ pub fn collect_assets(program_dir: &Path, includes: &[String]) -> Result<BTreeMa
     Ok(assets)
 }
 
+/// Refuses a path that leads outside the program's directory `root` (canonical)
+/// through a symbolic link: an included directory must not carry `/etc/passwd` in.
+fn check_inside(root: &Path, path: &Path) -> Result<(), String> {
+    let target = std::fs::canonicalize(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if target.starts_with(root) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} leads outside the program's directory (to {}); only files under it are embedded",
+        path.display(),
+        target.display()
+    ))
+}
+
 fn add_file(path: &Path, key: String, assets: &mut BTreeMap<String, Vec<u8>>) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read asset {}: {e}", path.display()))?;
+    let file = sema_runtime::loader::open_regular_file(path).map_err(|e| format!("cannot read asset {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| format!("cannot read asset {}: {e}", path.display()))?;
     assets.insert(key, bytes);
     Ok(())
 }
 
-fn add_directory(dir: &Path, key: &str, depth: usize, assets: &mut BTreeMap<String, Vec<u8>>) -> Result<(), String> {
+fn add_directory(root: &Path, dir: &Path, key: &str, depth: usize, assets: &mut BTreeMap<String, Vec<u8>>) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
         return Err(format!("{} is nested more than {MAX_INCLUDE_DEPTH} directories deep (a symbolic-link cycle?)", dir.display()));
     }
@@ -79,8 +98,9 @@ fn add_directory(dir: &Path, key: &str, depth: usize, assets: &mut BTreeMap<Stri
     for (name, path) in entries {
         let child = check_asset_path(&format!("{key}/{name}")).map_err(|problem| format!("{}: {problem}", path.display()))?;
         let metadata = std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        check_inside(root, &path)?;
         if metadata.is_dir() {
-            add_directory(&path, &child, depth + 1, assets)?;
+            add_directory(root, &path, &child, depth + 1, assets)?;
         } else {
             add_file(&path, child, assets)?;
         }

@@ -57,7 +57,7 @@ impl Modules {
             Err(err) => return error(span, format!("cannot read {}: {err}", self.display_name(path))),
         };
         let index = self.files.len() as u32;
-        self.files.push(self.display_name(path));
+        self.files.push(self.recorded_name(path));
         self.dirs.push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         let mut forms = match read_program(&source) {
             Ok(forms) => forms,
@@ -72,8 +72,19 @@ impl Modules {
         Ok((index, forms))
     }
 
+    /// The name messages give a file: relative to the main file's directory when it
+    /// is under it.
     fn display_name(&self, path: &Path) -> String {
         path.strip_prefix(&self.root).unwrap_or(path).to_string_lossy().into_owned()
+    }
+
+    /// The name the debug section records: the display name, except that a file
+    /// elsewhere, named by an absolute path, is recorded by its file name only, so a
+    /// bundle never carries an absolute path of the build machine.
+    fn recorded_name(&self, path: &Path) -> String {
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        let shown = if relative.is_absolute() { relative.file_name().map(Path::new).unwrap_or(relative) } else { relative };
+        shown.to_string_lossy().into_owned()
     }
 
     pub fn exports_of(&self, path: &Path) -> Option<&Exports> {

@@ -13,7 +13,6 @@ use bundle_format::embed;
 use bundle_format::sign::{PublicKey, Trust};
 
 use crate::embedded::{self, Section};
-use crate::loader::load_file;
 
 const USAGE: &str = "usage: semarun [OPTIONS] BUNDLE [--] [ARGS...]\n       semarun --info FILE | --verify FILE";
 
@@ -47,6 +46,8 @@ permissions (docs/security.md; a denied call raises a catchable :permission-deni
   --allow-env[=NAME,...]    the environment, or only these variables
   --allow-run               shell and subprocesses
   --allow-net               the network
+  --deny-early              refuse to start a program whose code names a builtin the
+                            policy denies (what it can reach: --info), listing them
   -h, --help       print this help";
 
 /// Runs the embedded program, or the command line.
@@ -142,13 +143,21 @@ pub fn main() -> ExitCode {
     };
     args.extend(user_args.iter().cloned());
     let path = PathBuf::from(bundle_arg);
-    crate::on_interpreter_thread(move || match load_file(&path, &trust) {
+    crate::on_interpreter_thread(move || match load_checked(&path, &trust, &limits) {
         Ok(program) => crate::run_program(program, args, limits),
         Err(err) => {
             eprintln!("semarun: {}: {err}", path.display());
             2
         }
     })
+}
+
+/// Reads, checks and links the bundle at `path` (with `--deny-early`, first refusing
+/// one that can reach what the policy denies).
+fn load_checked(path: &Path, trust: &Trust, limits: &crate::Limits) -> Result<crate::program::Program, String> {
+    let bytes = crate::loader::read_bundle_file(path).map_err(|e| e.to_string())?;
+    crate::check_deny_early(&bytes, limits)?;
+    crate::loader::load_trusted_bytes(&bytes, trust).map_err(|e| e.to_string())
 }
 
 /// `--info` and `--verify`: read and verify a bundle, or the program embedded in an
@@ -214,6 +223,7 @@ fn inspect(describe: bool, path: &Path, trust: &Trust) -> ExitCode {
     println!("symbols:        {}", bundle.symbols.len());
     println!("constants:      {}", bundle.constants.len());
     println!("functions:      {} ({} bytes of code)", bundle.protos.len(), code_bytes);
+    println!("reaches:        {}", crate::permissions::Reach::of(&bundle.symbols).describe());
     match &bundle.debug {
         Some(debug) => {
             println!("debug info:     yes");
@@ -280,6 +290,8 @@ impl RunOptions {
             }
             "--max-seconds" => self.limits.max_seconds = Some(parse_seconds(&needs(value)?)?),
             "--max-memory" => self.limits.max_memory = Some(parse_size(&needs(value)?)?),
+            "--deny-early" if value.is_some() => return Err("--deny-early takes no value".to_string()),
+            "--deny-early" => self.limits.deny_early = true,
             _ if self.permissions.take(flag, value)? => {}
             _ => return Err(format!("unknown option {flag}")),
         }

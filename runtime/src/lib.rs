@@ -104,6 +104,21 @@ pub struct Limits {
     pub max_memory: Option<usize>,
     /// What the program may reach outside (`--sandbox`, `--allow-*`).
     pub policy: permissions::Policy,
+    /// Refuse to start a program that can reach what the policy denies (`--deny-early`).
+    pub deny_early: bool,
+}
+
+/// `--deny-early`: an error listing what the bundle `bytes` can reach and the policy
+/// denies, so the run fails before it starts rather than halfway.
+pub fn check_deny_early(bytes: &[u8], limits: &Limits) -> Result<(), String> {
+    if !limits.deny_early {
+        return Ok(());
+    }
+    let bundle = bundle_format::read_bundle(bytes).map_err(|e| e.to_string())?;
+    match permissions::Reach::of(&bundle.symbols).denied_by(&limits.policy) {
+        Some(problem) => Err(format!("refusing to start (--deny-early): {problem}")),
+        None => Ok(()),
+    }
 }
 
 /// The memory limit's owner in a run.
@@ -171,6 +186,10 @@ pub fn run_embedded_program(evaluator: fn() -> Option<Box<dyn vm::Evaluator>>) -
     };
     assets::install(payload.assets.iter().map(|a| (a.path.to_string(), a.bytes)));
     let bundle = payload.bundle;
+    if let Err(message) = check_deny_early(bundle, &limits) {
+        eprintln!("{me}: {message}");
+        return Some(ExitCode::from(2));
+    }
     Some(on_interpreter_thread(move || match loader::load_bytes(bundle) {
         Ok(program) => run_program_with(program, argv, limits, evaluator()),
         Err(err) => {

@@ -184,6 +184,80 @@ pub fn gates_of(name: &str) -> &'static [Gate] {
     GATES.iter().find(|(n, _)| *n == name).map_or(&[], |(_, gates)| *gates)
 }
 
+/// Names that run code chosen at run time: a program naming one can reach anything.
+const DYNAMIC_CODE: &[&str] = &["eval", "%load-at-run-time"];
+
+/// What a program's code can reach (its capability manifest), from the names in its
+/// symbol table: every gated builtin it names, by capability. A global is only ever
+/// reached through a symbol of the table, so this cannot understate what a bundle
+/// does (it may overstate: a quoted symbol counts as a use).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// A name that runs code chosen at run time (`eval`), if the program has one.
+    pub dynamic: Option<&'static str>,
+    /// Each capability needed, with the builtins that need it, in `Capability::ALL` order.
+    pub needs: Vec<(Capability, Vec<&'static str>)>,
+}
+
+impl Reach {
+    pub fn of(symbols: &[String]) -> Reach {
+        // One pass over the symbols, marking the gated names and dynamic-code names met.
+        let mut named = vec![false; GATES.len()];
+        let mut dynamic = None;
+        for symbol in symbols {
+            if let Some(i) = GATES.iter().position(|(name, _)| name == symbol) {
+                named[i] = true;
+            } else if let Some(name) = DYNAMIC_CODE.iter().find(|name| *name == symbol) {
+                dynamic = Some(*name);
+            }
+        }
+        let mut needs: Vec<(Capability, Vec<&'static str>)> = Vec::new();
+        for capability in Capability::ALL {
+            let users: Vec<&'static str> = GATES
+                .iter()
+                .zip(&named)
+                .filter(|((_, gates), named)| **named && gates.iter().any(|g| g.capability == capability))
+                .map(|((name, _), _)| *name)
+                .collect();
+            if !users.is_empty() {
+                needs.push((capability, users));
+            }
+        }
+        Reach { dynamic, needs }
+    }
+
+    /// One line for `--info`.
+    pub fn describe(&self) -> String {
+        if let Some(name) = self.dynamic {
+            return format!("everything (it uses {name}, which runs code chosen at run time)");
+        }
+        if self.needs.is_empty() {
+            return "nothing outside the program".to_string();
+        }
+        let parts: Vec<String> =
+            self.needs.iter().map(|(capability, users)| format!("{} ({})", capability.name(), users.join(", "))).collect();
+        parts.join("; ")
+    }
+
+    /// What `policy` denies outright of what the program can reach (`--deny-early`):
+    /// `None` when nothing, else a message listing it.
+    pub fn denied_by(&self, policy: &Policy) -> Option<String> {
+        if policy.is_unrestricted() {
+            return None;
+        }
+        if let Some(name) = self.dynamic {
+            return Some(format!("it uses {name} and may do anything, and the policy restricts it"));
+        }
+        let denied: Vec<String> = self
+            .needs
+            .iter()
+            .filter(|(capability, _)| policy.denied.contains(*capability))
+            .map(|(capability, users)| format!("{} (for {}; {})", capability.name(), users.join(", "), capability.grant_flag()))
+            .collect();
+        (!denied.is_empty()).then(|| format!("it needs {}, which the policy denies", denied.join("; ")))
+    }
+}
+
 /// What a run may do. The default allows everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
@@ -524,6 +598,23 @@ mod tests {
         assert!(read(dir.join("inside/escape/hostname")).is_err());
         assert!(read(dir.join("inside/missing/../../outside")).is_err());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn reach_lists_what_the_names_need_and_eval_means_everything() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let reach = Reach::of(&names(&["println", "file/read", "shell", "file/copy", "x"]));
+        assert_eq!(reach.describe(), "fs-read (file/read, file/copy); fs-write (file/copy); shell (shell)");
+        let strict = policy(&[("--sandbox", Some("strict"))]);
+        assert_eq!(
+            reach.denied_by(&strict).unwrap(),
+            "it needs fs-write (for file/copy; --allow-write); shell (for shell; --allow-run), which the policy denies"
+        );
+        assert_eq!(reach.denied_by(&Policy::allow_all()), None);
+        assert_eq!(Reach::of(&names(&["println"])).describe(), "nothing outside the program");
+        let dynamic = Reach::of(&names(&["eval"]));
+        assert!(dynamic.describe().starts_with("everything"));
+        assert!(dynamic.denied_by(&strict).is_some());
     }
 
     #[test]

@@ -235,3 +235,37 @@ fn a_bundle_path_that_is_a_device_a_fifo_or_huge_is_refused_before_reading() {
     let expected = format!("expected {} bytes, the file has {}", (512u64 << 20) + header.len() as u64, 3u64 << 30);
     assert!(out.stderr_text().contains(&expected), "{}", out.stderr_text());
 }
+
+#[test]
+fn include_does_not_follow_a_symlink_out_of_the_program_directory() {
+    let dir = TempDir::new("include-symlink");
+    write_file(dir.path(), "app/main.sema", "(println (file/read \"data/ok.txt\"))\n");
+    write_file(dir.path(), "app/data/ok.txt", "ok");
+    write_file(dir.path(), "secret.txt", "secret");
+    std::os::unix::fs::symlink("../../secret.txt", dir.path().join("app/data/leak.txt")).unwrap();
+    let out = run_tool("semac", dir.path(), &["app/main.sema", "--exe", "-o", "app/main", "--include", "data"]);
+    assert_eq!(out.code(), Some(2), "{}", out.describe_end());
+    let message = out.stderr_text();
+    assert!(message.starts_with("semac: app/data/leak.txt leads outside the program's directory (to "), "{message}");
+    assert!(!dir.path().join("app/main").exists());
+    // A link that stays inside is embedded as the file it names.
+    fs::remove_file(dir.path().join("app/data/leak.txt")).unwrap();
+    std::os::unix::fs::symlink("ok.txt", dir.path().join("app/data/alias.txt")).unwrap();
+    let out = run_tool("semac", dir.path(), &["app/main.sema", "--exe", "-o", "app/main", "--include", "data"]);
+    assert!(out.success(), "{}", out.describe_end());
+}
+
+#[test]
+fn an_absolute_import_path_is_not_recorded_in_debug_info() {
+    let dir = TempDir::new("absolute-import");
+    write_file(dir.path(), "lib/helper.sema", "(define (helper) (car '()))\n");
+    let absolute = dir.path().join("lib/helper.sema").canonicalize().unwrap();
+    write_file(dir.path(), "app/main.sema", &format!("(load {:?})\n(helper)\n", absolute.to_str().unwrap()));
+    let out = run_tool("semac", dir.path(), &["app/main.sema", "-o", "main.semb"]);
+    assert!(out.success(), "{}", out.describe_end());
+    let bytes = fs::read(dir.path().join("main.semb")).unwrap();
+    let parent = absolute.parent().unwrap().to_str().unwrap().as_bytes().to_vec();
+    assert!(!bytes.windows(parent.len()).any(|w| w == parent), "the bundle records an absolute path");
+    let info = run_tool("semarun", dir.path(), &["--info", "main.semb"]).stdout_text();
+    assert!(info.contains("modules:        main.sema, helper.sema\n"), "{info}");
+}

@@ -209,3 +209,25 @@ fn an_executable_carries_its_policy_and_limits_and_info_shows_them() {
     assert_eq!(out.code(), Some(2), "{}", out.describe_end());
     assert_eq!(out.stderr_text().lines().next(), Some("semac: --sandbox: unknown capability: teleport"));
 }
+
+#[test]
+fn info_shows_what_a_program_can_reach_and_deny_early_refuses_before_it_starts() {
+    let dir = TempDir::new("deny-early");
+    write_file(dir.path(), "main.sema", "(println \"start\")\n(file/write \"out.txt\" \"x\")\n(println (shell \"true\"))\n");
+    assert!(run_tool("semac", dir.path(), &["main.sema"]).success());
+    let info = run_tool("semarun", dir.path(), &["--info", "main.semb"]).stdout_text();
+    assert!(info.contains("reaches:        fs-write (file/write); shell (shell)\n"), "{info}");
+    let out = run_tool("semarun", dir.path(), &["--sandbox=no-shell", "--deny-early", "main.semb"]);
+    assert_eq!(out.code(), Some(2), "{}", out.describe_end());
+    assert_eq!(out.stdout_text(), "", "the program started");
+    assert_eq!(
+        out.stderr_text().lines().next(),
+        Some("semarun: main.semb: refusing to start (--deny-early): it needs shell (for shell; --allow-run), which the policy denies")
+    );
+    assert!(!dir.path().join("out.txt").exists());
+    // Without --deny-early it starts and fails at the call.
+    let out = run_tool("semarun", dir.path(), &["--sandbox=no-shell", "main.semb"]);
+    assert_eq!((out.code(), out.stdout_text()), (Some(1), "start\n".to_string()));
+    // Allowed: runs.
+    assert_eq!(run_tool("semarun", dir.path(), &["--deny-early", "main.semb"]).code(), Some(0));
+}
