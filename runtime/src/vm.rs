@@ -494,13 +494,10 @@ impl Vm {
         if policy.is_unrestricted() {
             return;
         }
-        for (name, gates) in crate::permissions::GATES {
-            let sym = Sym::intern(name);
+        for &(original, gated) in builtins::gated() {
+            let sym = Sym::intern(gated.name);
             if let Some(Some(Value::Native(builtin))) = self.globals.get(sym.index()) {
-                if builtin.name == *name {
-                    // One small copy per gated builtin per restricted VM, for the
-                    // process's lifetime: builtins are `&'static` values.
-                    let gated: &'static Builtin = Box::leak(Box::new(Builtin { gates, ..**builtin }));
+                if std::ptr::eq(*builtin, original) {
                     self.define_global(sym, Value::Native(gated));
                 }
             }

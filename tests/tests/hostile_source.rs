@@ -159,6 +159,13 @@ fn arguments_that_are_not_utf8_reach_the_program() {
     let out = run_with_timeout(cmd, Duration::from_secs(60)).unwrap();
     assert_eq!(out.code(), Some(0), "{}", out.describe_end());
     assert_eq!(out.stdout_text(), "4 x\u{fffd}\n");
+    // An executable: its argv is (sys/args) as it is, here the program and one argument.
+    assert!(run_tool("semac", dir.path(), &["main.sema", "--exe", "-o", "app"]).success());
+    let mut cmd = Command::new(dir.path().join("app"));
+    cmd.current_dir(dir.path()).arg(bad);
+    let out = run_with_timeout(cmd, Duration::from_secs(60)).unwrap();
+    assert_eq!(out.code(), Some(0), "{}", out.describe_end());
+    assert_eq!(out.stdout_text(), "2 x\u{fffd}\n");
 }
 
 /// Compiles `source` and runs the bundle with `semarun ARGS main.semb`.

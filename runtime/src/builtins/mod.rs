@@ -219,6 +219,22 @@ pub fn all() -> impl Iterator<Item = &'static Builtin> {
     CORE.iter().chain(standard).chain(large).copied().flatten()
 }
 
+/// The builtins of `permissions::GATES` as copies that carry their gates, which a
+/// restricted VM installs instead of the originals. Made once per process (builtins
+/// are `&'static` values, so the copies live for the process's lifetime).
+/// Pairs of (original, gated copy).
+pub fn gated() -> &'static [(&'static Builtin, &'static Builtin)] {
+    static GATED: OnceLock<Vec<(&'static Builtin, &'static Builtin)>> = OnceLock::new();
+    GATED.get_or_init(|| {
+        all()
+            .filter_map(|builtin| {
+                let gates = crate::permissions::gates_of(builtin.name);
+                (!gates.is_empty()).then(|| (builtin, &*Box::leak(Box::new(Builtin { gates, ..*builtin }))))
+            })
+            .collect()
+    })
+}
+
 /// The smallest runtime that defines `name` as a builtin (`Core` for a name no
 /// battery defines). The compiler asks this to choose an executable's runtime.
 pub fn library_of(name: &str) -> Library {
