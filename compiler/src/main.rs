@@ -129,6 +129,7 @@ impl Cli {
 }
 
 fn main() -> ExitCode {
+    sema_runtime::builtins::pdf::serve_worker_if_asked();
     sema_runtime::builtins::install_batteries();
     if let Some(status) = sema_runtime::run_embedded_program(|| Some(Box::new(CompilerEvaluator::new()))) {
         return status;

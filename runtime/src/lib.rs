@@ -23,6 +23,7 @@ pub mod permissions;
 pub mod number_syntax;
 pub mod printer;
 pub mod program;
+pub mod quarantine;
 pub mod value;
 pub mod vm;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 static ALLOCATOR: sema_runtime::alloc::SemaAllocator = sema_runtime::alloc::SemaAllocator;
 
 fn main() -> ExitCode {
+    sema_runtime::builtins::pdf::serve_worker_if_asked();
     sema_runtime::builtins::install_batteries();
     sema_runtime::cli::main()
 }

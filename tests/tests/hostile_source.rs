@@ -116,6 +116,24 @@ fn semac_does_not_write_a_bundle_semarun_would_refuse() {
 }
 
 #[test]
+fn more_symbols_than_a_bundle_holds_is_a_compile_error() {
+    // 4,200,000 distinct quoted symbols: over the format's 4,194,304. semac used to
+    // write the bundle (exit 0) and semarun refused it.
+    let mut source = String::with_capacity(40 << 20);
+    source.push_str("(define x (quote (");
+    for i in 0..4_200_000 {
+        source.push_str(&format!("s{i} "));
+    }
+    source.push_str(")))\n");
+    let (dir, out) = semac("many-symbols", &source, &[]);
+    assert_compile_error(
+        &dir,
+        &out,
+        "main.sema:1:1: program too large for a bundle: 4200001 distinct symbols, and a bundle holds at most 4194304",
+    );
+}
+
+#[test]
 fn a_function_over_16_mib_of_code_is_a_compile_error() {
     let source = format!("(define (f)\n{})\n", "(g 1 2)\n".repeat(3_000_000));
     let (dir, out) = semac("big-function", &source, &[]);
@@ -275,4 +293,49 @@ fn an_absolute_import_path_is_not_recorded_in_debug_info() {
     assert!(!bytes.windows(parent.len()).any(|w| w == parent), "the bundle records an absolute path");
     let info = run_tool("semarun", dir.path(), &["--info", "main.semb"]).stdout_text();
     assert!(info.contains("modules:        main.sema, helper.sema\n"), "{info}");
+}
+
+/// A one-page PDF whose page uses a Type0 font without DescendantFonts, on which
+/// pdf-extract panics (a release build aborts on a panic).
+fn pdf_that_makes_the_parser_panic() -> Vec<u8> {
+    let font = "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H >>";
+    let content = "BT /F1 12 Tf 72 720 Td (Hi) Tj ET";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} >> >> /Contents 4 0 R >>"),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out += &format!("{} 0 obj\n{body}\nendobj\n", i + 1);
+    }
+    let xref = out.len();
+    out += &format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for offset in offsets {
+        out += &format!("{offset:010} 00000 n \n");
+    }
+    out += &format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+    out.into_bytes()
+}
+
+#[test]
+fn a_pdf_that_makes_the_parser_panic_is_a_catchable_error() {
+    let dir = TempDir::new("pdf-panic");
+    fs::write(dir.path().join("bad.pdf"), pdf_that_makes_the_parser_panic()).unwrap();
+    let source = "(println (pdf/page-count \"bad.pdf\"))\n\
+                  (println (try (pdf/extract-text \"bad.pdf\") (catch e (list (:type e) (:message e)))))\n\
+                  (println (try (pdf/extract-text-pages \"bad.pdf\") (catch e (:type e))))\n\
+                  (println \"still running\")\n";
+    write_file(dir.path(), "main.sema", source);
+    assert!(run_tool("semac", dir.path(), &["main.sema"]).success());
+    let out = run_tool("semarun", dir.path(), &["main.semb"]);
+    assert_eq!(out.code(), Some(0), "{}", out.describe_end());
+    assert_eq!(
+        out.stdout_text(),
+        "1\n(:eval \"Eval error: pdf/extract-text bad.pdf: malformed PDF (the PDF parser failed on it)\")\n:eval\nstill running\n"
+    );
+    assert_eq!(out.stderr_text(), "");
 }

@@ -4,9 +4,10 @@
 //!
 //! PDFs are untrusted input. A file over 256 MiB or a document over 10,000 pages is
 //! refused before any text is extracted, and extracted text stops at 256 MiB. The
-//! parsers can panic on malformed input: those panics become errors (in a build that
-//! unwinds; see `crate::catch_panic`), and page trees whose `Parent` links loop, which
-//! would recurse without end during extraction, are refused first.
+//! parsers can panic on malformed input: release builds parse in a child process
+//! (`crate::quarantine`), other builds under `crate::catch_panic`, so either way the
+//! panic becomes a catchable error; page trees whose `Parent` links loop, which would
+//! recurse without end during extraction, are refused first.
 //!
 //! Error texts follow the reference, which does the parsing off the interpreter thread:
 //! failures while parsing carry the error kind in the message (`Eval error: ...`,
@@ -25,27 +26,44 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 
 pub static BUILTINS: &[Builtin] = &[
-    pure("pdf/extract-text", 1, Some(1), |a| {
-        let path = a[0].expect_str()?;
-        extract_text("pdf/extract-text", path).map(Value::str)
-    }),
-    pure("pdf/extract-text-pages", 1, Some(1), |a| {
-        let path = a[0].expect_str()?;
-        extract_text_pages("pdf/extract-text-pages", path).map(Value::str_list)
-    }),
-    pure("pdf/page-count", 1, Some(1), |a| {
-        let op = "pdf/page-count";
-        let path = a[0].expect_str()?;
-        let doc = load_document(op, path, &read_pdf(op, path)?)?;
-        Ok(Value::Int(page_count(op, &doc)? as i64))
-    }),
-    pure("pdf/metadata", 1, Some(1), |a| {
-        let op = "pdf/metadata";
-        let path = a[0].expect_str()?;
-        let doc = load_document(op, path, &read_pdf(op, path)?)?;
-        metadata(op, &doc)
-    }),
+    pure("pdf/extract-text", 1, Some(1), |a| quarantined("pdf/extract-text", a[0].expect_str()?)),
+    pure("pdf/extract-text-pages", 1, Some(1), |a| quarantined("pdf/extract-text-pages", a[0].expect_str()?)),
+    pure("pdf/page-count", 1, Some(1), |a| quarantined("pdf/page-count", a[0].expect_str()?)),
+    pure("pdf/metadata", 1, Some(1), |a| quarantined("pdf/metadata", a[0].expect_str()?)),
 ];
+
+/// Runs builtin `op` on `path`. Where a panic aborts the process (release builds), in
+/// a child process (`crate::quarantine`): a malformed PDF that makes a parser panic
+/// then ends the child, and the program gets a catchable error. Where panics unwind
+/// (tests, fuzzing), in this process under `catch_panic`.
+fn quarantined(op: &str, path: &str) -> Result<Value> {
+    if cfg!(panic = "unwind") {
+        return run(op, path);
+    }
+    crate::quarantine::call(op, path, || extract_error(op, path, malformed("the PDF parser failed on it")))
+}
+
+/// In a child started by `quarantined`: answers and exits. Called first by the `main`
+/// of every binary that has these builtins.
+pub fn serve_worker_if_asked() {
+    crate::quarantine::serve(run);
+}
+
+fn run(op: &str, path: &str) -> Result<Value> {
+    match op {
+        "pdf/extract-text" => extract_text(op, path).map(Value::str),
+        "pdf/extract-text-pages" => extract_text_pages(op, path).map(Value::str_list),
+        "pdf/page-count" => {
+            let doc = load_document(op, path, &read_pdf(op, path)?)?;
+            Ok(Value::Int(page_count(op, &doc)? as i64))
+        }
+        "pdf/metadata" => {
+            let doc = load_document(op, path, &read_pdf(op, path)?)?;
+            metadata(op, &doc)
+        }
+        _ => Err(Error::eval(format!("{op}: not a PDF operation"))),
+    }
+}
 
 const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 const MAX_TEXT_BYTES: u64 = 256 * 1024 * 1024;
