@@ -295,36 +295,12 @@ fn an_absolute_import_path_is_not_recorded_in_debug_info() {
     assert!(info.contains("modules:        main.sema, helper.sema\n"), "{info}");
 }
 
-/// A one-page PDF whose page uses a Type0 font without DescendantFonts, on which
-/// pdf-extract panics (a release build aborts on a panic).
-fn pdf_that_makes_the_parser_panic() -> Vec<u8> {
-    let font = "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H >>";
-    let content = "BT /F1 12 Tf 72 720 Td (Hi) Tj ET";
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} >> >> /Contents 4 0 R >>"),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-    ];
-    let mut out = String::from("%PDF-1.4\n");
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out += &format!("{} 0 obj\n{body}\nendobj\n", i + 1);
-    }
-    let xref = out.len();
-    out += &format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for offset in offsets {
-        out += &format!("{offset:010} 00000 n \n");
-    }
-    out += &format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
-    out.into_bytes()
-}
-
 #[test]
 fn a_pdf_that_makes_the_parser_panic_is_a_catchable_error() {
     let dir = TempDir::new("pdf-panic");
-    fs::write(dir.path().join("bad.pdf"), pdf_that_makes_the_parser_panic()).unwrap();
+    // A Type0 font without DescendantFonts: pdf-extract panics on it.
+    let fixture = sema_e2e::corpus_dir().join("stdlib-pdf/fixtures/parser-panic.pdf");
+    fs::copy(fixture, dir.path().join("bad.pdf")).unwrap();
     let source = "(println (pdf/page-count \"bad.pdf\"))\n\
                   (println (try (pdf/extract-text \"bad.pdf\") (catch e (list (:type e) (:message e)))))\n\
                   (println (try (pdf/extract-text-pages \"bad.pdf\") (catch e (:type e))))\n\

@@ -287,18 +287,13 @@ mod tests {
         assert!(problem.contains("loop"), "{problem}");
     }
 
-    /// pdf-extract panics on a Type0 font without DescendantFonts.
+    /// pdf-extract panics on a Type0 font without DescendantFonts (the fixture made by
+    /// tests/corpus/stdlib-pdf/make_fixtures.py).
     #[test]
     fn a_parser_panic_is_a_catchable_error() {
-        let font = "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H >>";
-        let page = format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 {font} >> >> \
-             /Contents 4 0 R >>"
-        );
-        let content = "BT /F1 12 Tf 72 720 Td (Hi) Tj ET";
-        let bytes = pdf_with_page(&page, &[format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len())]);
+        let bytes = include_bytes!("../../../tests/corpus/stdlib-pdf/fixtures/parser-panic.pdf");
         let path = std::env::temp_dir().join(format!("sema-pdf-panic-{}.pdf", std::process::id()));
-        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(&path, bytes).unwrap();
         let path_text = path.to_str().unwrap();
         let whole = extract_text("pdf/extract-text", path_text);
         let pages = extract_text_pages("pdf/extract-text-pages", path_text);

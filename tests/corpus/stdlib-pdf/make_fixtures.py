@@ -30,7 +30,15 @@ def content_stream(lines):
     return "\n".join(ops).encode("latin-1")
 
 
-def make_pdf(pages, info):
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+# A composite font without its DescendantFonts: pdf-extract panics on it (release
+# builds abort on a panic; tests/tests/hostile_source.rs and the runtime's pdf unit
+# tests check it is a catchable error). No program of the corpus reads it.
+BROKEN_TYPE0 = b"<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H >>"
+
+
+def make_pdf(pages, info, font=HELVETICA):
     """A PDF with one page per entry of `pages` (each a list of text lines)."""
     n = len(pages)
     # Object numbers: 1 catalog, 2 page tree, 3 font, 4 info, then page/content pairs.
@@ -39,7 +47,7 @@ def make_pdf(pages, info):
         1: b"<< /Type /Catalog /Pages 2 0 R >>",
         2: ("<< /Type /Pages /Kids [%s] /Count %d >>"
             % (" ".join("%d 0 R" % p for p in page_ids), n)).encode(),
-        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        3: font,
         4: ("<< " + " ".join("/%s %s" % (k, pdf_string(v)) for k, v in info.items()) + " >>")
             .encode("latin-1"),
     }
@@ -87,6 +95,7 @@ def main():
         # The first half of a valid PDF: no cross-reference table, no trailer.
         "truncated.pdf": three[: len(three) // 2],
         "not-a-pdf.txt": b"This is plain text, not a PDF document.\n",
+        "parser-panic.pdf": make_pdf([["Hi"]], {"Title": "Broken font"}, font=BROKEN_TYPE0),
     }
     for name, data in files.items():
         (OUT / name).write_bytes(data)
