@@ -132,17 +132,8 @@ const MAX_SOURCE_BYTES: u64 = 64 << 20;
 /// forever or never end) of at most `MAX_SOURCE_BYTES`.
 pub fn read_source(path: &Path) -> std::result::Result<String, String> {
     use std::io::Read;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    // Opening a FIFO for reading blocks until a writer comes; non-blocking, the open
-    // returns at once and the check below refuses it.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).map_err(|e| e.to_string())?;
+    let file = sema_runtime::loader::open_regular_file(path).map_err(|e| e.to_string())?;
     let metadata = file.metadata().map_err(|e| e.to_string())?;
-    if !metadata.is_file() {
-        return Err("not a regular file".to_string());
-    }
     if metadata.len() > MAX_SOURCE_BYTES {
         return Err(format!("{} bytes, over the {} MiB a source file may have", metadata.len(), MAX_SOURCE_BYTES >> 20));
     }
