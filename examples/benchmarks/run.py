@@ -6,26 +6,47 @@ Compiles every examples/benchmarks/*.sema with `semac`, runs the bundle with
 memory and whether the output matched the program's `.expected` file.
 
     python3 examples/benchmarks/run.py [--bin-dir target/release] [--runs N]
-                                       [--only NAME[,NAME...]] [--rows N]
-                                       [--lua PATH | --no-lua] [--no-extras]
-                                       [--markdown]
+                                       [--only PATTERN[,PATTERN...]] [--rows N]
+                                       [--lua PATH | --no-lua]
+                                       [--luajit PATH | --no-luajit]
+                                       [--upstream DIR] [--no-extras] [--markdown]
+    python3 examples/benchmarks/run.py --upstream DIR --write-expected ORACLE
 
 1brc reads a generated measurements file (gen-1brc.py, --rows lines, cached
-between invocations); its timed runs are not compared with anything, but the
+between invocations); its timed runs are only checked for their shape, but the
 program is also run once on data/1brc-sample.txt and that output must match
 1brc.expected.
 
+Suites: the programs above are the suite "ours".  With --upstream DIR (a
+checkout of sema-lisp/sema, the reference implementation) a second suite,
+"upstream", runs the reference's own benchmark programs
+DIR/examples/benchmarks/NAME.sema unchanged (UPSTREAM_PROGRAMS below) through
+the same semac and semarun.  They print timing lines, so both sides of every
+comparison are normalised first: each number directly followed by "ms" or
+" ms" becomes <T> (TIMING below).  Their expected outputs are
+upstream/NAME.expected, written by --write-expected ORACLE (the reference's
+`sema` binary run on each program, normalised).  The upstream 1brc reads data
+made by the reference's seeded generator DIR/benchmarks/1brc/
+generate-test-data.py (random.Random(42)): --rows rows for the timed runs and
+10,000 rows for the sample run that must match upstream/1brc.expected.  Each
+suite has its own table and geometric means.  --only takes program names or
+SUITE/NAME, with shell-style wildcards (`tak`, `upstream/tak`, 'upstream/*').
+
 Side by side with Lua: when `lua5.4` is on PATH (or --lua PATH is given, and
 --no-lua is not), every benchmark also runs its Lua 5.4 port
-lua/NAME.lua, alternating with semarun (--runs runs of each), and the table
-shows both medians, the ratio semarun/lua, both peak memories and the
-geometric mean of the ratios.  Lua's output is checked like semarun's (for
-1brc: the sample run must match 1brc.expected and each timed run must print
-what semarun printed on the same data).  Unless --no-extras, three more
-figures follow: start-up (semarun on hello.semb, the hello executable built
-with `semac --exe`, and `lua5.4 -e 'print(1)'`, median of 20 runs each), the
-size of that executable (and of a stripped copy), the compile time of a large generated program and
-the load time of a bundle that only defines its functions.
+lua/NAME.lua (upstream: lua/upstream/NAME.lua), and when `luajit` is on PATH
+(or --luajit PATH, and not --no-luajit) the same port under `luajit -joff`
+(LuaJIT's interpreter, JIT off).  Runs alternate semarun, lua, luajit in every
+round (--runs rounds); the table shows the medians, the ratios semarun/lua and
+semarun/luajit, the peak memories and the geometric mean of each ratio.  The
+ports' output is checked like semarun's (for 1brc: the sample run must match
+the expected file and each timed run must print what semarun printed on the
+same data).  Unless --no-extras (and only with Lua), more figures follow:
+start-up (semarun on hello.semb, the hello executable built with
+`semac --exe`, and `lua5.4 -e 'print(1)'`, median of 20 runs each), the size
+of that executable (and of a stripped copy), the compile time of a large
+generated program and the load time of a bundle that only defines its
+functions.
 
 Exit status: 0 when every program ran and printed what was expected; 1 when
 any program failed to compile, failed at run time, timed out or printed
@@ -36,8 +57,10 @@ Python 3.11 standard library only; Linux or macOS (posix_spawn + wait4).
 
 import argparse
 import difflib
+import fnmatch
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,6 +83,20 @@ HELLO = REPO_ROOT / "examples" / "hello.sema"
 BATTERIES_EXAMPLE = REPO_ROOT / "examples" / "log-report.sema"
 STARTUP_RUNS = 20
 LARGE_FUNCTIONS = 5000          # definitions in the generated compile/load program
+
+# The reference implementation's benchmark programs (DIR/examples/benchmarks/)
+# run by --upstream; examples/README.md says why the others there are left out.
+UPSTREAM_PROGRAMS = ("mandelbrot", "higher-order-fold", "upvalue-counter", "nqueens", "1brc",
+                     "tak", "closure-storm", "throw-catch", "deriv", "hashmap-bench",
+                     "string-pipeline", "recursive-closure-churn")
+UPSTREAM_SOURCES = Path("examples") / "benchmarks"
+UPSTREAM_GENERATOR = Path("benchmarks") / "1brc" / "generate-test-data.py"   # seed 42
+UPSTREAM_SAMPLE_ROWS = 10_000
+UPSTREAM_EXPECTED = BENCH_DIR / "upstream"
+# A timing figure: a number directly followed by "ms" or " ms" ("in 12 ms",
+# "12.5 ms", "time: 130ms").  Upstream outputs are compared with each one
+# replaced by <T>.
+TIMING = re.compile(rb"\d+(?:\.\d+)?(?= ?ms\b)")
 
 
 @dataclass
@@ -216,16 +253,18 @@ def output_diff(expected, actual, limit=20):
     return shown
 
 
-def ensure_1brc_data(rows, data_dir):
-    """Path of a generated file with `rows` lines, generating it if needed."""
+def ensure_1brc_data(generator, tag, rows, data_dir):
+    """Path of a file of `rows` lines written by `generator ROWS PATH` (a Python
+    script), generating it unless a copy newer than the generator is cached."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / f"measurements-{rows}.txt"
-    if path.exists() and path.stat().st_mtime >= GENERATOR.stat().st_mtime:
+    path = data_dir / f"{tag}-{rows}.txt"
+    if path.exists() and path.stat().st_mtime >= generator.stat().st_mtime:
         return path
     progress(f"generating {rows} rows of 1brc data into {path} ...")
     partial = path.with_suffix(f".tmp{os.getpid()}")
     try:
-        subprocess.run([sys.executable, str(GENERATOR), str(rows), str(partial)], check=True)
+        subprocess.run([sys.executable, str(generator), str(rows), str(partial)],
+                       check=True, stdout=sys.stderr)
         os.replace(partial, path)
     finally:
         if partial.exists():
@@ -233,31 +272,89 @@ def ensure_1brc_data(rows, data_dir):
     return path
 
 
-class Contender:
-    """One program run the timed way: the bundle under semarun, or the Lua port."""
+def same_bytes(out):
+    return out
 
-    def __init__(self, label, name, argv):
+
+def normalise_timings(out):
+    """Output with every timing figure replaced by <T> (see TIMING)."""
+    return TIMING.sub(b"<T>", out)
+
+
+@dataclass
+class Suite:
+    """A set of benchmark programs with their expected outputs and Lua ports."""
+    name: str                  # "ours" or "upstream"; also the --only prefix
+    source_dir: Path           # NAME.sema
+    expected_dir: Path         # NAME.expected
+    lua_dir: Path              # NAME.lua
+    programs: list
+    normalise: object          # bytes -> bytes, applied to outputs before comparing
+    generator: Path            # 1brc data: `python3 generator ROWS PATH`
+    data_tag: str              # file name prefix of the cached data
+    sample: object             # data_dir -> path of the 1brc sample input
+    onebrc_shape: object       # regex a timed 1brc run's (normalised) output must match
+    shape_text: str            # that shape in words, for failure messages
+
+    def source(self, name):
+        return self.source_dir / f"{name}.sema"
+
+    def expected(self, name):
+        return self.expected_dir / f"{name}.expected"
+
+    def port(self, name):
+        return self.lua_dir / f"{name}.lua"
+
+
+def our_suite():
+    return Suite("ours", BENCH_DIR, BENCH_DIR, LUA_DIR,
+                 sorted(p.stem for p in BENCH_DIR.glob("*.sema")), same_bytes,
+                 GENERATOR, "measurements", lambda data_dir: ONEBRC_SAMPLE,
+                 re.compile(rb"\{[^\n]*\}\n"), "one line {...}")
+
+
+def upstream_suite(checkout):
+    generator = checkout / UPSTREAM_GENERATOR
+
+    def sample(data_dir):
+        return ensure_1brc_data(generator, "upstream-measurements", UPSTREAM_SAMPLE_ROWS,
+                                data_dir)
+
+    shape = re.compile(rb"Processed \d+ stations in <T> ms\nFormatted in <T> ms\n"
+                       rb"\{[^\n]*\}\nTotal: <T> ms\n")
+    return Suite("upstream", checkout / UPSTREAM_SOURCES, UPSTREAM_EXPECTED,
+                 LUA_DIR / "upstream", list(UPSTREAM_PROGRAMS), normalise_timings,
+                 generator, "upstream-measurements", sample, shape,
+                 "Processed/Formatted/{...}/Total lines")
+
+
+class Contender:
+    """One program run the timed way: the bundle under semarun, or a Lua port."""
+
+    def __init__(self, label, name, argv, normalise):
         self.label = label
         self.argv = argv               # None when there is nothing to run
+        self.normalise = normalise
         self.result = Result(name)
         self.stopped = False           # a timed run failed or printed something wrong
-        self.last_stdout = None
+        self.last_stdout = None        # normalised
 
     def active(self):
         return self.argv is not None and not self.stopped
 
-    def sample_run(self, expected, args, workdir):
+    def sample_run(self, sample, expected, args, workdir):
         """1brc: run once on the sample file; the output must be `expected`."""
-        sample = run_process(self.argv + ["--", str(ONEBRC_SAMPLE)], workdir, args.timeout)
-        if sample.status != 0 or sample.timed_out:
-            verdict, why = describe_exit(sample)
-            self.result.fail(verdict, f"  sample run: {why}", *tail(sample.stderr))
-        elif sample.stdout != expected:
+        run = run_process(self.argv + ["--", str(sample)], workdir, args.timeout)
+        if run.status != 0 or run.timed_out:
+            verdict, why = describe_exit(run)
+            self.result.fail(verdict, f"  sample run: {why}", *tail(run.stderr))
+        elif self.normalise(run.stdout) != expected:
             self.result.fail("MISMATCH", "  sample run output differs:",
-                             *output_diff(expected, sample.stdout))
+                             *output_diff(expected, self.normalise(run.stdout)))
 
-    def timed_run(self, i, args, workdir, expected, check_each_run):
-        """Run once more, record time and memory, check the output."""
+    def timed_run(self, i, args, workdir, expected, shape):
+        """Run once more, record time and memory, check the output: equal to
+        `expected`, or with a `shape` (a regex and its description) matching it."""
         result = self.result
         run = run_process(self.argv, workdir, args.timeout)
         if run.status != 0 or run.timed_out:
@@ -267,63 +364,79 @@ class Contender:
             return
         result.times.append(run.seconds)
         result.rss_kib.append(run.max_rss_kib)
-        self.last_stdout = run.stdout
+        self.last_stdout = self.normalise(run.stdout)
         who = "" if self.label == "semarun" else f" ({self.label})"
         memory = "" if GNU_TIME else f", {run.max_rss_kib / 1024:.1f} MiB"
         progress(f"{result.name}{who}: run {i + 1}/{args.runs}: {run.seconds * 1000:.0f} ms"
                  f"{memory}")
-        if check_each_run:
-            if expected is not None and run.stdout != expected:
+        if shape is None:
+            if expected is not None and self.last_stdout != expected:
                 result.fail("MISMATCH", f"  run {i + 1} output differs:",
-                            *output_diff(expected, run.stdout))
+                            *output_diff(expected, self.last_stdout))
                 self.stopped = True
-        else:
-            text = run.stdout.decode("utf-8", errors="replace")
-            if not (text.startswith("{") and text.endswith("}\n") and text.count("\n") == 1):
-                result.fail("MISMATCH", f"  run {i + 1}: expected one line {{...}}, got:",
-                            *tail(run.stdout, 3))
-                self.stopped = True
+        elif not shape[0].fullmatch(self.last_stdout):
+            result.fail("MISMATCH", f"  run {i + 1}: expected {shape[1]}, got:",
+                        *tail(run.stdout, 5))
+            self.stopped = True
 
 
-def benchmark(name, semac, semarun, lua, args, workdir):
-    """Compile and time one program; with `lua`, time its Lua port alternately.
-
-    Returns (semarun Result, Lua Result or None)."""
-    source = BENCH_DIR / f"{name}.sema"
-    bundle = os.path.join(workdir, f"{name}.semb")
-    expected_path = BENCH_DIR / f"{name}.expected"
-
-    sema = Contender("semarun", name, [str(semarun), bundle])
-    contenders = [sema]
-    if lua is not None:
-        port = LUA_DIR / f"{name}.lua"
-        ported = Contender("lua", name, [str(lua), str(port)] if port.exists() else None)
+def port_contenders(suite, name, ports):
+    """A Contender per Lua interpreter in `ports` ((label, argv prefix) pairs)."""
+    port = suite.port(name)
+    contenders = []
+    for label, interpreter in ports:
+        c = Contender(label, name, interpreter + [str(port)] if port.exists() else None,
+                      suite.normalise)
         if not port.exists():
-            ported.result.fail("NO LUA PORT", f"  missing {port.relative_to(REPO_ROOT)}")
-        contenders.append(ported)
+            c.result.fail("NO LUA PORT", f"  missing {port.relative_to(REPO_ROOT)}")
+        contenders.append(c)
+    return contenders
 
-    progress(f"{name}: compiling")
-    compiled = subprocess.run([str(semac), str(source), "-o", bundle], capture_output=True)
+
+def compare_with_semarun(contenders, i):
+    """1brc on generated data: every port must print what semarun printed."""
+    sema = contenders[0]
+    if not sema.active():
+        return
+    for c in contenders[1:]:
+        if c.active() and c.last_stdout != sema.last_stdout:
+            c.result.fail("MISMATCH", f"  run {i + 1}: {c.label} printed something other "
+                          "than semarun on the generated data:",
+                          *output_diff(sema.last_stdout, c.last_stdout))
+            c.stopped = True
+
+
+def benchmark(suite, name, semac, semarun, ports, args, workdir):
+    """Compile and time one program of `suite`; time its Lua port under each of
+    `ports` in the same rounds.  Returns the Results, semarun's first."""
+    bundle = os.path.join(workdir, f"{suite.name}-{name}.semb")
+    expected_path = suite.expected(name)
+
+    sema = Contender("semarun", name, [str(semarun), bundle], suite.normalise)
+    contenders = [sema] + port_contenders(suite, name, ports)
+
+    progress(f"{suite.name}/{name}: compiling")
+    compiled = subprocess.run([str(semac), str(suite.source(name)), "-o", bundle],
+                              capture_output=True)
     if compiled.returncode != 0:
         sema.result.fail("COMPILE ERROR", f"  semac exited with status {compiled.returncode}",
                          *tail(compiled.stderr))
         sema.argv = None
-        if lua is None:
-            return sema.result, None
 
     expected = expected_path.read_bytes() if expected_path.exists() else None
     if expected is None:
         for c in contenders:
             c.result.fail("NO .expected", f"  missing {expected_path.relative_to(REPO_ROOT)}")
 
-    check_each_run = True
+    shape = None
     if name == ONEBRC:
         # The timed runs use generated data; the sample run is what is checked.
-        check_each_run = False
-        data = str(ensure_1brc_data(args.rows, args.data_dir))
+        shape = (suite.onebrc_shape, suite.shape_text)
+        data = str(ensure_1brc_data(suite.generator, suite.data_tag, args.rows, args.data_dir))
+        sample = suite.sample(args.data_dir)
         for c in contenders:
             if c.active() and expected is not None:
-                c.sample_run(expected, args, workdir)
+                c.sample_run(sample, expected, args, workdir)
             if c.argv is not None:
                 c.argv = c.argv + ["--", data]
 
@@ -332,18 +445,14 @@ def benchmark(name, semac, semarun, lua, args, workdir):
         if c.active():
             c.result.peak_kib = peak_rss_kib(c.argv, workdir, args.timeout)
 
-    # Alternate semarun and Lua so that both see the same machine conditions.
+    # Alternate semarun and the ports so that all see the same machine conditions.
     for i in range(args.runs):
         for c in contenders:
             if c.active():
-                c.timed_run(i, args, workdir, expected, check_each_run)
-        if (name == ONEBRC and len(contenders) == 2 and all(c.active() for c in contenders)
-                and sema.last_stdout != contenders[1].last_stdout):
-            contenders[1].result.fail("MISMATCH", f"  run {i + 1}: Lua printed something other "
-                                      "than semarun on the generated data:",
-                                      *output_diff(sema.last_stdout, contenders[1].last_stdout))
-            contenders[1].stopped = True
-    return sema.result, (contenders[1].result if lua is not None else None)
+                c.timed_run(i, args, workdir, expected, shape)
+        if name == ONEBRC:
+            compare_with_semarun(contenders, i)
+    return [c.result for c in contenders]
 
 
 def print_rows(header, rows, right, markdown):
@@ -366,10 +475,22 @@ def print_rows(header, rows, right, markdown):
         print(line(row))
 
 
-def print_table(results, args):
+def print_details(rows, labels):
+    """Each failure's verdict and details, below a table."""
+    for results in rows:
+        for label, r in zip(labels, results):
+            if r.details:
+                who = f" ({label})" if len(labels) > 1 else ""
+                print(f"\n{r.name}{who}: {r.verdict}")
+                for d in r.details:
+                    print(d)
+
+
+def print_table(suite, rows, args):
+    """semarun alone: one Result per row."""
     header = ["benchmark", "median ms", "min ms", "peak MiB", "output"]
-    rows = []
-    for r in results:
+    cells = []
+    for (r,) in rows:
         if r.times:
             median = f"{statistics.median(r.times) * 1000:.1f}"
             best = f"{min(r.times) * 1000:.1f}"
@@ -379,64 +500,71 @@ def print_table(results, args):
         verdict = r.verdict
         if r.name == ONEBRC and verdict == "ok":
             verdict = "ok (sample)"
-        rows.append([r.name, median, best, peak, verdict])
-    print(f"runs per benchmark: {args.runs}; 1brc rows: {args.rows}; binaries: {args.bin_dir}; "
-          f"{memory_note()}")
-    print_rows(header, rows, [False, True, True, True, False], args.markdown)
-    for r in results:
-        if r.details:
-            print(f"\n{r.name}: {r.verdict}")
-            for d in r.details:
-                print(d)
+        cells.append([r.name, median, best, peak, verdict])
+    print(f"suite {suite.name}: runs per benchmark: {args.runs}; 1brc rows: {args.rows}; "
+          f"binaries: {args.bin_dir}; {memory_note()}")
+    print_rows(header, cells, [False, True, True, True, False], args.markdown)
+    print_details(rows, ["semarun"])
 
 
 def median_ms(times):
     return statistics.median(times) * 1000
 
 
-def print_side_by_side(pairs, args, lua):
-    """The semarun-vs-Lua table; returns the geometric mean of the ratios."""
-    header = ["benchmark", "semarun ms", "lua ms", "ratio", "semarun MiB", "lua MiB", "output"]
-    rows, ratios = [], []
-    for sema, port in pairs:
-        cells = [sema.name]
-        for r in (sema, port):
-            cells.append(f"{median_ms(r.times):.1f}" if r.times else "-")
-        if sema.times and port.times:
-            ratio = statistics.median(sema.times) / statistics.median(port.times)
-            cells.append(f"{ratio:.2f}")
-            if sema.verdict == "ok" and port.verdict == "ok":
-                ratios.append(ratio)
-        else:
-            cells.append("-")
-        for r in (sema, port):
-            cells.append(peak_mib(r))
-        if sema.verdict == "ok" and port.verdict == "ok":
-            verdict = "ok (sample, same)" if sema.name == ONEBRC else "ok"
-        elif sema.verdict == "ok" and port.verdict == "NO LUA PORT":
-            verdict = "ok (no Lua port)"
-        else:
-            verdict = f"semarun {sema.verdict}, lua {port.verdict}"
-        cells.append(verdict)
-        rows.append(cells)
-    print(f"runs per benchmark: {args.runs} each, alternating; 1brc rows: {args.rows}; "
-          f"binaries: {args.bin_dir}; lua: {lua}; {memory_note()}")
-    print_rows(header, rows, [False, True, True, True, True, True, False], args.markdown)
-    geomean = math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else None
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def verdict_cell(name, results, labels):
+    if all(r.verdict == "ok" for r in results):
+        return "ok (sample, same)" if name == ONEBRC else "ok"
+    if results[0].verdict == "ok" and all(r.verdict in ("ok", "NO LUA PORT") for r in results):
+        return "ok (no Lua port)"
+    return ", ".join(f"{label} {r.verdict}" for label, r in zip(labels, results))
+
+
+def print_side_by_side(suite, rows, labels, args, interpreters):
+    """semarun against each Lua interpreter (labels[1:]): medians, ratios,
+    peak memory; then the geometric mean of each ratio.  Returns the means."""
+    ports = labels[1:]
+    header = ["benchmark", "semarun ms"]
+    for label in ports:
+        header += [f"{label} ms", f"ratio vs {label}"]
+    header += [f"{label} MiB" for label in labels] + ["output"]
+    cells, ratios = [], {label: [] for label in ports}
+    for results in rows:
+        sema = results[0]
+        line = [sema.name, f"{median_ms(sema.times):.1f}" if sema.times else "-"]
+        for label, r in zip(ports, results[1:]):
+            line.append(f"{median_ms(r.times):.1f}" if r.times else "-")
+            if sema.times and r.times:
+                ratio = statistics.median(sema.times) / statistics.median(r.times)
+                line.append(f"{ratio:.2f}")
+                if sema.verdict == "ok" and r.verdict == "ok":
+                    ratios[label].append(ratio)
+            else:
+                line.append("-")
+        line += [peak_mib(r) for r in results]
+        line.append(verdict_cell(sema.name, results, labels))
+        cells.append(line)
+    print(f"suite {suite.name}: runs per benchmark: {args.runs} each, alternating; "
+          f"1brc rows: {args.rows}; binaries: {args.bin_dir}; "
+          + "; ".join(f"{label}: {path}" for label, path in interpreters)
+          + f"; {memory_note()}")
+    print_rows(header, cells, [False] + [True] * (len(header) - 2) + [False], args.markdown)
     print()
-    if geomean is None:
-        print("geometric mean of the ratios: - (no benchmark ran correctly under both)")
-    else:
-        plural = "" if len(ratios) == 1 else "s"
-        print(f"geometric mean of the ratios (semarun/lua) over {len(ratios)} benchmark{plural}: "
-              f"{geomean:.2f}")
-    for sema, port in pairs:
-        for label, r in (("semarun", sema), ("lua", port)):
-            if r.details:
-                print(f"\n{r.name} ({label}): {r.verdict}")
-                for d in r.details:
-                    print(d)
-    return geomean
+    means = {}
+    for label in ports:
+        means[label] = geometric_mean(ratios[label])
+        if means[label] is None:
+            print(f"geometric mean of the ratios semarun/{label}: - "
+                  "(no benchmark ran correctly under both)")
+        else:
+            n = len(ratios[label])
+            print(f"geometric mean of the ratios semarun/{label} over {n} "
+                  f"benchmark{'' if n == 1 else 's'}: {means[label]:.2f}")
+    print_details(rows, labels)
+    return means
 
 
 def large_program(functions, with_calls):
@@ -636,15 +764,17 @@ def positive_int(text):
     return value
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(
         description="Compile and time the programs in examples/benchmarks/.")
     parser.add_argument("--bin-dir", default=str(REPO_ROOT / "target" / "release"),
                         help="directory holding semac and semarun (default: target/release)")
     parser.add_argument("--runs", type=positive_int, default=3,
                         help="timed runs per benchmark (default 3)")
-    parser.add_argument("--only", action="append", default=[], metavar="NAME",
-                        help="run only this benchmark (repeatable, or comma-separated)")
+    parser.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                        help="run only the matching benchmarks: NAME (in every suite) or "
+                             "SUITE/NAME, shell wildcards allowed (repeatable, or "
+                             "comma-separated)")
     parser.add_argument("--rows", type=positive_int, default=1_000_000,
                         help="rows of generated data for 1brc (default 1000000)")
     parser.add_argument("--data-dir", type=Path,
@@ -655,12 +785,98 @@ def main():
     parser.add_argument("--lua", metavar="PATH",
                         help="Lua 5.4 interpreter to compare with (default: lua5.4 on PATH)")
     parser.add_argument("--no-lua", action="store_true",
-                        help="time semarun alone even when lua5.4 is on PATH")
+                        help="do not run the Lua ports under Lua 5.4")
+    parser.add_argument("--luajit", metavar="PATH",
+                        help="LuaJIT to compare with, run as `luajit -joff` "
+                             "(default: luajit on PATH)")
+    parser.add_argument("--no-luajit", action="store_true",
+                        help="do not run the Lua ports under LuaJIT's interpreter")
+    parser.add_argument("--upstream", metavar="DIR", type=Path,
+                        help="a checkout of sema-lisp/sema: also run its benchmark programs "
+                             "(suite 'upstream')")
+    parser.add_argument("--write-expected", metavar="ORACLE",
+                        help="with --upstream: write upstream/NAME.expected from the "
+                             "reference's `sema` binary ORACLE, then exit")
     parser.add_argument("--no-extras", action="store_true",
                         help="with Lua: skip the start-up and compile/load measurements")
     parser.add_argument("--markdown", action="store_true",
                         help="print the tables as Markdown")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def find_interpreter(option, no, default, flag):
+    """Path of an interpreter: `option` if given, else `default` on PATH; None
+    when `no` or when there is none.  Exits with status 2 on a bad `option`."""
+    if no:
+        return None
+    if option:
+        found = shutil.which(option)
+        if found is None:
+            print(f"error: {flag} {option}: not an executable", file=sys.stderr)
+            sys.exit(2)
+        return Path(found).resolve()
+    found = shutil.which(default)
+    return Path(found).resolve() if found else None
+
+
+def select(suites, only):
+    """(suite, [names]) for every suite with a selected program; exits with
+    status 2 when a pattern matches nothing."""
+    patterns = [n.strip() for item in only for n in item.split(",") if n.strip()]
+
+    def chosen(suite, name):
+        return not patterns or any(chosen_by(p, suite, name) for p in patterns)
+
+    unused = [p for p in patterns
+              if not any(chosen_by(p, s, n) for s in suites for n in s.programs)]
+    if unused:
+        available = ", ".join(f"{s.name}/{n}" for s in suites for n in s.programs)
+        print(f"error: no such benchmark: {', '.join(unused)}\navailable: {available}",
+              file=sys.stderr)
+        sys.exit(2)
+    picked = [(s, [n for n in s.programs if chosen(s, n)]) for s in suites]
+    return [(s, names) for s, names in picked if names]
+
+
+def chosen_by(pattern, suite, name):
+    """Whether --only `pattern` (NAME or SUITE/NAME, with wildcards) picks it."""
+    return fnmatch.fnmatchcase(f"{suite.name}/{name}" if "/" in pattern else name, pattern)
+
+
+def write_expected(suite, oracle, args):
+    """Run the reference's binary on every upstream program and store its
+    normalised output as the expected file."""
+    suite.expected_dir.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sema-oracle-") as workdir:
+        for name in suite.programs:
+            argv = [str(oracle), str(suite.source(name))]
+            if name == ONEBRC:
+                argv += ["--", str(suite.sample(args.data_dir))]
+            progress(f"{suite.name}/{name}: running the oracle")
+            run = run_process(argv, workdir, args.timeout)
+            if run.status != 0 or run.timed_out:
+                print(f"error: {' '.join(argv)}: {describe_exit(run)[1]}", file=sys.stderr)
+                return 1
+            suite.expected(name).write_bytes(suite.normalise(run.stdout))
+    return 0
+
+
+def main():
+    args = parse_args()
+    upstream = None
+    if args.upstream is not None:
+        if not (args.upstream / UPSTREAM_SOURCES).is_dir():
+            print(f"error: --upstream {args.upstream}: no {UPSTREAM_SOURCES} there "
+                  "(expected a checkout of sema-lisp/sema)", file=sys.stderr)
+            return 2
+        upstream = upstream_suite(args.upstream.resolve())
+    if args.write_expected:
+        oracle = shutil.which(args.write_expected)
+        if upstream is None or oracle is None:
+            print("error: --write-expected needs --upstream DIR and an executable ORACLE",
+                  file=sys.stderr)
+            return 2
+        return write_expected(upstream, Path(oracle).resolve(), args)
 
     bin_dir = Path(args.bin_dir)
     semac, semarun = bin_dir / "semac", bin_dir / "semarun"
@@ -676,39 +892,33 @@ def main():
     global GNU_TIME
     GNU_TIME = find_gnu_time()
 
-    lua = None
-    if args.lua and not args.no_lua:
-        found = shutil.which(args.lua)
-        if found is None:
-            print(f"error: --lua {args.lua}: not an executable", file=sys.stderr)
-            return 2
-        lua = Path(found).resolve()
-    elif not args.no_lua and shutil.which("lua5.4"):
-        lua = Path(shutil.which("lua5.4")).resolve()
+    lua = find_interpreter(args.lua, args.no_lua, "lua5.4", "--lua")
+    luajit = find_interpreter(args.luajit, args.no_luajit, "luajit", "--luajit")
+    ports = [(label, argv) for label, argv in (("lua", [str(lua)] if lua else None),
+                                               ("luajit -joff", [str(luajit), "-joff"]
+                                                if luajit else None)) if argv]
+    labels = ["semarun"] + [label for label, _ in ports]
+    interpreters = [(label, argv[0]) for label, argv in ports]
 
-    available = sorted(p.stem for p in BENCH_DIR.glob("*.sema"))
-    wanted = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in available]
-    if unknown:
-        print(f"error: no such benchmark: {', '.join(unknown)}\n"
-              f"available: {', '.join(available)}", file=sys.stderr)
-        return 2
-    names = [n for n in available if not wanted or n in wanted]
-
-    pairs = []
-    extras_ok = True
+    suites = [our_suite()] + ([upstream] if upstream else [])
+    ok, extras_ok, first = True, True, True
     with tempfile.TemporaryDirectory(prefix="sema-bench-") as workdir:
-        for name in names:
-            pairs.append(benchmark(name, semac, semarun, lua, args, workdir))
-        if lua is None:
-            results = [sema for sema, _ in pairs]
-            print_table(results, args)
-            return 0 if all(r.verdict == "ok" for r in results) else 1
-        print_side_by_side(pairs, args, lua)
-        if not args.no_extras:
+        for suite, names in select(suites, args.only):
+            rows = [benchmark(suite, name, semac, semarun, ports, args, workdir)
+                    for name in names]
+            if not first:
+                print()
+            first = False
+            if ports:
+                print_side_by_side(suite, rows, labels, args, interpreters)
+            else:
+                print_table(suite, rows, args)
+            ok = ok and all(r[0].verdict == "ok" and
+                            all(p.verdict in ("ok", "NO LUA PORT") for p in r[1:])
+                            for r in rows)
+        if lua is not None and not args.no_extras:
             items, notes = extras(semac, semarun, lua, args, workdir)
             extras_ok = print_extras(items, notes, args)
-    ok = all(s.verdict == "ok" and l.verdict in ("ok", "NO LUA PORT") for s, l in pairs)
     return 0 if ok and extras_ok else 1
 
 
