@@ -93,6 +93,8 @@ UPSTREAM_SOURCES = Path("examples") / "benchmarks"
 UPSTREAM_GENERATOR = Path("benchmarks") / "1brc" / "generate-test-data.py"   # seed 42
 UPSTREAM_SAMPLE_ROWS = 10_000
 UPSTREAM_EXPECTED = BENCH_DIR / "upstream"
+# A port whose header has this line is not run under LuaJIT.
+LUA54_ONLY = "Lua 5.4 only"
 # A timing figure: a number directly followed by "ms" or " ms" ("in 12 ms",
 # "12.5 ms", "time: 130ms").  Upstream outputs are compared with each one
 # replaced by <T>.
@@ -380,15 +382,25 @@ class Contender:
             self.stopped = True
 
 
+def lua54_only(port):
+    """Whether a port says in its header that it needs Lua 5.4 (not LuaJIT)."""
+    with open(port, encoding="utf-8") as f:
+        return any(LUA54_ONLY in line for line, _ in zip(f, range(30)))
+
+
 def port_contenders(suite, name, ports):
     """A Contender per Lua interpreter in `ports` ((label, argv prefix) pairs)."""
     port = suite.port(name)
+    shown = port.relative_to(REPO_ROOT)
     contenders = []
     for label, interpreter in ports:
-        c = Contender(label, name, interpreter + [str(port)] if port.exists() else None,
-                      suite.normalise)
+        c = Contender(label, name, interpreter + [str(port)], suite.normalise)
         if not port.exists():
-            c.result.fail("NO LUA PORT", f"  missing {port.relative_to(REPO_ROOT)}")
+            c.result.fail("NO LUA PORT", f"  missing {shown}")
+        elif label.startswith("luajit") and lua54_only(port):
+            c.result.fail("NO LUA PORT", f"  {shown} says: {LUA54_ONLY}")
+        if c.result.verdict != "ok":
+            c.argv = None
         contenders.append(c)
     return contenders
 
@@ -519,7 +531,8 @@ def verdict_cell(name, results, labels):
     if all(r.verdict == "ok" for r in results):
         return "ok (sample, same)" if name == ONEBRC else "ok"
     if results[0].verdict == "ok" and all(r.verdict in ("ok", "NO LUA PORT") for r in results):
-        return "ok (no Lua port)"
+        missing = [label for label, r in zip(labels, results) if r.verdict == "NO LUA PORT"]
+        return f"ok (no port for {', '.join(missing)})"
     return ", ".join(f"{label} {r.verdict}" for label, r in zip(labels, results))
 
 

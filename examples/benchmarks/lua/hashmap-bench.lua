@@ -17,8 +17,8 @@ local n = 100000
 local modulus = 100003                  -- prime, so key_of is one-to-one below it
 
 local function println(...)
-  local parts = table.pack(...)
-  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  local parts = {...}
+  for i = 1, select("#", ...) do parts[i] = tostring(parts[i]) end
   io.write(table.concat(parts, " "), "\n")
 end
 

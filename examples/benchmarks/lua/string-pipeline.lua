@@ -10,14 +10,26 @@
 -- Characters are integer code points (string/to-list = utf8.codes,
 -- list->string = utf8.char); the text is ASCII, so char/upcase and
 -- char/alphabetic? are the ASCII rules and string lengths are byte counts.
+-- LuaJIT has no utf8 library: there (only) bytes stand in for code points,
+-- which is the same thing for this ASCII text.
 
 local function println(...)
-  local parts = table.pack(...)
-  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  local parts = {...}
+  for i = 1, select("#", ...) do parts[i] = tostring(parts[i]) end
   io.write(table.concat(parts, " "), "\n")
 end
 
 local function cons(h, t) return {h, t} end
+
+local codes_of = utf8 and utf8.codes or function(s)      -- see the header
+  local i = 0
+  return function()
+    i = i + 1
+    if i <= #s then return i, string.byte(s, i) end
+  end
+end
+local string_of_codes = utf8 and utf8.char or string.char
+local unpack = table.unpack or unpack
 
 local function map(f, l)
   if l == nil then return nil end
@@ -80,7 +92,7 @@ end
 -- (string/to-list s): a list of code points.
 local function to_list(s)
   local head, last = nil, nil
-  for _, c in utf8.codes(s) do
+  for _, c in codes_of(s) do
     local cell = {c, nil}
     if last == nil then head = cell else last[2] = cell end
     last = cell
@@ -96,7 +108,7 @@ local function list_to_string(l)
     codes[n] = l[1]
     l = l[2]
   end
-  return utf8.char(table.unpack(codes, 1, n))
+  return string_of_codes(unpack(codes, 1, n))
 end
 
 local function char_upcase(c)

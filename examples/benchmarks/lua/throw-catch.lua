@@ -11,6 +11,7 @@
 -- is created per try (Sema's try creates none either).  (throw v) raises a
 -- fresh error table {type = "user", value = v}, like Sema's error map; the
 -- division by zero is Lua's integer `//`, whose error is a message string.
+-- Lua 5.4 only: LuaJIT has neither `//` nor an error for division by zero.
 --
 -- Lists are cons cells as in Sema: a pair is a two-slot table {head, tail}
 -- and the empty list is nil.
