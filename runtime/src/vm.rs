@@ -798,7 +798,14 @@ impl Vm {
                 }
                 Instr::StoreLocal { slot } => {
                     let v = pop!();
-                    self.stack[base + slot.0 as usize] = v;
+                    let local = &mut self.stack[base + slot.0 as usize];
+                    // Most locals hold numbers: overwrite them without the
+                    // out-of-line drop glue.
+                    if owns_nothing(local) {
+                        std::mem::forget(std::mem::replace(local, v));
+                    } else {
+                        *local = v;
+                    }
                 }
                 Instr::LoadCapture { idx } => push_copy!(&closure.captures[idx.0 as usize]),
                 Instr::MakeCell { slot } => {
@@ -1091,17 +1098,22 @@ impl Vm {
     #[inline(always)]
     fn discard_top(&mut self) {
         match self.stack.last() {
-            Some(Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_)) => std::mem::forget(self.stack.pop()),
+            Some(top) if owns_nothing(top) => std::mem::forget(self.stack.pop()),
             _ => drop(self.stack.pop()),
         }
     }
 
-    /// Drops the values above `len`. `Vec::truncate` calls the out-of-line drop glue
-    /// on every value; most locals of a returning frame are numbers, which own nothing.
+    /// Drops the values above `len`. Most locals of a returning frame are numbers,
+    /// which own nothing: then the stack is only shortened, where `Vec::truncate`
+    /// would call the out-of-line drop glue on every value.
     #[inline(always)]
     fn truncate_stack(&mut self, len: usize) {
-        while self.stack.len() > len {
-            self.discard_top();
+        if self.stack.get(len..).is_some_and(|above| above.iter().all(owns_nothing)) {
+            // SAFETY: shortening never exposes uninitialised values, and the values
+            // cut off own nothing, so skipping their drop leaks nothing.
+            unsafe { self.stack.set_len(len) }
+        } else {
+            self.stack.truncate(len);
         }
     }
 
@@ -1203,6 +1215,13 @@ impl Vm {
         self.stack.push(result);
         None
     }
+}
+
+/// Whether dropping `value` would free nothing: the common immediates, whose drop the
+/// hot paths skip (the drop glue is an out-of-line call).
+#[inline(always)]
+fn owns_nothing(value: &Value) -> bool {
+    matches!(value, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_))
 }
 
 /// A clone of `value`, read as one 16-byte copy. `Value::clone` (out of line) writes
