@@ -821,10 +821,14 @@ impl Vm {
                     let v = pop!();
                     tri!(cell_set(&self.stack[base + slot.0 as usize], v));
                 }
-                Instr::LoadCellCapture { idx } => {
-                    let v = tri!(cell_get(&closure.captures[idx.0 as usize]));
-                    self.stack.push(v);
-                }
+                // A counter or accumulator a closure keeps: copied as `LoadLocal` does.
+                Instr::LoadCellCapture { idx } => match &closure.captures[idx.0 as usize] {
+                    Value::Cell(cell) => push_copy!(&*cell.borrow()),
+                    _ => {
+                        save_pc!();
+                        return Err(not_a_cell_load());
+                    }
+                },
                 Instr::StoreCellCapture { idx } => {
                     let v = pop!();
                     tri!(cell_set(&closure.captures[idx.0 as usize], v));
@@ -1293,8 +1297,12 @@ fn keyword_call(k: Sym, args: &[Value]) -> Result<Value> {
 fn cell_get(value: &Value) -> Result<Value> {
     match value {
         Value::Cell(cell) => Ok(cell.borrow().clone()),
-        _ => Err(Error::eval("bundle error: boxed variable access on a value that is not a cell")),
+        _ => Err(not_a_cell_load()),
     }
+}
+
+fn not_a_cell_load() -> Error {
+    Error::eval("bundle error: boxed variable access on a value that is not a cell")
 }
 
 fn cell_set(target: &Value, value: Value) -> Result<()> {
