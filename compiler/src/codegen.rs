@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use bundle_format::bundle::{Capture, Constant};
 use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, Slot, SmallInt, SymIdx, Target};
 
-use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, Program};
+use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, Program};
 use crate::liveness;
 use crate::lower::{error, Result};
 use crate::syntax::Span;
@@ -500,7 +500,7 @@ impl<'a> FnGen<'a> {
             }
             ExprKind::Intrinsic(op, args) => {
                 self.exprs(args)?;
-                self.emit(intrinsic_instr(*op), span);
+                self.emit(op.def().instr, span);
                 self.ret_if(tail, span);
             }
             ExprKind::MakeList(items) => {
@@ -569,31 +569,5 @@ impl<'a> FnGen<'a> {
             }
         }
         Ok(())
-    }
-}
-
-fn intrinsic_instr(op: Intrinsic) -> Instr {
-    match op {
-        Intrinsic::Add => Instr::Add {},
-        Intrinsic::AddNum => Instr::AddNum {},
-        Intrinsic::Sub => Instr::Sub {},
-        Intrinsic::Mul => Instr::Mul {},
-        Intrinsic::Div => Instr::Div {},
-        Intrinsic::Lt => Instr::Lt {},
-        Intrinsic::Gt => Instr::Gt {},
-        Intrinsic::Le => Instr::Le {},
-        Intrinsic::Ge => Instr::Ge {},
-        Intrinsic::NumEq => Instr::NumEq {},
-        Intrinsic::Not => Instr::Not {},
-        Intrinsic::Neg => Instr::Neg {},
-        Intrinsic::Car => Instr::Car {},
-        Intrinsic::Cdr => Instr::Cdr {},
-        Intrinsic::Cons => Instr::Cons {},
-        Intrinsic::IsNull => Instr::IsNull {},
-        Intrinsic::IsPair => Instr::IsPair {},
-        Intrinsic::Get => Instr::Get {},
-        Intrinsic::Mod => Instr::Mod {},
-        Intrinsic::Equal => Instr::Equal {},
-        Intrinsic::Nth => Instr::Nth {},
     }
 }

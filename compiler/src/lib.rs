@@ -6,6 +6,7 @@ pub mod codegen;
 pub mod evaluator;
 pub mod exe;
 pub mod fold;
+pub mod intrinsics;
 pub mod ir;
 pub mod ir_print;
 pub mod liveness;

@@ -13,7 +13,8 @@ use crate::macros::MacroEngine;
 use crate::multimethods;
 use crate::multiple_values;
 use crate::modules::{Exports, Modules};
-use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
+use crate::intrinsics::Intrinsic;
+use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, LocalInfo, Program};
 use crate::patterns;
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
@@ -1567,20 +1568,13 @@ fn expand_record_type(args: &[Syntax], span: Span) -> Result<Syntax> {
     Ok(list(forms, span))
 }
 
-/// `(* a b c ...)`, `(- a b c ...)` and `(+ a b c ...)` as nested two-argument
-/// intrinsics: the n-ary builtin is exactly a left fold of `Mul`, `Sub`, or `AddNum`
-/// (the numbers-only step: the two-argument `+` also joins strings, and its message
-/// differs). `/` stays a call (its n-ary error message differs), as does anything else.
+/// A call with three or more arguments whose builtin is exactly a left fold of an
+/// intrinsic (`(+ a b c)`, `(* a b c)`, `(- a b c)`; see `nary_step` in the table) as
+/// nested two-argument intrinsics; anything else stays a call.
 fn left_fold(name: &str, args: Vec<Expr>, span: Span) -> Expr {
-    let op = match name {
-        "+" => Intrinsic::AddNum,
-        "*" => Intrinsic::Mul,
-        "-" => Intrinsic::Sub,
-        _ => return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span),
-    };
-    if args.len() < 3 {
+    let Some(op) = Intrinsic::nary_step(name).filter(|_| args.len() >= 3) else {
         return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span);
-    }
+    };
     let mut items = args.into_iter();
     let first = items.next().expect("three or more arguments");
     items.fold(first, |acc, next| Expr::new(ExprKind::Intrinsic(op, vec![acc, next]), span))
