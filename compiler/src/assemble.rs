@@ -8,7 +8,7 @@ use bundle_format::opcodes::{Instr, Target};
 use bundle_format::verify::stack_depth;
 
 use crate::codegen::Asm;
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::Span;
 
 pub struct Assembled {

@@ -12,7 +12,7 @@ use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx,
 
 use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, Program};
 use crate::liveness;
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::Span;
 
 /// An instruction with its source position, or a label.

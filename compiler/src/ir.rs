@@ -127,7 +127,7 @@ pub struct Program {
     pub functions: Vec<Function>,
     pub locals: Vec<LocalInfo>,
     /// Problems that do not stop compilation (reported as `file:line:col: warning: ...`).
-    pub warnings: Vec<crate::lower::CompileError>,
+    pub warnings: Vec<crate::error::CompileError>,
 }
 
 impl fmt::Display for Literal {

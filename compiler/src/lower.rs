@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::error::{error, CompileError, Result};
 use crate::macros::MacroEngine;
 use crate::multimethods;
 use crate::multiple_values;
@@ -19,19 +20,6 @@ use crate::patterns;
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
 use crate::syntax_rules::SyntaxRules;
-
-/// A compile-time error at a source position.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompileError {
-    pub span: Span,
-    pub message: String,
-}
-
-pub type Result<T> = std::result::Result<T, CompileError>;
-
-pub fn error<T>(span: Span, message: impl Into<String>) -> Result<T> {
-    Err(CompileError { span, message: message.into() })
-}
 
 struct Binding {
     name: String,
@@ -871,10 +859,10 @@ impl Lowerer<'_> {
 
     /// A load or import whose path is computed at run time: it cannot be compiled in.
     fn dynamic_module(&mut self, form: &str, path: &Syntax, span: Span) -> Result<Expr> {
-        self.warnings.push(CompileError {
+        self.warnings.push(CompileError::new(
             span,
-            message: "warning: the path is not a literal string, so the file cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)".to_string(),
-        });
+            "warning: the path is not a literal string, so the file cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)",
+        ));
         let path = self.lower(path)?;
         let import_names = (form == "import").then(|| Expr::new(ExprKind::Const(Literal::List(Vec::new())), span));
         Ok(Self::load_at_run_time(path, import_names, span))
@@ -888,10 +876,10 @@ impl Lowerer<'_> {
         if resolved.exists() {
             return None;
         }
-        self.warnings.push(CompileError {
+        self.warnings.push(CompileError::new(
             span,
-            message: format!("warning: {path} does not exist now, so it cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)"),
-        });
+            format!("warning: {path} does not exist now, so it cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)"),
+        ));
         let path = Expr::new(ExprKind::Const(Literal::Str(resolved.display().to_string())), span);
         let names = import.map(|names| {
             let names = names.iter().filter_map(Syntax::as_symbol).map(|n| Literal::Symbol(n.to_string())).collect();
