@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::bundle::{Bundle, Capture, Constant};
-use crate::opcodes::Instr;
+use crate::opcodes::{ByteOffset, Instr};
 
 /// The whole listing: constants, then every function.
 pub fn disassemble(bundle: &Bundle) -> String {
@@ -65,7 +65,7 @@ pub fn disassemble_proto(bundle: &Bundle, index: usize) -> String {
     out
 }
 
-fn describe_instr(bundle: &Bundle, instr: &Instr) -> String {
+fn describe_instr(bundle: &Bundle, instr: &Instr<ByteOffset>) -> String {
     let mut text = instr.mnemonic().to_string();
     for operand in instr.operands() {
         text.push(' ');

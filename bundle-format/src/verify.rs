@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::bundle::{Bundle, Capture, Constant, Proto};
 use crate::limits;
-use crate::opcodes::{Flow, Instr, Target};
+use crate::opcodes::{ByteOffset, Flow, Instr, InstrIndex};
 
 /// Why a bundle was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +44,8 @@ impl std::error::Error for VerifyError {}
 /// instruction indices, and the byte offset each instruction had in the bundle.
 #[derive(Clone, Debug)]
 pub struct VerifiedCode {
-    pub instrs: Vec<Instr>,
-    pub offsets: Vec<u32>,
+    pub instrs: Vec<Instr<InstrIndex>>,
+    pub offsets: Vec<ByteOffset>,
 }
 
 /// A bundle that passed every check. Its fields can be read but not changed, and it
@@ -181,36 +181,33 @@ fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCo
     }
 
     // Decode, recording where each instruction starts.
-    let mut instrs = Vec::new();
+    let mut encoded = Vec::new();
     let mut offsets = Vec::new();
     let mut at = 0usize;
     while at < proto.code.len() {
         let (instr, len) = Instr::decode(&proto.code[at..]).map_err(|e| fail(Some(at as u32), e.to_string()))?;
-        offsets.push(at as u32);
-        instrs.push(instr);
+        offsets.push(ByteOffset(at as u32));
+        encoded.push(instr);
         at += len;
     }
 
     // V4: every operand is in range, and targets become instruction indices.
-    let target_index = |pc: u32, t: Target| -> Result<Target, VerifyError> {
-        offsets
-            .binary_search(&t.0)
-            .map(|i| Target(i as u32))
-            .map_err(|_| fail(Some(pc), format!("jump target {} is not an instruction boundary", t.0)))
-    };
-    for (i, instr) in instrs.iter_mut().enumerate() {
-        let pc = offsets[i];
-        check_operands(bundle, proto, instr).map_err(|m| fail(Some(pc), m))?;
-        if let Some(target) = instr.target() {
-            *instr = instr.with_target(target_index(pc, target)?);
-        }
+    let mut instrs = Vec::with_capacity(encoded.len());
+    for (instr, &pc) in encoded.iter().zip(&offsets) {
+        check_operands(bundle, proto, instr).map_err(|m| fail(Some(pc.0), m))?;
+        instrs.push(instr.map_target(|target| {
+            offsets
+                .binary_search(&target)
+                .map(|i| InstrIndex(i as u32))
+                .map_err(|_| fail(Some(pc.0), format!("jump target {} is not an instruction boundary", target.0)))
+        })?);
     }
 
     check_stack(proto, &instrs, &offsets).map_err(|(pc, m)| fail(Some(pc), m))?;
     Ok(VerifiedCode { instrs, offsets })
 }
 
-fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), String> {
+fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> Result<(), String> {
     let local = |slot: crate::opcodes::Slot| {
         if slot.0 < proto.locals { Ok(()) } else { Err(format!("local slot {} out of range", slot.0)) }
     };
@@ -268,8 +265,8 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), S
 /// V6: stack depth never underflows or exceeds `max_stack`, and is the same at every
 /// join. V7: control never falls off the end. V8: handler counts are consistent and
 /// `PopHandler` has a handler to pop.
-fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[u32]) -> Result<(), (u32, String)> {
-    let max = stack_depth(instrs).map_err(|e| (offsets[e.index], e.message))?;
+fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[ByteOffset]) -> Result<(), (u32, String)> {
+    let max = stack_depth(instrs).map_err(|e| (offsets[e.index].0, e.message))?;
     if max > proto.max_stack {
         return Err((0, format!("stack depth {max} exceeds the declared maximum {}", proto.max_stack)));
     }
@@ -286,7 +283,7 @@ pub struct DepthError {
 /// The dataflow behind V6–V8, over code whose targets are instruction indices.
 /// Returns the deepest the operand stack gets. The compiler uses it to declare
 /// `max_stack`; the verifier to check the declaration.
-pub fn stack_depth(instrs: &[Instr]) -> Result<u32, DepthError> {
+pub fn stack_depth(instrs: &[Instr<InstrIndex>]) -> Result<u32, DepthError> {
     if instrs.is_empty() {
         return Err(DepthError { index: 0, message: "empty code".to_string() });
     }

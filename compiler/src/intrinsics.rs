@@ -13,6 +13,8 @@ use sema_runtime::error::Result;
 use sema_runtime::num;
 use sema_runtime::value::Value;
 
+use crate::codegen::Label;
+
 /// How constant folding evaluates an intrinsic whose operands are all literals.
 #[derive(Clone, Copy)]
 pub enum Fold {
@@ -37,7 +39,8 @@ pub struct Def {
     /// A call of one of `names` with three or more arguments is a left fold of this
     /// intrinsic (only where that is exactly what the n-ary builtin computes).
     pub nary_step: bool,
-    pub instr: Instr,
+    /// The instruction it compiles to (it has no jump target).
+    pub instr: Instr<Label>,
     pub fold: Fold,
 }
 

@@ -128,7 +128,7 @@ pub fn link(verified: VerifiedBundle) -> Program {
                     .offsets
                     .iter()
                     .map(|&pc| {
-                        let row = lines.lines.partition_point(|l| l.pc <= pc);
+                        let row = lines.lines.partition_point(|l| l.pc <= pc.0);
                         row.checked_sub(1).map(|r| (lines.lines[r].line, lines.lines[r].col)).unwrap_or((0, 0))
                     })
                     .collect()
