@@ -65,10 +65,32 @@ pub(crate) trait Operand: Sized + Copy {
     fn display(self) -> String;
 }
 
+/// One operand of an instruction, tagged with its kind: for code that treats a kind
+/// alike wherever it appears (the verifier's range checks, the disassembler's notes),
+/// so that an instruction added to the table is handled without code of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypedOperand<T> {
+    Const(ConstIdx),
+    Sym(SymIdx),
+    Proto(ProtoIdx),
+    Slot(Slot),
+    Capture(CaptureIdx),
+    Argc(Argc),
+    Count(Count),
+    Int(SmallInt),
+    Target(T),
+}
+
 /// An operand kind of the table as a field of `Instr<T>`: the kind itself, except
 /// [`Target`], whose field is a `T`.
 pub trait Field<T> {
     type Ty;
+    /// The field tagged with its kind.
+    fn typed(value: Self::Ty) -> TypedOperand<T>;
+    /// The field with a symbol index mapped by `f` (unchanged if it is not one).
+    fn map_sym(value: Self::Ty, _f: &mut impl FnMut(SymIdx) -> SymIdx) -> Self::Ty {
+        value
+    }
 }
 
 /// The field of an `Instr<T>` as the field of an `Instr<U>`, mapping a jump target.
@@ -79,6 +101,9 @@ pub trait MapField<T, U>: Field<T> + Field<U> {
 
 impl<T> Field<T> for Target {
     type Ty = T;
+    fn typed(value: T) -> TypedOperand<T> {
+        TypedOperand::Target(value)
+    }
 }
 
 impl<T, U> MapField<T, U> for Target {
@@ -108,10 +133,14 @@ macro_rules! operand {
 
 /// An operand kind that is the same in every target space.
 macro_rules! plain_operand {
-    ($ty:ident, $inner:ty, $width:expr, $prefix:expr) => {
+    ($ty:ident, $inner:ty, $width:expr, $prefix:expr, $kind:ident $(, $extra:item)*) => {
         operand!($ty, $inner, $width, $prefix);
         impl<T> Field<T> for $ty {
             type Ty = $ty;
+            fn typed(value: $ty) -> TypedOperand<T> {
+                TypedOperand::$kind(value)
+            }
+            $($extra)*
         }
         impl<T, U> MapField<T, U> for $ty {
             fn map<E>(value: $ty, _: &mut impl FnMut(T) -> Result<U, E>) -> Result<$ty, E> {
@@ -120,14 +149,23 @@ macro_rules! plain_operand {
         }
     };
 }
-plain_operand!(ConstIdx, u32, 4, "k");
-plain_operand!(SymIdx, u32, 4, "s");
-plain_operand!(ProtoIdx, u32, 4, "f");
-plain_operand!(Slot, u16, 2, "l");
-plain_operand!(CaptureIdx, u16, 2, "c");
-plain_operand!(Argc, u16, 2, "#");
-plain_operand!(Count, u32, 4, "n");
-plain_operand!(SmallInt, i32, 4, "");
+plain_operand!(ConstIdx, u32, 4, "k", Const);
+plain_operand!(
+    SymIdx,
+    u32,
+    4,
+    "s",
+    Sym,
+    fn map_sym(value: SymIdx, f: &mut impl FnMut(SymIdx) -> SymIdx) -> SymIdx {
+        f(value)
+    }
+);
+plain_operand!(ProtoIdx, u32, 4, "f", Proto);
+plain_operand!(Slot, u16, 2, "l", Slot);
+plain_operand!(CaptureIdx, u16, 2, "c", Capture);
+plain_operand!(Argc, u16, 2, "#", Argc);
+plain_operand!(Count, u32, 4, "n", Count);
+plain_operand!(SmallInt, i32, 4, "", Int);
 operand!(ByteOffset, u32, 4, "@");
 
 /// How an instruction changes the depth of the operand stack: it pops `pops` values,
@@ -206,6 +244,29 @@ macro_rules! opcodes {
                 }
             }
 
+            /// Calls `f` with each operand tagged with its kind, in table order; stops at
+            /// the first error.
+            #[allow(unused_variables, unused_mut)]
+            pub fn try_for_each_operand<E>(
+                &self,
+                mut f: impl FnMut(TypedOperand<T>) -> Result<(), E>,
+            ) -> Result<(), E> {
+                match *self {
+                    $( Instr::$name { $($field),* } => { $( f(<$fty as Field<T>>::typed($field))?; )* } )*
+                }
+                Ok(())
+            }
+
+            /// The instruction with every symbol operand mapped by `f`.
+            #[allow(unused_mut)]
+            pub fn map_syms(self, mut f: impl FnMut(SymIdx) -> SymIdx) -> Instr<T> {
+                match self {
+                    $( Instr::$name { $($field),* } => Instr::$name {
+                        $($field: <$fty as Field<T>>::map_sym($field, &mut f)),*
+                    }, )*
+                }
+            }
+
             /// The instruction with its jump target (if any) mapped by `f` to another
             /// meaning; `f`'s error stops the mapping.
             #[allow(unused_mut)]
@@ -219,6 +280,12 @@ macro_rules! opcodes {
         }
 
         impl<T: Copy> Instr<T> {
+            /// Calls `f` with each operand tagged with its kind, in table order.
+            pub fn for_each_operand(&self, mut f: impl FnMut(TypedOperand<T>)) {
+                let done: Result<(), std::convert::Infallible> = self.try_for_each_operand(|operand| Ok(f(operand)));
+                let Ok(()) = done;
+            }
+
             /// The instruction with its jump target (if any) mapped by `f`, which cannot fail.
             pub fn retarget<U>(self, mut f: impl FnMut(T) -> U) -> Instr<U> {
                 match self.map_target(|target| Ok::<U, std::convert::Infallible>(f(target))) {

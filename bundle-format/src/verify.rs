@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::bundle::{Bundle, Capture, Constant, Proto};
 use crate::limits;
-use crate::opcodes::{ByteOffset, Flow, Instr, InstrIndex};
+use crate::opcodes::{ByteOffset, CaptureIdx, Flow, Instr, InstrIndex, Slot, TypedOperand};
 
 /// Why a bundle was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,38 +208,39 @@ fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCo
 }
 
 fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> Result<(), String> {
-    let local = |slot: crate::opcodes::Slot| {
+    instr.try_for_each_operand(|operand| check_operand(bundle, proto, operand))?;
+    // V9: a self tail call passes exactly the parameters, so the VM can restart the
+    // frame without an arity check.
+    match *instr {
+        Instr::TailCallSelf { argc } if proto.rest || argc.0 != proto.arity => {
+            Err(format!("self tail call with {} arguments in a function of arity {}{}", argc.0, proto.arity, if proto.rest { " and a rest parameter" } else { "" }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The range check of one operand, by its kind, wherever it appears.
+fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) -> Result<(), String> {
+    let local = |slot: Slot| {
         if slot.0 < proto.locals { Ok(()) } else { Err(format!("local slot {} out of range", slot.0)) }
     };
-    let capture = |idx: crate::opcodes::CaptureIdx| {
+    let capture = |idx: CaptureIdx| {
         if (idx.0 as usize) < proto.captures.len() {
             Ok(())
         } else {
             Err(format!("capture {} out of range", idx.0))
         }
     };
-    let symbol = |sym: crate::opcodes::SymIdx| {
-        if (sym.0 as usize) < bundle.symbols.len() { Ok(()) } else { Err(format!("symbol {} out of range", sym.0)) }
-    };
-    match *instr {
-        Instr::Const { idx } if idx.0 as usize >= bundle.constants.len() => {
+    match operand {
+        TypedOperand::Const(idx) if idx.0 as usize >= bundle.constants.len() => {
             Err(format!("constant {} out of range", idx.0))
         }
-        Instr::LoadLocal { slot }
-        | Instr::MoveLocal { slot }
-        | Instr::StoreLocal { slot }
-        | Instr::MakeCell { slot }
-        | Instr::LoadCellLocal { slot }
-        | Instr::StoreCellLocal { slot }
-        | Instr::AddLocalInt { slot, .. }
-        | Instr::SubLocalInt { slot, .. } => local(slot),
-        Instr::LoadLocal2 { a, b } => local(a).and(local(b)),
-        Instr::LoadCapture { idx } | Instr::LoadCellCapture { idx } | Instr::StoreCellCapture { idx } => capture(idx),
-        Instr::LoadGlobal { sym }
-        | Instr::StoreGlobal { sym }
-        | Instr::CallGlobal { sym, .. }
-        | Instr::TailCallGlobal { sym, .. } => symbol(sym),
-        Instr::Closure { proto: target } => {
+        TypedOperand::Sym(sym) if sym.0 as usize >= bundle.symbols.len() => {
+            Err(format!("symbol {} out of range", sym.0))
+        }
+        TypedOperand::Slot(slot) => local(slot),
+        TypedOperand::Capture(idx) => capture(idx),
+        TypedOperand::Proto(target) => {
             // V5: a closure's capture descriptors name slots and captures of the frame
             // that creates it.
             let Some(created) = bundle.protos.get(target.0 as usize) else {
@@ -253,12 +254,10 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> 
             }
             Ok(())
         }
-        // V9: a self tail call passes exactly the parameters, so the VM can restart
-        // the frame without an arity check.
-        Instr::TailCallSelf { argc } if proto.rest || argc.0 != proto.arity => {
-            Err(format!("self tail call with {} arguments in a function of arity {}{}", argc.0, proto.arity, if proto.rest { " and a rest parameter" } else { "" }))
-        }
-        _ => Ok(()),
+        // In range. Jump targets are checked when they become instruction indices.
+        TypedOperand::Const(_) | TypedOperand::Sym(_) | TypedOperand::Target(_) => Ok(()),
+        // Counts and literals: any value is valid (stack effects bound the counts).
+        TypedOperand::Argc(_) | TypedOperand::Count(_) | TypedOperand::Int(_) => Ok(()),
     }
 }
 
@@ -354,4 +353,70 @@ pub fn stack_depth(instrs: &[Instr<InstrIndex>]) -> Result<u32, DepthError> {
         }
     }
     Ok(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{ConstIdx, ProtoIdx, SymIdx};
+
+    /// A bundle whose entry runs `code`, with one constant, one symbol, one local, no
+    /// captures and one function.
+    fn bundle(code: Vec<u8>) -> Bundle {
+        let proto = Proto { name: None, arity: 0, rest: false, locals: 1, max_stack: 8, captures: Vec::new(), code };
+        Bundle {
+            symbols: vec!["x".to_string()],
+            constants: vec![Constant::Nil],
+            protos: vec![proto],
+            entry: ProtoIdx(0),
+            debug: None,
+        }
+    }
+
+    #[test]
+    fn every_operand_kind_with_a_range_is_checked_in_every_instruction() {
+        // Each opcode with every operand at its largest encoding: out of range for each
+        // kind that indexes something. Counts and literals have no range; a kind added
+        // to the table is expected to have one until it is listed here.
+        let unranged = |operand: &TypedOperand<ByteOffset>| {
+            matches!(operand, TypedOperand::Argc(_) | TypedOperand::Count(_) | TypedOperand::Int(_))
+        };
+        for &id in Instr::ALL_OPCODES {
+            let mut bytes = vec![0xff; 16];
+            bytes[0] = id;
+            let (instr, len) = Instr::decode(&bytes).expect("every listed opcode decodes");
+            let mut operands = Vec::new();
+            instr.for_each_operand(|operand| operands.push(operand));
+            if operands.iter().all(unranged) {
+                continue;
+            }
+            let mut code = bytes[..len].to_vec();
+            Instr::Nil {}.encode(&mut code);
+            Instr::Return {}.encode(&mut code);
+            let rejected = verify_bundle(bundle(code)).expect_err(instr.mnemonic());
+            assert_eq!(rejected.pc, Some(0), "{}: {}", instr.mnemonic(), rejected.message);
+            assert!(
+                rejected.message.contains("out of range") || rejected.message.contains("not an instruction boundary"),
+                "{}: {}",
+                instr.mnemonic(),
+                rejected.message
+            );
+        }
+    }
+
+    #[test]
+    fn in_range_operands_pass_the_range_checks() {
+        let mut code = Vec::new();
+        for instr in [
+            Instr::Const { idx: ConstIdx(0) },
+            Instr::StoreGlobal { sym: SymIdx(0) },
+            Instr::LoadLocal2 { a: Slot(0), b: Slot(0) },
+            Instr::Pop {},
+            Instr::Closure { proto: ProtoIdx(0) },
+            Instr::Return {},
+        ] {
+            instr.encode(&mut code);
+        }
+        assert!(verify_bundle(bundle(code)).is_ok());
+    }
 }
