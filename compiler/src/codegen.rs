@@ -443,8 +443,11 @@ impl<'a> FnGen<'a> {
                 let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
                 for item in rest {
                     self.expr(item, false)?;
-                    let jump =
-                        if is_and { Instr::JumpIfFalseOrPop { target: end } } else { Instr::JumpIfTrueOrPop { target: end } };
+                    let jump = if is_and {
+                        Instr::JumpIfFalseOrPop { target: end }
+                    } else {
+                        Instr::JumpIfTrueOrPop { target: end }
+                    };
                     self.emit(jump, item.span);
                 }
                 self.expr(last, tail)?;
