@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::bundle::{Bundle, Capture, Constant};
-use crate::opcodes::Instr;
+use crate::opcodes::{ByteOffset, Instr, TypedOperand};
 
 /// The whole listing: constants, then every function.
 pub fn disassemble(bundle: &Bundle) -> String {
@@ -65,24 +65,24 @@ pub fn disassemble_proto(bundle: &Bundle, index: usize) -> String {
     out
 }
 
-fn describe_instr(bundle: &Bundle, instr: &Instr) -> String {
+fn describe_instr(bundle: &Bundle, instr: &Instr<ByteOffset>) -> String {
     let mut text = instr.mnemonic().to_string();
     for operand in instr.operands() {
         text.push(' ');
         text.push_str(&operand);
     }
-    let note = match *instr {
-        Instr::Const { idx } => bundle.constants.get(idx.0 as usize).map(|c| describe_constant(bundle, c)),
-        Instr::LoadGlobal { sym }
-        | Instr::StoreGlobal { sym }
-        | Instr::CallGlobal { sym, .. }
-        | Instr::TailCallGlobal { sym, .. } => Some(symbol(bundle, sym.0)),
-        _ => None,
-    };
-    if let Some(note) = note {
-        text.push_str("  ; ");
-        text.push_str(&note);
-    }
+    // A note after the operands names what an index operand refers to.
+    instr.for_each_operand(|operand| {
+        let note = match operand {
+            TypedOperand::Const(idx) => bundle.constants.get(idx.0 as usize).map(|c| describe_constant(bundle, c)),
+            TypedOperand::Sym(sym) => Some(symbol(bundle, sym.0)),
+            _ => None,
+        };
+        if let Some(note) = note {
+            text.push_str("  ; ");
+            text.push_str(&note);
+        }
+    });
     text
 }
 

@@ -11,8 +11,14 @@
 //! `K[i]` a constant, `G[s]` the global named by symbol `s`.
 //!
 //! Encoding: one opcode byte, then each operand little-endian at its fixed width.
-//! A [`Target`] in the encoded stream is a byte offset inside the same function; in a
-//! decoded, verified [`Instr`] it is the index of the target instruction.
+//!
+//! A jump target means different things at different stages, and each meaning has its
+//! own type: [`Instr`] is generic over it. The table writes the operand as [`Target`];
+//! in an `Instr<T>` it is a `T`. Encoded (and just decoded) code, `Instr<ByteOffset>`,
+//! jumps to a byte offset inside the same function; verified code, `Instr<InstrIndex>`
+//! (the default, what the VM runs), to the index of the target instruction; the
+//! compiler's code before assembly to a label of its own. Only `Instr<ByteOffset>`
+//! encodes and decodes, and [`Instr::map_target`] is the one way between them.
 
 use std::fmt;
 
@@ -31,9 +37,16 @@ pub struct Slot(pub u16);
 /// Index into the running closure's captured values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct CaptureIdx(pub u16);
-/// A jump destination; see the module comment for its two meanings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-pub struct Target(pub u32);
+/// The jump target operand kind of the table; in an `Instr<T>` the operand is a `T`
+/// (see the module comment). It has no values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {}
+/// A byte offset in a function's encoded code: where an encoded jump goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ByteOffset(pub u32);
+/// The index of an instruction in a function's decoded code: where a verified jump goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstrIndex(pub u32);
 /// Number of arguments of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Argc(pub u16);
@@ -50,20 +63,58 @@ pub(crate) trait Operand: Sized + Copy {
     fn write(self, out: &mut Vec<u8>);
     fn read(bytes: &[u8]) -> Self;
     fn display(self) -> String;
-    /// The operand as a jump target, if it is one.
-    fn as_target(self) -> Option<Target> {
-        None
+}
+
+/// One operand of an instruction, tagged with its kind: for code that treats a kind
+/// alike wherever it appears (the verifier's range checks, the disassembler's notes),
+/// so that an instruction added to the table is handled without code of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypedOperand<T> {
+    Const(ConstIdx),
+    Sym(SymIdx),
+    Proto(ProtoIdx),
+    Slot(Slot),
+    Capture(CaptureIdx),
+    Argc(Argc),
+    Count(Count),
+    Int(SmallInt),
+    Target(T),
+}
+
+/// An operand kind of the table as a field of `Instr<T>`: the kind itself, except
+/// [`Target`], whose field is a `T`.
+pub trait Field<T> {
+    type Ty;
+    /// The field tagged with its kind.
+    fn typed(value: Self::Ty) -> TypedOperand<T>;
+    /// The field with a symbol index mapped by `f` (unchanged if it is not one).
+    fn map_sym(value: Self::Ty, _f: &mut impl FnMut(SymIdx) -> SymIdx) -> Self::Ty {
+        value
     }
-    /// The operand with a jump target replaced (unchanged if it is not a target).
-    fn replace_target(self, _target: Target) -> Self {
-        self
+}
+
+/// The field of an `Instr<T>` as the field of an `Instr<U>`, mapping a jump target.
+pub trait MapField<T, U>: Field<T> + Field<U> {
+    fn map<E>(value: <Self as Field<T>>::Ty, f: &mut impl FnMut(T) -> Result<U, E>)
+        -> Result<<Self as Field<U>>::Ty, E>;
+}
+
+impl<T> Field<T> for Target {
+    type Ty = T;
+    fn typed(value: T) -> TypedOperand<T> {
+        TypedOperand::Target(value)
+    }
+}
+
+impl<T, U> MapField<T, U> for Target {
+    fn map<E>(value: T, f: &mut impl FnMut(T) -> Result<U, E>) -> Result<U, E> {
+        f(value)
     }
 }
 
 macro_rules! operand {
-    ($ty:ident, $inner:ty, $width:expr, $prefix:expr $(, $extra:item)*) => {
+    ($ty:ident, $inner:ty, $width:expr, $prefix:expr) => {
         impl Operand for $ty {
-            $($extra)*
             const WIDTH: usize = $width;
             fn write(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.0.to_le_bytes());
@@ -79,26 +130,43 @@ macro_rules! operand {
         }
     };
 }
-operand!(ConstIdx, u32, 4, "k");
-operand!(SymIdx, u32, 4, "s");
-operand!(ProtoIdx, u32, 4, "f");
-operand!(Slot, u16, 2, "l");
-operand!(CaptureIdx, u16, 2, "c");
-operand!(
-    Target,
+
+/// An operand kind that is the same in every target space.
+macro_rules! plain_operand {
+    ($ty:ident, $inner:ty, $width:expr, $prefix:expr, $kind:ident $(, $extra:item)*) => {
+        operand!($ty, $inner, $width, $prefix);
+        impl<T> Field<T> for $ty {
+            type Ty = $ty;
+            fn typed(value: $ty) -> TypedOperand<T> {
+                TypedOperand::$kind(value)
+            }
+            $($extra)*
+        }
+        impl<T, U> MapField<T, U> for $ty {
+            fn map<E>(value: $ty, _: &mut impl FnMut(T) -> Result<U, E>) -> Result<$ty, E> {
+                Ok(value)
+            }
+        }
+    };
+}
+plain_operand!(ConstIdx, u32, 4, "k", Const);
+plain_operand!(
+    SymIdx,
     u32,
     4,
-    "@",
-    fn as_target(self) -> Option<Target> {
-        Some(self)
-    },
-    fn replace_target(self, target: Target) -> Self {
-        target
+    "s",
+    Sym,
+    fn map_sym(value: SymIdx, f: &mut impl FnMut(SymIdx) -> SymIdx) -> SymIdx {
+        f(value)
     }
 );
-operand!(Argc, u16, 2, "#");
-operand!(Count, u32, 4, "n");
-operand!(SmallInt, i32, 4, "");
+plain_operand!(ProtoIdx, u32, 4, "f", Proto);
+plain_operand!(Slot, u16, 2, "l", Slot);
+plain_operand!(CaptureIdx, u16, 2, "c", Capture);
+plain_operand!(Argc, u16, 2, "#", Argc);
+plain_operand!(Count, u32, 4, "n", Count);
+plain_operand!(SmallInt, i32, 4, "", Int);
+operand!(ByteOffset, u32, 4, "@");
 
 /// How an instruction changes the depth of the operand stack: it pops `pops` values,
 /// then pushes `pushes`.
@@ -108,21 +176,21 @@ pub struct StackEffect {
     pub pushes: u32,
 }
 
-/// What control does after an instruction.
+/// What control does after an instruction whose jump targets are `T`s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flow {
+pub enum Flow<T> {
     /// Continues with the next instruction.
     Next,
     /// Continues with the next instruction or the target.
-    Branch(Target),
+    Branch(T),
     /// Continues at the target keeping the tested value, or with the next instruction
     /// having popped it (`and`/`or`).
-    BranchKeep(Target),
+    BranchKeep(T),
     /// Always continues at the target.
-    Jump(Target),
+    Jump(T),
     /// Continues with the next instruction; on an error raised later, at the target
     /// with the error value pushed on the stack depth of this instruction.
-    Handler(Target),
+    Handler(T),
     /// Leaves the function (return, tail call, throw).
     Exit,
 }
@@ -133,13 +201,13 @@ macro_rules! opcodes {
         $id:literal $name:ident { $($field:ident : $fty:ident),* }
             pops($pops:expr) pushes($pushes:expr) flow($flow:expr);
     )*) => {
-        /// One decoded instruction.
+        /// One instruction, its jump targets `T`s (see the module comment).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum Instr {
-            $( $(#[doc = $doc])* $name { $($field: $fty),* }, )*
+        pub enum Instr<T = InstrIndex> {
+            $( $(#[doc = $doc])* $name { $($field: <$fty as Field<T>>::Ty),* }, )*
         }
 
-        impl Instr {
+        impl<T: Copy> Instr<T> {
             /// The instruction's fixed numeric id.
             pub fn opcode(&self) -> u8 {
                 match self { $( Instr::$name { .. } => $id, )* }
@@ -150,45 +218,10 @@ macro_rules! opcodes {
                 match self { $( Instr::$name { .. } => stringify!($name), )* }
             }
 
-            /// Appends the encoded form to `out`.
-            pub fn encode(&self, out: &mut Vec<u8>) {
-                match *self {
-                    $( Instr::$name { $($field),* } => {
-                        out.push($id);
-                        $( $field.write(out); )*
-                    } )*
-                }
-            }
-
-            /// The encoded size in bytes.
+            /// The encoded size in bytes (the same whatever the targets mean).
             pub fn encoded_len(&self) -> usize {
                 match self {
-                    $( Instr::$name { .. } => 1 $( + <$fty as Operand>::WIDTH )*, )*
-                }
-            }
-
-            /// Decodes the instruction at the start of `bytes`; returns it with its
-            /// encoded length.
-            #[allow(unused_assignments)]
-            pub fn decode(bytes: &[u8]) -> Result<(Instr, usize), DecodeError> {
-                let Some(&op) = bytes.first() else {
-                    return Err(DecodeError::Truncated);
-                };
-                match op {
-                    $( $id => {
-                        let len = 1 $( + <$fty as Operand>::WIDTH )*;
-                        if bytes.len() < len {
-                            return Err(DecodeError::Truncated);
-                        }
-                        #[allow(unused_mut, unused_variables, unused_assignments)]
-                        let mut at = 1;
-                        $(
-                            let $field = <$fty as Operand>::read(&bytes[at..]);
-                            at += <$fty as Operand>::WIDTH;
-                        )*
-                        Ok((Instr::$name { $($field),* }, len))
-                    } )*
-                    other => Err(DecodeError::UnknownOpcode(other)),
+                    $( Instr::$name { .. } => 1 $( + <<$fty as Field<ByteOffset>>::Ty as Operand>::WIDTH )*, )*
                 }
             }
 
@@ -205,25 +238,96 @@ macro_rules! opcodes {
 
             /// Where control goes after this instruction.
             #[allow(unused_variables)]
-            pub fn flow(&self) -> Flow {
+            pub fn flow(&self) -> Flow<T> {
                 match *self {
                     $( Instr::$name { $($field),* } => $flow, )*
                 }
             }
 
-            /// The jump target operand, if the instruction has one (at most one does).
-            #[allow(unused_variables)]
-            pub fn target(&self) -> Option<Target> {
+            /// Calls `f` with each operand tagged with its kind, in table order; stops at
+            /// the first error.
+            #[allow(unused_variables, unused_mut)]
+            pub fn try_for_each_operand<E>(
+                &self,
+                mut f: impl FnMut(TypedOperand<T>) -> Result<(), E>,
+            ) -> Result<(), E> {
                 match *self {
-                    $( Instr::$name { $($field),* } => None $( .or($field.as_target()) )*, )*
+                    $( Instr::$name { $($field),* } => { $( f(<$fty as Field<T>>::typed($field))?; )* } )*
+                }
+                Ok(())
+            }
+
+            /// The instruction with every symbol operand mapped by `f`.
+            #[allow(unused_mut)]
+            pub fn map_syms(self, mut f: impl FnMut(SymIdx) -> SymIdx) -> Instr<T> {
+                match self {
+                    $( Instr::$name { $($field),* } => Instr::$name {
+                        $($field: <$fty as Field<T>>::map_sym($field, &mut f)),*
+                    }, )*
                 }
             }
 
-            /// The instruction with its jump target (if any) replaced.
-            #[allow(unused_variables)]
-            pub fn with_target(self, target: Target) -> Instr {
-                match self {
-                    $( Instr::$name { $($field),* } => Instr::$name { $($field: $field.replace_target(target)),* }, )*
+            /// The instruction with its jump target (if any) mapped by `f` to another
+            /// meaning; `f`'s error stops the mapping.
+            #[allow(unused_mut)]
+            pub fn map_target<U, E>(self, mut f: impl FnMut(T) -> Result<U, E>) -> Result<Instr<U>, E> {
+                Ok(match self {
+                    $( Instr::$name { $($field),* } => Instr::$name {
+                        $($field: <$fty as MapField<T, U>>::map($field, &mut f)?),*
+                    }, )*
+                })
+            }
+        }
+
+        impl<T: Copy> Instr<T> {
+            /// Calls `f` with each operand tagged with its kind, in table order.
+            pub fn for_each_operand(&self, mut f: impl FnMut(TypedOperand<T>)) {
+                let done: Result<(), std::convert::Infallible> = self.try_for_each_operand(|operand| Ok(f(operand)));
+                let Ok(()) = done;
+            }
+
+            /// The instruction with its jump target (if any) mapped by `f`, which cannot fail.
+            pub fn retarget<U>(self, mut f: impl FnMut(T) -> U) -> Instr<U> {
+                match self.map_target(|target| Ok::<U, std::convert::Infallible>(f(target))) {
+                    Ok(instr) => instr,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl Instr<ByteOffset> {
+            /// Appends the encoded form to `out`.
+            pub fn encode(&self, out: &mut Vec<u8>) {
+                match *self {
+                    $( Instr::$name { $($field),* } => {
+                        out.push($id);
+                        $( $field.write(out); )*
+                    } )*
+                }
+            }
+
+            /// Decodes the instruction at the start of `bytes`; returns it with its
+            /// encoded length.
+            #[allow(unused_assignments)]
+            pub fn decode(bytes: &[u8]) -> Result<(Instr<ByteOffset>, usize), DecodeError> {
+                let Some(&op) = bytes.first() else {
+                    return Err(DecodeError::Truncated);
+                };
+                match op {
+                    $( $id => {
+                        let len = 1 $( + <<$fty as Field<ByteOffset>>::Ty as Operand>::WIDTH )*;
+                        if bytes.len() < len {
+                            return Err(DecodeError::Truncated);
+                        }
+                        #[allow(unused_mut, unused_variables, unused_assignments)]
+                        let mut at = 1;
+                        $(
+                            let $field = <<$fty as Field<ByteOffset>>::Ty as Operand>::read(&bytes[at..]);
+                            at += <<$fty as Field<ByteOffset>>::Ty as Operand>::WIDTH;
+                        )*
+                        Ok((Instr::$name { $($field),* }, len))
+                    } )*
+                    other => Err(DecodeError::UnknownOpcode(other)),
                 }
             }
 
@@ -234,7 +338,9 @@ macro_rules! opcodes {
                     $( Instr::$name { $($field),* } => vec![$( $field.display() ),*], )*
                 }
             }
+        }
 
+        impl Instr {
             /// Every opcode id in the table, ascending.
             pub const ALL_OPCODES: &'static [u8] = &[$($id),*];
         }
@@ -409,18 +515,21 @@ impl fmt::Display for DecodeError {
 
 // The VM copies instructions in its dispatch loop; keep them small.
 const _: () = assert!(std::mem::size_of::<Instr>() <= 8);
+// Encoded targets and instruction indices take the same room, so no instruction's
+// size depends on which one it holds.
+const _: () = assert!(std::mem::size_of::<Instr<ByteOffset>>() == std::mem::size_of::<Instr>());
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn samples() -> Vec<Instr> {
+    fn samples() -> Vec<Instr<ByteOffset>> {
         vec![
             Instr::Nil {},
             Instr::Int { value: SmallInt(-7) },
             Instr::Const { idx: ConstIdx(70000) },
             Instr::LoadLocal { slot: Slot(3) },
-            Instr::Jump { target: Target(12) },
+            Instr::Jump { target: ByteOffset(12) },
             Instr::CallGlobal { sym: SymIdx(9), argc: Argc(2) },
             Instr::AddLocalInt { slot: Slot(1), value: SmallInt(-1) },
             Instr::Nth {},

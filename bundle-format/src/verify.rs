@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::bundle::{Bundle, Capture, Constant, Proto};
 use crate::limits;
-use crate::opcodes::{Flow, Instr, Target};
+use crate::opcodes::{ByteOffset, CaptureIdx, Flow, Instr, InstrIndex, Slot, TypedOperand};
 
 /// Why a bundle was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +44,8 @@ impl std::error::Error for VerifyError {}
 /// instruction indices, and the byte offset each instruction had in the bundle.
 #[derive(Clone, Debug)]
 pub struct VerifiedCode {
-    pub instrs: Vec<Instr>,
-    pub offsets: Vec<u32>,
+    pub instrs: Vec<Instr<InstrIndex>>,
+    pub offsets: Vec<ByteOffset>,
 }
 
 /// A bundle that passed every check. Its fields can be read but not changed, and it
@@ -181,68 +181,66 @@ fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCo
     }
 
     // Decode, recording where each instruction starts.
-    let mut instrs = Vec::new();
+    let mut encoded = Vec::new();
     let mut offsets = Vec::new();
     let mut at = 0usize;
     while at < proto.code.len() {
         let (instr, len) = Instr::decode(&proto.code[at..]).map_err(|e| fail(Some(at as u32), e.to_string()))?;
-        offsets.push(at as u32);
-        instrs.push(instr);
+        offsets.push(ByteOffset(at as u32));
+        encoded.push(instr);
         at += len;
     }
 
     // V4: every operand is in range, and targets become instruction indices.
-    let target_index = |pc: u32, t: Target| -> Result<Target, VerifyError> {
-        offsets
-            .binary_search(&t.0)
-            .map(|i| Target(i as u32))
-            .map_err(|_| fail(Some(pc), format!("jump target {} is not an instruction boundary", t.0)))
-    };
-    for (i, instr) in instrs.iter_mut().enumerate() {
-        let pc = offsets[i];
-        check_operands(bundle, proto, instr).map_err(|m| fail(Some(pc), m))?;
-        if let Some(target) = instr.target() {
-            *instr = instr.with_target(target_index(pc, target)?);
-        }
+    let mut instrs = Vec::with_capacity(encoded.len());
+    for (instr, &pc) in encoded.iter().zip(&offsets) {
+        check_operands(bundle, proto, instr).map_err(|m| fail(Some(pc.0), m))?;
+        instrs.push(instr.map_target(|target| {
+            offsets
+                .binary_search(&target)
+                .map(|i| InstrIndex(i as u32))
+                .map_err(|_| fail(Some(pc.0), format!("jump target {} is not an instruction boundary", target.0)))
+        })?);
     }
 
     check_stack(proto, &instrs, &offsets).map_err(|(pc, m)| fail(Some(pc), m))?;
     Ok(VerifiedCode { instrs, offsets })
 }
 
-fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), String> {
-    let local = |slot: crate::opcodes::Slot| {
+fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> Result<(), String> {
+    instr.try_for_each_operand(|operand| check_operand(bundle, proto, operand))?;
+    // V9: a self tail call passes exactly the parameters, so the VM can restart the
+    // frame without an arity check.
+    match *instr {
+        Instr::TailCallSelf { argc } if proto.rest || argc.0 != proto.arity => {
+            Err(format!("self tail call with {} arguments in a function of arity {}{}", argc.0, proto.arity, if proto.rest { " and a rest parameter" } else { "" }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The range check of one operand, by its kind, wherever it appears.
+fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) -> Result<(), String> {
+    let local = |slot: Slot| {
         if slot.0 < proto.locals { Ok(()) } else { Err(format!("local slot {} out of range", slot.0)) }
     };
-    let capture = |idx: crate::opcodes::CaptureIdx| {
+    let capture = |idx: CaptureIdx| {
         if (idx.0 as usize) < proto.captures.len() {
             Ok(())
         } else {
             Err(format!("capture {} out of range", idx.0))
         }
     };
-    let symbol = |sym: crate::opcodes::SymIdx| {
-        if (sym.0 as usize) < bundle.symbols.len() { Ok(()) } else { Err(format!("symbol {} out of range", sym.0)) }
-    };
-    match *instr {
-        Instr::Const { idx } if idx.0 as usize >= bundle.constants.len() => {
+    match operand {
+        TypedOperand::Const(idx) if idx.0 as usize >= bundle.constants.len() => {
             Err(format!("constant {} out of range", idx.0))
         }
-        Instr::LoadLocal { slot }
-        | Instr::MoveLocal { slot }
-        | Instr::StoreLocal { slot }
-        | Instr::MakeCell { slot }
-        | Instr::LoadCellLocal { slot }
-        | Instr::StoreCellLocal { slot }
-        | Instr::AddLocalInt { slot, .. }
-        | Instr::SubLocalInt { slot, .. } => local(slot),
-        Instr::LoadLocal2 { a, b } => local(a).and(local(b)),
-        Instr::LoadCapture { idx } | Instr::LoadCellCapture { idx } | Instr::StoreCellCapture { idx } => capture(idx),
-        Instr::LoadGlobal { sym }
-        | Instr::StoreGlobal { sym }
-        | Instr::CallGlobal { sym, .. }
-        | Instr::TailCallGlobal { sym, .. } => symbol(sym),
-        Instr::Closure { proto: target } => {
+        TypedOperand::Sym(sym) if sym.0 as usize >= bundle.symbols.len() => {
+            Err(format!("symbol {} out of range", sym.0))
+        }
+        TypedOperand::Slot(slot) => local(slot),
+        TypedOperand::Capture(idx) => capture(idx),
+        TypedOperand::Proto(target) => {
             // V5: a closure's capture descriptors name slots and captures of the frame
             // that creates it.
             let Some(created) = bundle.protos.get(target.0 as usize) else {
@@ -256,20 +254,18 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr) -> Result<(), S
             }
             Ok(())
         }
-        // V9: a self tail call passes exactly the parameters, so the VM can restart
-        // the frame without an arity check.
-        Instr::TailCallSelf { argc } if proto.rest || argc.0 != proto.arity => {
-            Err(format!("self tail call with {} arguments in a function of arity {}{}", argc.0, proto.arity, if proto.rest { " and a rest parameter" } else { "" }))
-        }
-        _ => Ok(()),
+        // In range. Jump targets are checked when they become instruction indices.
+        TypedOperand::Const(_) | TypedOperand::Sym(_) | TypedOperand::Target(_) => Ok(()),
+        // Counts and literals: any value is valid (stack effects bound the counts).
+        TypedOperand::Argc(_) | TypedOperand::Count(_) | TypedOperand::Int(_) => Ok(()),
     }
 }
 
 /// V6: stack depth never underflows or exceeds `max_stack`, and is the same at every
 /// join. V7: control never falls off the end. V8: handler counts are consistent and
 /// `PopHandler` has a handler to pop.
-fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[u32]) -> Result<(), (u32, String)> {
-    let max = stack_depth(instrs).map_err(|e| (offsets[e.index], e.message))?;
+fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[ByteOffset]) -> Result<(), (u32, String)> {
+    let max = stack_depth(instrs).map_err(|e| (offsets[e.index].0, e.message))?;
     if max > proto.max_stack {
         return Err((0, format!("stack depth {max} exceeds the declared maximum {}", proto.max_stack)));
     }
@@ -286,7 +282,7 @@ pub struct DepthError {
 /// The dataflow behind V6–V8, over code whose targets are instruction indices.
 /// Returns the deepest the operand stack gets. The compiler uses it to declare
 /// `max_stack`; the verifier to check the declaration.
-pub fn stack_depth(instrs: &[Instr]) -> Result<u32, DepthError> {
+pub fn stack_depth(instrs: &[Instr<InstrIndex>]) -> Result<u32, DepthError> {
     if instrs.is_empty() {
         return Err(DepthError { index: 0, message: "empty code".to_string() });
     }
@@ -357,4 +353,70 @@ pub fn stack_depth(instrs: &[Instr]) -> Result<u32, DepthError> {
         }
     }
     Ok(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{ConstIdx, ProtoIdx, SymIdx};
+
+    /// A bundle whose entry runs `code`, with one constant, one symbol, one local, no
+    /// captures and one function.
+    fn bundle(code: Vec<u8>) -> Bundle {
+        let proto = Proto { name: None, arity: 0, rest: false, locals: 1, max_stack: 8, captures: Vec::new(), code };
+        Bundle {
+            symbols: vec!["x".to_string()],
+            constants: vec![Constant::Nil],
+            protos: vec![proto],
+            entry: ProtoIdx(0),
+            debug: None,
+        }
+    }
+
+    #[test]
+    fn every_operand_kind_with_a_range_is_checked_in_every_instruction() {
+        // Each opcode with every operand at its largest encoding: out of range for each
+        // kind that indexes something. Counts and literals have no range; a kind added
+        // to the table is expected to have one until it is listed here.
+        let unranged = |operand: &TypedOperand<ByteOffset>| {
+            matches!(operand, TypedOperand::Argc(_) | TypedOperand::Count(_) | TypedOperand::Int(_))
+        };
+        for &id in Instr::ALL_OPCODES {
+            let mut bytes = vec![0xff; 16];
+            bytes[0] = id;
+            let (instr, len) = Instr::decode(&bytes).expect("every listed opcode decodes");
+            let mut operands = Vec::new();
+            instr.for_each_operand(|operand| operands.push(operand));
+            if operands.iter().all(unranged) {
+                continue;
+            }
+            let mut code = bytes[..len].to_vec();
+            Instr::Nil {}.encode(&mut code);
+            Instr::Return {}.encode(&mut code);
+            let rejected = verify_bundle(bundle(code)).expect_err(instr.mnemonic());
+            assert_eq!(rejected.pc, Some(0), "{}: {}", instr.mnemonic(), rejected.message);
+            assert!(
+                rejected.message.contains("out of range") || rejected.message.contains("not an instruction boundary"),
+                "{}: {}",
+                instr.mnemonic(),
+                rejected.message
+            );
+        }
+    }
+
+    #[test]
+    fn in_range_operands_pass_the_range_checks() {
+        let mut code = Vec::new();
+        for instr in [
+            Instr::Const { idx: ConstIdx(0) },
+            Instr::StoreGlobal { sym: SymIdx(0) },
+            Instr::LoadLocal2 { a: Slot(0), b: Slot(0) },
+            Instr::Pop {},
+            Instr::Closure { proto: ProtoIdx(0) },
+            Instr::Return {},
+        ] {
+            instr.encode(&mut code);
+        }
+        assert!(verify_bundle(bundle(code)).is_ok());
+    }
 }

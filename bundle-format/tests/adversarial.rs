@@ -4,10 +4,10 @@
 
 use bundle_format::bundle::{Bundle, Capture, ConstIdx, Constant, DebugInfo, LineEntry, Proto, ProtoDebug, ProtoIdx, Slot, SymIdx};
 use bundle_format::header::{HEADER_LEN, MAGIC};
-use bundle_format::opcodes::{Argc, Instr, SmallInt, Target};
+use bundle_format::opcodes::{Argc, ByteOffset, Instr, SmallInt};
 use bundle_format::{read_bundle, verify_bundle, write_bundle, ReadError};
 
-fn code(instrs: &[Instr]) -> Vec<u8> {
+fn code(instrs: &[Instr<ByteOffset>]) -> Vec<u8> {
     let mut out = Vec::new();
     for i in instrs {
         i.encode(&mut out);
@@ -29,7 +29,7 @@ fn sample() -> Bundle {
     // if captured value is truthy: return it + 1, else nil
     let inner = code(&[
         Instr::LoadCapture { idx: bundle_format::bundle::CaptureIdx(0) },
-        Instr::JumpIfFalse { target: Target(18) },
+        Instr::JumpIfFalse { target: ByteOffset(18) },
         Instr::LoadCapture { idx: bundle_format::bundle::CaptureIdx(0) },
         Instr::Int { value: SmallInt(1) },
         Instr::Add {},
@@ -155,7 +155,7 @@ fn the_verifier_rejects_each_broken_rule() {
         ("local out of range", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::LoadLocal { slot: Slot(5) }, Instr::Return {}]))),
         ("underflow", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Add {}, Instr::Return {}]))),
         ("falls off the end", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Nil {}]))),
-        ("jump into an instruction", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Jump { target: Target(2) }, Instr::Nil {}, Instr::Return {}]))),
+        ("jump into an instruction", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Jump { target: ByteOffset(2) }, Instr::Nil {}, Instr::Return {}]))),
         ("over declared stack", Box::new(|b: &mut Bundle| b.protos[0].max_stack = 0)),
         ("capture out of range", Box::new(|b: &mut Bundle| b.protos[1].captures = vec![Capture::Local(Slot(9))])),
         ("missing entry", Box::new(|b: &mut Bundle| b.entry = ProtoIdx(7))),

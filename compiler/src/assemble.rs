@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use bundle_format::bundle::LineEntry;
-use bundle_format::opcodes::{Instr, Target};
+use bundle_format::opcodes::{ByteOffset, Instr, InstrIndex};
 use bundle_format::verify::stack_depth;
 
-use crate::codegen::Asm;
-use crate::lower::{error, Result};
+use crate::codegen::{Asm, Label};
+use crate::error::{error, Result};
 use crate::syntax::Span;
 
 pub struct Assembled {
@@ -17,25 +17,18 @@ pub struct Assembled {
     pub max_stack: u32,
 }
 
-fn retarget(instr: Instr, map: impl Fn(Target) -> Target) -> Instr {
-    match instr.target() {
-        Some(target) => instr.with_target(map(target)),
-        None => instr,
-    }
-}
-
 /// Assembles one function. `span` locates errors.
 pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
     // Pass 1: instruction index and byte offset of every label.
-    let mut label_index = HashMap::new();
-    let mut label_offset = HashMap::new();
+    let mut label_index: HashMap<Label, InstrIndex> = HashMap::new();
+    let mut label_offset: HashMap<Label, ByteOffset> = HashMap::new();
     let mut instrs = Vec::new();
     let mut offset = 0u32;
     for item in asm {
         match item {
             Asm::Label(label) => {
-                label_index.insert(*label, instrs.len() as u32);
-                label_offset.insert(*label, offset);
+                label_index.insert(*label, InstrIndex(instrs.len() as u32));
+                label_offset.insert(*label, ByteOffset(offset));
             }
             Asm::Op(instr, span) => {
                 instrs.push((*instr, *span));
@@ -47,7 +40,7 @@ pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
         let most = bundle_format::limits::MAX_CODE_LEN >> 20;
         return error(span, format!("function too large: {offset} bytes of code, over the {most} MiB a bundle allows; split it into smaller functions"));
     }
-    let indexed: Vec<Instr> = instrs.iter().map(|(i, _)| retarget(*i, |t| Target(label_index[&t.0]))).collect();
+    let indexed: Vec<Instr> = instrs.iter().map(|(i, _)| i.retarget(|label| label_index[&label])).collect();
     let max_stack = match stack_depth(&indexed) {
         Ok(depth) => depth,
         Err(e) => return error(span, format!("internal compiler error: generated code is invalid: {}", e.message)),
@@ -60,7 +53,7 @@ pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
         if lines.last().is_none_or(|l| (l.line, l.col) != (span.line, span.col)) {
             lines.push(LineEntry { pc, line: span.line, col: span.col });
         }
-        retarget(*instr, |t| Target(label_offset[&t.0])).encode(&mut code);
+        instr.retarget(|label| label_offset[&label]).encode(&mut code);
     }
     Ok(Assembled { code, lines, max_stack })
 }

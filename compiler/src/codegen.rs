@@ -1,25 +1,29 @@
 //! Code generation: IR to instructions with symbolic labels.
 //!
 //! Each function becomes a list of [`Asm`] items (instructions carrying their source
-//! span, and labels). Jump targets here are label numbers; `assemble` turns them into
+//! span, and labels). Jump targets here are [`Label`]s; `assemble` turns them into
 //! byte offsets. Every expression is compiled either for its value or in tail
 //! position, where it must leave the function (a `Return` or a tail call).
 
 use std::collections::{HashMap, HashSet};
 
 use bundle_format::bundle::{Capture, Constant};
-use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, Slot, SmallInt, SymIdx, Target};
+use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, Slot, SmallInt, SymIdx};
 
-use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, Program};
+use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, Program};
 use crate::liveness;
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::Span;
+
+/// A symbolic jump destination in one function's code before assembly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label(pub u32);
 
 /// An instruction with its source position, or a label.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Asm {
-    Op(Instr, Span),
-    Label(u32),
+    Op(Instr<Label>, Span),
+    Label(Label),
 }
 
 /// A function's code before assembly.
@@ -154,7 +158,7 @@ struct FnGen<'a> {
     /// Reads that are a local's last use (see `liveness`).
     last_uses: HashSet<*const Expr>,
     /// The inlined named lets being generated: their top label and variables.
-    loops: HashMap<FnId, (u32, Vec<LocalId>)>,
+    loops: HashMap<FnId, (Label, Vec<LocalId>)>,
 }
 
 impl<'a> FnGen<'a> {
@@ -197,16 +201,16 @@ impl<'a> FnGen<'a> {
         })
     }
 
-    fn emit(&mut self, instr: Instr, span: Span) {
+    fn emit(&mut self, instr: Instr<Label>, span: Span) {
         self.asm.push(Asm::Op(instr, span));
     }
 
-    fn label(&mut self) -> u32 {
+    fn label(&mut self) -> Label {
         self.next_label += 1;
-        self.next_label - 1
+        Label(self.next_label - 1)
     }
 
-    fn place(&mut self, label: u32) {
+    fn place(&mut self, label: Label) {
         self.asm.push(Asm::Label(label));
     }
 
@@ -279,7 +283,7 @@ impl<'a> FnGen<'a> {
     /// that settles the whole form (false in an `and`, true in an `or`) jumps straight
     /// to the outcome; when the form settles the other way, the items before the last
     /// skip past it instead.
-    fn jump_when(&mut self, test: &Expr, when: bool, target: u32) -> Result<()> {
+    fn jump_when(&mut self, test: &Expr, when: bool, target: Label) -> Result<()> {
         match &test.kind {
             ExprKind::And(items) | ExprKind::Or(items) => {
                 let settles_on = matches!(test.kind, ExprKind::Or(_));
@@ -297,7 +301,6 @@ impl<'a> FnGen<'a> {
             }
             _ => {
                 self.expr(test, false)?;
-                let target = Target(target);
                 self.emit(if when { Instr::JumpIfTrue { target } } else { Instr::JumpIfFalse { target } }, test.span);
                 Ok(())
             }
@@ -416,7 +419,7 @@ impl<'a> FnGen<'a> {
                     self.expr(otherwise, true)?;
                 } else {
                     let end = self.label();
-                    self.emit(Instr::Jump { target: Target(end) }, span);
+                    self.emit(Instr::Jump { target: end }, span);
                     self.place(else_label);
                     self.expr(otherwise, false)?;
                     self.place(end);
@@ -440,8 +443,11 @@ impl<'a> FnGen<'a> {
                 let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
                 for item in rest {
                     self.expr(item, false)?;
-                    let target = Target(end);
-                    let jump = if is_and { Instr::JumpIfFalseOrPop { target } } else { Instr::JumpIfTrueOrPop { target } };
+                    let jump = if is_and {
+                        Instr::JumpIfFalseOrPop { target: end }
+                    } else {
+                        Instr::JumpIfTrueOrPop { target: end }
+                    };
                     self.emit(jump, item.span);
                 }
                 self.expr(last, tail)?;
@@ -453,7 +459,7 @@ impl<'a> FnGen<'a> {
                 let done = self.label();
                 self.place(top);
                 self.expr(test, false)?;
-                self.emit(Instr::JumpIfTrue { target: Target(done) }, test.span);
+                self.emit(Instr::JumpIfTrue { target: done }, test.span);
                 self.expr(body, false)?;
                 self.emit(Instr::Pop {}, body.span);
                 for (_, step) in steps {
@@ -462,7 +468,7 @@ impl<'a> FnGen<'a> {
                 for (local, step) in steps.iter().rev() {
                     self.store_local(*local, step.span)?;
                 }
-                self.emit(Instr::Jump { target: Target(top) }, span);
+                self.emit(Instr::Jump { target: top }, span);
                 self.place(done);
                 self.expr(result, tail)?;
             }
@@ -500,7 +506,7 @@ impl<'a> FnGen<'a> {
             }
             ExprKind::Intrinsic(op, args) => {
                 self.exprs(args)?;
-                self.emit(intrinsic_instr(*op), span);
+                self.emit(op.def().instr, span);
                 self.ret_if(tail, span);
             }
             ExprKind::MakeList(items) => {
@@ -523,14 +529,14 @@ impl<'a> FnGen<'a> {
             }
             ExprKind::Try(body, local, handler) => {
                 let handler_label = self.label();
-                self.emit(Instr::PushHandler { target: Target(handler_label) }, span);
+                self.emit(Instr::PushHandler { target: handler_label }, span);
                 self.expr(body, false)?;
                 self.emit(Instr::PopHandler {}, span);
                 let end = self.label();
                 if tail {
                     self.emit(Instr::Return {}, span);
                 } else {
-                    self.emit(Instr::Jump { target: Target(end) }, span);
+                    self.emit(Instr::Jump { target: end }, span);
                 }
                 self.place(handler_label);
                 self.bind_new(*local, span)?;
@@ -565,35 +571,9 @@ impl<'a> FnGen<'a> {
                 };
                 self.exprs(args)?;
                 self.store_loop_vars(&vars, span)?;
-                self.emit(Instr::Jump { target: Target(top) }, span);
+                self.emit(Instr::Jump { target: top }, span);
             }
         }
         Ok(())
-    }
-}
-
-fn intrinsic_instr(op: Intrinsic) -> Instr {
-    match op {
-        Intrinsic::Add => Instr::Add {},
-        Intrinsic::AddNum => Instr::AddNum {},
-        Intrinsic::Sub => Instr::Sub {},
-        Intrinsic::Mul => Instr::Mul {},
-        Intrinsic::Div => Instr::Div {},
-        Intrinsic::Lt => Instr::Lt {},
-        Intrinsic::Gt => Instr::Gt {},
-        Intrinsic::Le => Instr::Le {},
-        Intrinsic::Ge => Instr::Ge {},
-        Intrinsic::NumEq => Instr::NumEq {},
-        Intrinsic::Not => Instr::Not {},
-        Intrinsic::Neg => Instr::Neg {},
-        Intrinsic::Car => Instr::Car {},
-        Intrinsic::Cdr => Instr::Cdr {},
-        Intrinsic::Cons => Instr::Cons {},
-        Intrinsic::IsNull => Instr::IsNull {},
-        Intrinsic::IsPair => Instr::IsPair {},
-        Intrinsic::Get => Instr::Get {},
-        Intrinsic::Mod => Instr::Mod {},
-        Intrinsic::Equal => Instr::Equal {},
-        Intrinsic::Nth => Instr::Nth {},
     }
 }

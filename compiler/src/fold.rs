@@ -6,11 +6,11 @@
 //! `if`/`and`/`or` with literal tests keep only the branch that runs, and literals
 //! whose value is discarded in a sequence are dropped.
 
-use sema_runtime::builtins::numbers;
 use sema_runtime::num;
 use sema_runtime::value::Value;
 
-use crate::ir::{Expr, ExprKind, Intrinsic, Literal, Program};
+use crate::intrinsics::{Fold, Intrinsic};
+use crate::ir::{Expr, ExprKind, Literal, Program};
 
 pub fn fold_program(program: &mut Program) {
     for function in &mut program.functions {
@@ -165,29 +165,18 @@ fn to_literal(value: &Value) -> Option<Literal> {
     })
 }
 
-/// Evaluates an intrinsic on literal operands; `None` when it would raise or is not
-/// a numeric/boolean computation.
+/// The literal as a runtime number, if it is one.
+fn number(lit: &Literal) -> Option<Value> {
+    to_value(lit).filter(Value::is_number)
+}
+
+/// Evaluates an intrinsic on literal operands as its table row says; `None` when it
+/// would raise or is not a numeric/boolean computation.
 fn fold_intrinsic(op: Intrinsic, args: &[&Literal]) -> Option<Literal> {
-    if let (Intrinsic::Not, [arg]) = (op, args) {
-        return Some(Literal::Bool(!truthy(arg)));
-    }
-    let values: Vec<Value> = args.iter().map(|l| to_value(l)).collect::<Option<_>>()?;
-    if !values.iter().all(Value::is_number) {
-        return None;
-    }
-    let result = match (op, &values[..]) {
-        (Intrinsic::Add, [a, b]) => numbers::add2(a, b),
-        (Intrinsic::AddNum, [a, b]) => num::add(a, b),
-        (Intrinsic::Sub, [a, b]) => numbers::sub2(a, b),
-        (Intrinsic::Mul, [a, b]) => numbers::mul2(a, b),
-        (Intrinsic::Div, [a, b]) => numbers::div2(a, b),
-        (Intrinsic::Mod, [a, b]) => numbers::mod2(a, b),
-        (Intrinsic::Lt, [a, b]) => numbers::lt2(a, b),
-        (Intrinsic::Gt, [a, b]) => numbers::gt2(a, b),
-        (Intrinsic::Le, [a, b]) => numbers::le2(a, b),
-        (Intrinsic::Ge, [a, b]) => numbers::ge2(a, b),
-        (Intrinsic::NumEq, [a, b]) => numbers::eq2(a, b),
-        (Intrinsic::Neg, [a]) => num::negate(a),
+    let result = match (op.def().fold, args) {
+        (Fold::Not, [arg]) => return Some(Literal::Bool(!truthy(arg))),
+        (Fold::Unary(f), [a]) => f(&number(a)?),
+        (Fold::Binary(f), [a, b]) => f(&number(a)?, &number(b)?),
         _ => return None,
     };
     let literal = to_literal(&result.ok()?)?;

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::intrinsics::Intrinsic;
 use crate::syntax::Span;
 
 pub type LocalId = u32;
@@ -30,69 +31,6 @@ pub enum Literal {
     Vector(Vec<Literal>),
     Map(Vec<(Literal, Literal)>),
     Bytevector(Vec<u8>),
-}
-
-/// Builtins the compiler emits as opcodes when their global name is never redefined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Intrinsic {
-    Add,
-    /// One step of an n-ary `+`: numbers only (the two-argument `+` also joins strings).
-    AddNum,
-    Sub,
-    Mul,
-    Div,
-    Lt,
-    Gt,
-    Le,
-    Ge,
-    NumEq,
-    Not,
-    Neg,
-    Car,
-    Cdr,
-    Cons,
-    IsNull,
-    IsPair,
-    Get,
-    Mod,
-    Equal,
-    Nth,
-}
-
-impl Intrinsic {
-    /// The intrinsic for a call of global `name` with `argc` arguments.
-    pub fn lookup(name: &str, argc: usize) -> Option<Intrinsic> {
-        use Intrinsic::*;
-        Some(match (name, argc) {
-            ("+", 2) => Add,
-            ("-", 2) => Sub,
-            ("*", 2) => Mul,
-            ("/", 2) => Div,
-            ("<", 2) => Lt,
-            (">", 2) => Gt,
-            ("<=", 2) => Le,
-            (">=", 2) => Ge,
-            ("=", 2) => NumEq,
-            ("not", 1) => Not,
-            ("-", 1) => Neg,
-            ("car" | "first", 1) => Car,
-            ("cdr" | "rest", 1) => Cdr,
-            ("cons", 2) => Cons,
-            ("null?", 1) => IsNull,
-            ("pair?", 1) => IsPair,
-            ("get", 2) => Get,
-            ("mod" | "modulo", 2) => Mod,
-            ("equal?" | "eq?", 2) => Equal,
-            ("nth", 2) => Nth,
-            _ => return None,
-        })
-    }
-
-    /// Every global name some intrinsic stands for.
-    pub const NAMES: &'static [&'static str] = &[
-        "+", "-", "*", "/", "<", ">", "<=", ">=", "=", "not", "car", "first", "cdr", "rest", "cons", "null?",
-        "pair?", "get", "mod", "modulo", "equal?", "eq?", "nth",
-    ];
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -189,7 +127,7 @@ pub struct Program {
     pub functions: Vec<Function>,
     pub locals: Vec<LocalInfo>,
     /// Problems that do not stop compilation (reported as `file:line:col: warning: ...`).
-    pub warnings: Vec<crate::lower::CompileError>,
+    pub warnings: Vec<crate::error::CompileError>,
 }
 
 impl fmt::Display for Literal {

@@ -3,9 +3,11 @@
 
 pub mod assemble;
 pub mod codegen;
+pub mod error;
 pub mod evaluator;
 pub mod exe;
 pub mod fold;
+pub mod intrinsics;
 pub mod ir;
 pub mod ir_print;
 pub mod liveness;
@@ -64,7 +66,7 @@ fn read(source: &str, file: &str) -> Result<Vec<syntax::Syntax>, Diagnostic> {
 }
 
 /// A compile error or warning located in one of the program's files.
-fn diagnostic(modules: &modules::Modules, e: lower::CompileError) -> Diagnostic {
+fn diagnostic(modules: &modules::Modules, e: error::CompileError) -> Diagnostic {
     let file = modules.files.get(e.span.file as usize).cloned().unwrap_or_default();
     Diagnostic { file, line: e.span.line, col: e.span.col, message: e.message }
 }
@@ -134,7 +136,7 @@ fn compile_forms_in(
 ) -> Result<(Bundle, Vec<Diagnostic>), Diagnostic> {
     let program = lower_forms(forms, modules, macros)?;
     let warnings = program.warnings.iter().cloned().map(|w| diagnostic(modules, w)).collect();
-    let at = |e: lower::CompileError| diagnostic(modules, e);
+    let at = |e: error::CompileError| diagnostic(modules, e);
     let mut tables = codegen::Tables::default();
     let codes = codegen::drop_unused(codegen::generate(&program, &mut tables).map_err(at)?);
     let mut protos = Vec::with_capacity(codes.len());

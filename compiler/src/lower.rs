@@ -9,28 +9,17 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::error::{error, CompileError, Result};
 use crate::macros::MacroEngine;
 use crate::multimethods;
 use crate::multiple_values;
 use crate::modules::{Exports, Modules};
-use crate::ir::{Expr, ExprKind, FnId, Function, Intrinsic, Literal, LocalId, LocalInfo, Program};
+use crate::intrinsics::Intrinsic;
+use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, LocalInfo, Program};
 use crate::patterns;
 use crate::prelude;
 use crate::syntax::{Span, Syntax, SyntaxKind};
 use crate::syntax_rules::SyntaxRules;
-
-/// A compile-time error at a source position.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompileError {
-    pub span: Span,
-    pub message: String,
-}
-
-pub type Result<T> = std::result::Result<T, CompileError>;
-
-pub fn error<T>(span: Span, message: impl Into<String>) -> Result<T> {
-    Err(CompileError { span, message: message.into() })
-}
 
 struct Binding {
     name: String,
@@ -870,10 +859,10 @@ impl Lowerer<'_> {
 
     /// A load or import whose path is computed at run time: it cannot be compiled in.
     fn dynamic_module(&mut self, form: &str, path: &Syntax, span: Span) -> Result<Expr> {
-        self.warnings.push(CompileError {
+        self.warnings.push(CompileError::new(
             span,
-            message: "warning: the path is not a literal string, so the file cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)".to_string(),
-        });
+            "warning: the path is not a literal string, so the file cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)",
+        ));
         let path = self.lower(path)?;
         let import_names = (form == "import").then(|| Expr::new(ExprKind::Const(Literal::List(Vec::new())), span));
         Ok(Self::load_at_run_time(path, import_names, span))
@@ -887,10 +876,10 @@ impl Lowerer<'_> {
         if resolved.exists() {
             return None;
         }
-        self.warnings.push(CompileError {
+        self.warnings.push(CompileError::new(
             span,
-            message: format!("warning: {path} does not exist now, so it cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)"),
-        });
+            format!("warning: {path} does not exist now, so it cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)"),
+        ));
         let path = Expr::new(ExprKind::Const(Literal::Str(resolved.display().to_string())), span);
         let names = import.map(|names| {
             let names = names.iter().filter_map(Syntax::as_symbol).map(|n| Literal::Symbol(n.to_string())).collect();
@@ -1567,20 +1556,13 @@ fn expand_record_type(args: &[Syntax], span: Span) -> Result<Syntax> {
     Ok(list(forms, span))
 }
 
-/// `(* a b c ...)`, `(- a b c ...)` and `(+ a b c ...)` as nested two-argument
-/// intrinsics: the n-ary builtin is exactly a left fold of `Mul`, `Sub`, or `AddNum`
-/// (the numbers-only step: the two-argument `+` also joins strings, and its message
-/// differs). `/` stays a call (its n-ary error message differs), as does anything else.
+/// A call with three or more arguments whose builtin is exactly a left fold of an
+/// intrinsic (`(+ a b c)`, `(* a b c)`, `(- a b c)`; see `nary_step` in the table) as
+/// nested two-argument intrinsics; anything else stays a call.
 fn left_fold(name: &str, args: Vec<Expr>, span: Span) -> Expr {
-    let op = match name {
-        "+" => Intrinsic::AddNum,
-        "*" => Intrinsic::Mul,
-        "-" => Intrinsic::Sub,
-        _ => return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span),
-    };
-    if args.len() < 3 {
+    let Some(op) = Intrinsic::nary_step(name).filter(|_| args.len() >= 3) else {
         return Expr::new(ExprKind::CallGlobal(name.to_string(), args), span);
-    }
+    };
     let mut items = args.into_iter();
     let first = items.next().expect("three or more arguments");
     items.fold(first, |acc, next| Expr::new(ExprKind::Intrinsic(op, vec![acc, next]), span))

@@ -27,7 +27,7 @@ use sema_runtime::printer::repr;
 use sema_runtime::value::Value;
 use sema_runtime::vm::Vm;
 
-use crate::lower::{error, Result};
+use crate::error::{error, CompileError, Result};
 use crate::reader::MAX_NESTING_DEPTH;
 use crate::syntax::{Span, Syntax, SyntaxKind};
 use crate::syntax_rules::SyntaxRules;
@@ -109,7 +109,10 @@ impl MacroEngine {
         lambda.extend(body.iter().cloned());
         let form = Syntax::new(SyntaxKind::List(lambda), span);
         let bundle = crate::compile_forms(std::slice::from_ref(&form), "<macro>", crate::Options { debug_info: false }, Some(self))
-            .map_err(|d| crate::lower::CompileError { span: Span { line: d.line, col: d.col, file: span.file }, message: format!("in macro {name}: {}", d.message) })?;
+            .map_err(|d| {
+                let at = Span { line: d.line, col: d.col, file: span.file };
+                CompileError::new(at, format!("in macro {name}: {}", d.message))
+            })?;
         let program = match load_bytes(&bundle_format::write_bundle(&bundle)) {
             Ok(program) => program,
             Err(err) => return error(span, format!("internal compiler error: macro {name} did not load: {err}")),

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::reader::read_program;
 use crate::syntax::{Span, Syntax};
 

@@ -1,7 +1,7 @@
 //! `defmulti` and `defmethod` (LANGUAGE.md §6.18) as rewrites to calls of the
 //! runtime's multimethod builtins (runtime/src/builtins/multimethods.rs).
 
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
 fn sym(name: &str, span: Span) -> Syntax {

@@ -6,7 +6,7 @@
 //! fits the formals, so a mismatch names the form: `let-values: expected 2 values,
 //! got 3`. Formals are R7RS-style: `(a b)`, `(a b . rest)` or one symbol for all.
 
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
 fn sym(name: &str, span: Span) -> Syntax {

@@ -6,7 +6,7 @@
 //! is copied. Tests use internal builtins (`%match-...`), so a program that redefines
 //! `equal?` or `get` does not change what its patterns mean.
 
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
 fn sym(name: &str, span: Span) -> Syntax {

@@ -3,7 +3,7 @@
 
 use bundle_format::opcodes::Instr;
 
-use crate::codegen::Asm;
+use crate::codegen::{Asm, Label};
 
 /// Applies every rule until none changes the code.
 pub fn optimise(asm: &mut Vec<Asm>) {
@@ -49,7 +49,7 @@ fn rewrite_tail(out: &mut Vec<Asm>) -> bool {
         || store_keeping_then_pop(out)
 }
 
-fn last_ops<const N: usize>(out: &[Asm]) -> Option<[(Instr, crate::syntax::Span); N]> {
+fn last_ops<const N: usize>(out: &[Asm]) -> Option<[(Instr<Label>, crate::syntax::Span); N]> {
     if out.len() < N {
         return None;
     }
@@ -158,9 +158,9 @@ fn store_keeping_then_pop(out: &mut Vec<Asm>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bundle_format::opcodes::{Slot, SmallInt, Target};
+    use bundle_format::opcodes::{Slot, SmallInt};
 
-    fn op(instr: Instr) -> Asm {
+    fn op(instr: Instr<Label>) -> Asm {
         Asm::Op(instr, Default::default())
     }
 
@@ -172,24 +172,24 @@ mod tests {
 
     #[test]
     fn not_before_a_branch_flips_the_branch() {
-        let before = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Target(3) })];
-        let after = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::JumpIfTrue { target: Target(3) })];
+        let before = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Label(3) })];
+        let after = vec![op(Instr::LoadLocal { slot: Slot(0) }), op(Instr::JumpIfTrue { target: Label(3) })];
         assert_eq!(run(before), after);
     }
 
     #[test]
     fn a_comparison_before_a_branch_fuses_with_it() {
-        let before = vec![op(Instr::Lt {}), op(Instr::JumpIfFalse { target: Target(4) })];
-        assert_eq!(run(before), vec![op(Instr::LtJumpIfFalse { target: Target(4) })]);
+        let before = vec![op(Instr::Lt {}), op(Instr::JumpIfFalse { target: Label(4) })];
+        assert_eq!(run(before), vec![op(Instr::LtJumpIfFalse { target: Label(4) })]);
         // `(if (not (< y x)) ...)`: the `not` flips the branch first, then it fuses.
-        let before = vec![op(Instr::Lt {}), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Target(4) })];
-        assert_eq!(run(before), vec![op(Instr::LtJumpIfTrue { target: Target(4) })]);
-        let before = vec![op(Instr::NumEq {}), op(Instr::JumpIfTrue { target: Target(1) })];
-        assert_eq!(run(before), vec![op(Instr::NumEqJumpIfTrue { target: Target(1) })]);
+        let before = vec![op(Instr::Lt {}), op(Instr::Not {}), op(Instr::JumpIfFalse { target: Label(4) })];
+        assert_eq!(run(before), vec![op(Instr::LtJumpIfTrue { target: Label(4) })]);
+        let before = vec![op(Instr::NumEq {}), op(Instr::JumpIfTrue { target: Label(1) })];
+        assert_eq!(run(before), vec![op(Instr::NumEqJumpIfTrue { target: Label(1) })]);
         // A comparison whose value is kept (`and`/`or`) stays as it is.
-        let before = vec![op(Instr::Ge {}), op(Instr::JumpIfFalseOrPop { target: Target(1) })];
+        let before = vec![op(Instr::Ge {}), op(Instr::JumpIfFalseOrPop { target: Label(1) })];
         assert_eq!(run(before.clone()), before);
-        let before = vec![op(Instr::Gt {}), Asm::Label(2), op(Instr::JumpIfFalse { target: Target(2) })];
+        let before = vec![op(Instr::Gt {}), Asm::Label(Label(2)), op(Instr::JumpIfFalse { target: Label(2) })];
         assert_eq!(run(before.clone()), before);
     }
 
@@ -207,7 +207,7 @@ mod tests {
     fn two_local_loads_pair_up() {
         let load = |i| op(Instr::LoadLocal { slot: Slot(i) });
         let pair = |a, b| op(Instr::LoadLocal2 { a: Slot(a), b: Slot(b) });
-        let lt = op(Instr::LtJumpIfFalse { target: Target(0) });
+        let lt = op(Instr::LtJumpIfFalse { target: Label(0) });
         assert_eq!(run(vec![load(1), load(0), lt.clone()]), vec![pair(1, 0), lt]);
         // Three loads: the first two pair, the third stays.
         assert_eq!(run(vec![load(0), load(1), load(2)]), vec![pair(0, 1), load(2)]);
@@ -215,7 +215,7 @@ mod tests {
         let before = vec![load(0), load(1), op(Instr::Int { value: SmallInt(1) }), op(Instr::Add {})];
         let after = vec![load(0), op(Instr::AddLocalInt { slot: Slot(1), value: SmallInt(1) })];
         assert_eq!(run(before), after);
-        let across_label = vec![load(0), Asm::Label(1), load(1)];
+        let across_label = vec![load(0), Asm::Label(Label(1)), load(1)];
         assert_eq!(run(across_label.clone()), across_label);
     }
 
@@ -229,9 +229,9 @@ mod tests {
 
     #[test]
     fn rules_never_reach_across_a_label() {
-        let before = vec![op(Instr::Not {}), Asm::Label(0), op(Instr::JumpIfFalse { target: Target(0) })];
+        let before = vec![op(Instr::Not {}), Asm::Label(Label(0)), op(Instr::JumpIfFalse { target: Label(0) })];
         assert_eq!(run(before.clone()), before);
-        let before = vec![op(Instr::Int { value: SmallInt(1) }), Asm::Label(1), op(Instr::Pop {})];
+        let before = vec![op(Instr::Int { value: SmallInt(1) }), Asm::Label(Label(1)), op(Instr::Pop {})];
         assert_eq!(run(before.clone()), before);
     }
 }

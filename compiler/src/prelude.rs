@@ -1,7 +1,7 @@
 //! Prelude macros as source-to-source rewrites (LANGUAGE.md §6.7, §6.14). Lowering
 //! applies them only where the name is neither a local nor defined by the program.
 
-use crate::lower::{error, Result};
+use crate::error::{error, Result};
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
 const MACROS: &[&str] = &[

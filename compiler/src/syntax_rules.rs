@@ -18,7 +18,8 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::lower::{error, quote_literal, Result};
+use crate::error::{error, Result};
+use crate::lower::quote_literal;
 use crate::syntax::{Span, Syntax, SyntaxKind};
 
 /// A checked `syntax-rules` transformer.

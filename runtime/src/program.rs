@@ -121,14 +121,14 @@ pub fn link(verified: VerifiedBundle) -> Program {
         .zip(code)
         .enumerate()
         .map(|(index, (proto, verified))| {
-            let instrs: Box<[Instr]> = verified.instrs.iter().map(|i| relink_instr(*i, &relink)).collect();
+            let instrs: Box<[Instr]> = verified.instrs.iter().map(|i| i.map_syms(&relink)).collect();
             let lines = debug.and_then(|d| d.protos.get(index));
             let positions = lines.map(|lines| {
                 verified
                     .offsets
                     .iter()
                     .map(|&pc| {
-                        let row = lines.lines.partition_point(|l| l.pc <= pc);
+                        let row = lines.lines.partition_point(|l| l.pc <= pc.0);
                         row.checked_sub(1).map(|r| (lines.lines[r].line, lines.lines[r].col)).unwrap_or((0, 0))
                     })
                     .collect()
@@ -159,14 +159,4 @@ pub fn link(verified: VerifiedBundle) -> Program {
 fn parse_big(text: &str) -> BigInt {
     // V1: big number text is verified to be decimal.
     text.parse().unwrap_or_default()
-}
-
-fn relink_instr(instr: Instr, relink: &impl Fn(SymIdx) -> SymIdx) -> Instr {
-    match instr {
-        Instr::LoadGlobal { sym } => Instr::LoadGlobal { sym: relink(sym) },
-        Instr::StoreGlobal { sym } => Instr::StoreGlobal { sym: relink(sym) },
-        Instr::CallGlobal { sym, argc } => Instr::CallGlobal { sym: relink(sym), argc },
-        Instr::TailCallGlobal { sym, argc } => Instr::TailCallGlobal { sym: relink(sym), argc },
-        other => other,
-    }
 }

@@ -55,7 +55,7 @@ use bundle_format::bundle::{
 };
 use bundle_format::header::{digest, FLAG_DEBUG, FORMAT_VERSION, HEADER_LEN};
 use bundle_format::limits;
-use bundle_format::opcodes::Instr;
+use bundle_format::opcodes::{ByteOffset, Instr};
 use bundle_format::{read_bundle, verify_bundle, write_bundle};
 use sema_e2e::{compile_bundle, limit_child_memory, run_with_timeout, tool, Outcome, TempDir};
 
@@ -1489,7 +1489,7 @@ fn semantic(base: &Base, rng: &mut Rng, sink: &mut Sink) {
 // Crafted bundles: small hand-built programs the verifier accepts, aimed at what random
 // mutation finds only by luck (loops and unwinding the fuel must bound, resource use).
 
-fn encode_all(instrs: &[Instr]) -> Vec<u8> {
+fn encode_all(instrs: &[Instr<ByteOffset>]) -> Vec<u8> {
     let mut code = Vec::new();
     for i in instrs {
         i.encode(&mut code);
@@ -1502,7 +1502,7 @@ fn proto(
     locals: u16,
     max_stack: u32,
     captures: Vec<Capture>,
-    instrs: &[Instr],
+    instrs: &[Instr<ByteOffset>],
 ) -> bundle_format::Proto {
     bundle_format::Proto {
         name: None,
@@ -1516,7 +1516,7 @@ fn proto(
 }
 
 fn crafted() -> Vec<Variant> {
-    use bundle_format::opcodes::{Argc, SmallInt, Target};
+    use bundle_format::opcodes::{Argc, SmallInt};
     use Instr::*;
     let one =
         |symbols: &[&str], constants: Vec<Constant>, protos: Vec<bundle_format::Proto>| Bundle {
@@ -1526,34 +1526,34 @@ fn crafted() -> Vec<Variant> {
             entry: ProtoIdx(0),
             debug: None,
         };
-    let entry = |max_stack: u32, instrs: &[Instr]| proto(0, 0, max_stack, vec![], instrs);
+    let entry = |max_stack: u32, instrs: &[Instr<ByteOffset>]| proto(0, 0, max_stack, vec![], instrs);
     let cases: Vec<(&str, Bundle)> = vec![
         (
             "unconditional backward Jump loop (fuel must stop it)",
-            one(&[], vec![], vec![entry(1, &[Nil {}, Pop {}, Jump { target: Target(0) }])]),
+            one(&[], vec![], vec![entry(1, &[Nil {}, Pop {}, Jump { target: ByteOffset(0) }])]),
         ),
         (
             "backward JumpIfTrue loop: True; JumpIfTrue @0",
-            one(&[], vec![], vec![entry(1, &[True {}, JumpIfTrue { target: Target(0) }, Nil {}, Return {}])]),
+            one(&[], vec![], vec![entry(1, &[True {}, JumpIfTrue { target: ByteOffset(0) }, Nil {}, Return {}])]),
         ),
         (
             "backward JumpIfFalse loop: False; JumpIfFalse @0",
-            one(&[], vec![], vec![entry(1, &[False {}, JumpIfFalse { target: Target(0) }, Nil {}, Return {}])]),
+            one(&[], vec![], vec![entry(1, &[False {}, JumpIfFalse { target: ByteOffset(0) }, Nil {}, Return {}])]),
         ),
         (
             "backward JumpIfFalseOrPop loop: Nil; JumpIfFalseOrPop @1 (jumps to itself)",
-            one(&[], vec![], vec![entry(1, &[Nil {}, JumpIfFalseOrPop { target: Target(1) }, Nil {}, Return {}])]),
+            one(&[], vec![], vec![entry(1, &[Nil {}, JumpIfFalseOrPop { target: ByteOffset(1) }, Nil {}, Return {}])]),
         ),
         (
             "backward JumpIfTrueOrPop loop: True; JumpIfTrueOrPop @1 (jumps to itself)",
-            one(&[], vec![], vec![entry(1, &[True {}, JumpIfTrueOrPop { target: Target(1) }, Nil {}, Return {}])]),
+            one(&[], vec![], vec![entry(1, &[True {}, JumpIfTrueOrPop { target: ByteOffset(1) }, Nil {}, Return {}])]),
         ),
         (
             "throw caught by a handler at an earlier instruction: Nil; Pop; PushHandler @1; Nil; Throw",
             one(
                 &[],
                 vec![],
-                vec![entry(2, &[Nil {}, Pop {}, PushHandler { target: Target(1) }, Nil {}, Throw {}])],
+                vec![entry(2, &[Nil {}, Pop {}, PushHandler { target: ByteOffset(1) }, Nil {}, Throw {}])],
             ),
         ),
         (
@@ -1597,7 +1597,7 @@ fn crafted() -> Vec<Variant> {
                 vec![],
                 vec![
                     entry(2, &[Closure { proto: ProtoIdx(1) }, Call { argc: Argc(0) }, Pop {}, Nil {}, Throw {}]),
-                    proto(0, 0, 2, vec![], &[PushHandler { target: Target(7) }, Nil {}, Return {}, Return {}]),
+                    proto(0, 0, 2, vec![], &[PushHandler { target: ByteOffset(7) }, Nil {}, Return {}, Return {}]),
                 ],
             ),
         ),
@@ -1613,7 +1613,7 @@ fn crafted() -> Vec<Variant> {
                         0,
                         2,
                         vec![],
-                        &[PushHandler { target: Target(13) }, Closure { proto: ProtoIdx(2) }, TailCall { argc: Argc(0) }, Return {}],
+                        &[PushHandler { target: ByteOffset(13) }, Closure { proto: ProtoIdx(2) }, TailCall { argc: Argc(0) }, Return {}],
                     ),
                     proto(0, 0, 1, vec![], &[Nil {}, Throw {}]),
                 ],
@@ -1662,7 +1662,7 @@ fn crafted() -> Vec<Variant> {
                             CallGlobal { sym: SymIdx(0), argc: Argc(2) },
                             CallGlobal { sym: SymIdx(1), argc: Argc(2) },
                             Pop {},
-                            Jump { target: Target(0) },
+                            Jump { target: ByteOffset(0) },
                         ],
                     ),
                     proto(1, 1, 1, vec![], &[LoadLocal { slot: Slot(0) }, Return {}]),
@@ -1671,7 +1671,7 @@ fn crafted() -> Vec<Variant> {
         ),
         (
             "repeated squaring: x := x * x from 2 (bignum growth per fuel unit)",
-            one(&[], vec![], vec![entry(2, &[Int { value: SmallInt(2) }, Dup {}, Mul {}, Jump { target: Target(5) }])]),
+            one(&[], vec![], vec![entry(2, &[Int { value: SmallInt(2) }, Dup {}, Mul {}, Jump { target: ByteOffset(5) }])]),
         ),
     ];
     cases

@@ -1,0 +1,148 @@
+//! The intrinsics, defined once: builtins the compiler emits as an instruction when
+//! the program never redefines their global name.
+//!
+//! The `intrinsics!` table generates the [`Intrinsic`] enum and [`TABLE`], which gives
+//! for each one the calls it stands for (global names and argument count), the
+//! instruction it compiles to and how constant folding computes it. Lowering, folding
+//! and codegen read the table. Folding calls the runtime functions the VM calls off
+//! its fast paths (`vm.rs`), so a folded result is exactly what running would give.
+
+use bundle_format::opcodes::Instr;
+use sema_runtime::builtins::numbers;
+use sema_runtime::error::Result;
+use sema_runtime::num;
+use sema_runtime::value::Value;
+
+use crate::codegen::Label;
+
+/// How constant folding evaluates an intrinsic whose operands are all literals.
+#[derive(Clone, Copy)]
+pub enum Fold {
+    /// Never folded: it works on data other than numbers (pairs, collections).
+    Never,
+    /// The negated truthiness of its one operand, which may be any literal (`not`).
+    Not,
+    /// The runtime's function on one literal number.
+    Unary(fn(&Value) -> Result<Value>),
+    /// The runtime's function on two literal numbers.
+    Binary(fn(&Value, &Value) -> Result<Value>),
+}
+
+/// One row of [`TABLE`].
+pub struct Def {
+    pub op: Intrinsic,
+    /// The global names whose calls it stands for.
+    pub names: &'static [&'static str],
+    /// The argument count of the calls it stands for; `None` when it only stands for
+    /// the steps of n-ary calls.
+    pub argc: Option<usize>,
+    /// A call of one of `names` with three or more arguments is a left fold of this
+    /// intrinsic (only where that is exactly what the n-ary builtin computes).
+    pub nary_step: bool,
+    /// The instruction it compiles to (it has no jump target).
+    pub instr: Instr<Label>,
+    pub fold: Fold,
+}
+
+macro_rules! intrinsics {
+    ($(
+        $(#[doc = $doc:expr])*
+        $op:ident [$($name:literal),*] argc($argc:expr) nary($nary:expr) => $instr:ident, fold($fold:expr);
+    )*) => {
+        /// Builtins the compiler emits as opcodes when their global name is never redefined.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Intrinsic {
+            $( $(#[doc = $doc])* $op, )*
+        }
+
+        /// Every intrinsic, in [`Intrinsic`] order.
+        pub static TABLE: &[Def] = &[$(
+            Def {
+                op: Intrinsic::$op,
+                names: &[$($name),*],
+                argc: $argc,
+                nary_step: $nary,
+                instr: Instr::$instr {},
+                fold: $fold,
+            },
+        )*];
+    };
+}
+
+intrinsics! {
+    Add ["+"] argc(Some(2)) nary(false) => Add, fold(Fold::Binary(numbers::add2));
+    /// One step of an n-ary `+`: numbers only (the two-argument `+` also joins strings,
+    /// and its error message differs).
+    AddNum ["+"] argc(None) nary(true) => AddNum, fold(Fold::Binary(num::add));
+    Sub ["-"] argc(Some(2)) nary(true) => Sub, fold(Fold::Binary(numbers::sub2));
+    Mul ["*"] argc(Some(2)) nary(true) => Mul, fold(Fold::Binary(numbers::mul2));
+    /// An n-ary `/` stays a call: its error message differs from the steps'.
+    Div ["/"] argc(Some(2)) nary(false) => Div, fold(Fold::Binary(numbers::div2));
+    Lt ["<"] argc(Some(2)) nary(false) => Lt, fold(Fold::Binary(numbers::lt2));
+    Gt [">"] argc(Some(2)) nary(false) => Gt, fold(Fold::Binary(numbers::gt2));
+    Le ["<="] argc(Some(2)) nary(false) => Le, fold(Fold::Binary(numbers::le2));
+    Ge [">="] argc(Some(2)) nary(false) => Ge, fold(Fold::Binary(numbers::ge2));
+    NumEq ["="] argc(Some(2)) nary(false) => NumEq, fold(Fold::Binary(numbers::eq2));
+    Not ["not"] argc(Some(1)) nary(false) => Not, fold(Fold::Not);
+    Neg ["-"] argc(Some(1)) nary(false) => Neg, fold(Fold::Unary(num::negate));
+    Car ["car", "first"] argc(Some(1)) nary(false) => Car, fold(Fold::Never);
+    Cdr ["cdr", "rest"] argc(Some(1)) nary(false) => Cdr, fold(Fold::Never);
+    Cons ["cons"] argc(Some(2)) nary(false) => Cons, fold(Fold::Never);
+    IsNull ["null?"] argc(Some(1)) nary(false) => IsNull, fold(Fold::Never);
+    IsPair ["pair?"] argc(Some(1)) nary(false) => IsPair, fold(Fold::Never);
+    Get ["get"] argc(Some(2)) nary(false) => Get, fold(Fold::Never);
+    Mod ["mod", "modulo"] argc(Some(2)) nary(false) => Mod, fold(Fold::Binary(numbers::mod2));
+    Equal ["equal?", "eq?"] argc(Some(2)) nary(false) => Equal, fold(Fold::Never);
+    Nth ["nth"] argc(Some(2)) nary(false) => Nth, fold(Fold::Never);
+}
+
+impl Intrinsic {
+    /// The intrinsic's row of the table.
+    pub fn def(self) -> &'static Def {
+        &TABLE[self as usize]
+    }
+
+    /// The intrinsic for a call of global `name` with `argc` arguments.
+    pub fn lookup(name: &str, argc: usize) -> Option<Intrinsic> {
+        TABLE.iter().find(|def| def.argc == Some(argc) && def.names.contains(&name)).map(|def| def.op)
+    }
+
+    /// The intrinsic whose left fold a call of global `name` with three or more
+    /// arguments is, if any.
+    pub fn nary_step(name: &str) -> Option<Intrinsic> {
+        TABLE.iter().find(|def| def.nary_step && def.names.contains(&name)).map(|def| def.op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_in_enum_order() {
+        for (index, def) in TABLE.iter().enumerate() {
+            assert_eq!(def.op as usize, index);
+        }
+    }
+
+    #[test]
+    fn each_call_has_at_most_one_intrinsic() {
+        for (i, a) in TABLE.iter().enumerate() {
+            for b in &TABLE[i + 1..] {
+                let shared = a.names.iter().any(|name| b.names.contains(name));
+                assert!(!(shared && a.argc.is_some() && a.argc == b.argc), "{:?} and {:?}", a.op, b.op);
+                assert!(!(shared && a.nary_step && b.nary_step), "{:?} and {:?}", a.op, b.op);
+            }
+        }
+    }
+
+    #[test]
+    fn calls_find_their_intrinsic() {
+        assert_eq!(Intrinsic::lookup("-", 1), Some(Intrinsic::Neg));
+        assert_eq!(Intrinsic::lookup("-", 2), Some(Intrinsic::Sub));
+        assert_eq!(Intrinsic::lookup("first", 1), Some(Intrinsic::Car));
+        assert_eq!(Intrinsic::lookup("+", 3), None);
+        assert_eq!(Intrinsic::nary_step("+"), Some(Intrinsic::AddNum));
+        assert_eq!(Intrinsic::nary_step("/"), None);
+    }
+}
