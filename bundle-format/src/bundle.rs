@@ -55,10 +55,9 @@ pub struct Proto {
     pub arity: u16,
     /// Whether extra arguments are collected into a list in slot `arity`.
     pub rest: bool,
-    /// Local slots, parameters (and rest list) included.
-    pub locals: u16,
-    /// The deepest the operand stack gets above the locals.
-    pub max_stack: u32,
+    /// Registers of a frame: parameters (and rest list) first, then locals and
+    /// temporaries (docs/vm2.md).
+    pub registers: u16,
     pub captures: Vec<Capture>,
     /// Encoded instructions (see `opcodes`).
     pub code: Vec<u8>,

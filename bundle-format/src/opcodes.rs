@@ -3,12 +3,14 @@
 //! Every opcode has a fixed numeric id. Ids are only ever appended: an id is never reused
 //! or renumbered, so a bundle written by an older compiler decodes to the same meaning.
 //! The `opcodes!` table generates the decoded [`Instr`] enum, the byte encoder and
-//! decoder, the mnemonic names used by the disassembler and the stack effects the
-//! verifier checks. The VM dispatches on [`Instr`] directly.
+//! decoder, the mnemonic names used by the disassembler, and for the verifier each
+//! operand tagged with its kind and the register window an instruction uses. The VM
+//! dispatches on [`Instr`] directly.
 //!
-//! Notation in the meaning comments: `S` is the operand stack of the current frame
-//! (`S[-1]` its top), `L[i]` a local slot, `C[i]` a capture of the running closure,
-//! `K[i]` a constant, `G[s]` the global named by symbol `s`.
+//! The machine is register based (docs/vm2.md): an instruction names the registers it
+//! reads and writes. Notation in the meaning comments: `R[i]` a register of the current
+//! frame (parameters first, then locals and temporaries), `C[i]` a capture of the
+//! running closure, `K[i]` a constant, `G[s]` the global named by symbol `s`.
 //!
 //! Encoding: one opcode byte, then each operand little-endian at its fixed width.
 //!
@@ -31,9 +33,12 @@ pub struct SymIdx(pub u32);
 /// Index into the bundle's function prototypes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ProtoIdx(pub u32);
-/// A local slot of the current frame (parameters first).
+/// A register of the current frame (parameters first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Slot(pub u16);
+/// A register below 256, for the instructions that need a byte more room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct SmallSlot(pub u8);
 /// Index into the running closure's captured values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct CaptureIdx(pub u16);
@@ -50,12 +55,18 @@ pub struct InstrIndex(pub u32);
 /// Number of arguments of a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Argc(pub u16);
+/// Number of arguments of a call to a global (a longer call loads the global first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct SmallArgc(pub u8);
 /// Number of elements (or key/value pairs) an instruction collects from the stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Count(pub u32);
 /// An integer literal small enough to live in the instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SmallInt(pub i32);
+/// An integer literal of an instruction that also names two registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ShortInt(pub i16);
 
 /// How an operand is stored in the byte stream.
 pub(crate) trait Operand: Sized + Copy {
@@ -74,10 +85,13 @@ pub enum TypedOperand<T> {
     Sym(SymIdx),
     Proto(ProtoIdx),
     Slot(Slot),
+    SmallSlot(SmallSlot),
     Capture(CaptureIdx),
     Argc(Argc),
+    SmallArgc(SmallArgc),
     Count(Count),
     Int(SmallInt),
+    ShortInt(ShortInt),
     Target(T),
 }
 
@@ -161,19 +175,22 @@ plain_operand!(
     }
 );
 plain_operand!(ProtoIdx, u32, 4, "f", Proto);
-plain_operand!(Slot, u16, 2, "l", Slot);
+plain_operand!(Slot, u16, 2, "r", Slot);
+plain_operand!(SmallSlot, u8, 1, "r", SmallSlot);
 plain_operand!(CaptureIdx, u16, 2, "c", Capture);
 plain_operand!(Argc, u16, 2, "#", Argc);
+plain_operand!(SmallArgc, u8, 1, "#", SmallArgc);
 plain_operand!(Count, u32, 4, "n", Count);
 plain_operand!(SmallInt, i32, 4, "", Int);
+plain_operand!(ShortInt, i16, 2, "", ShortInt);
 operand!(ByteOffset, u32, 4, "@");
 
-/// How an instruction changes the depth of the operand stack: it pops `pops` values,
-/// then pushes `pushes`.
+/// A run of consecutive registers an instruction reads or writes as a whole (a call's
+/// callee and arguments, a collection's items): `len` registers from `start`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StackEffect {
-    pub pops: u32,
-    pub pushes: u32,
+pub struct Window {
+    pub start: u32,
+    pub len: u32,
 }
 
 /// What control does after an instruction whose jump targets are `T`s.
@@ -199,7 +216,7 @@ macro_rules! opcodes {
     ($(
         $(#[doc = $doc:expr])*
         $id:literal $name:ident { $($field:ident : $fty:ident),* }
-            pops($pops:expr) pushes($pushes:expr) flow($flow:expr);
+            window($window:expr) flow($flow:expr);
     )*) => {
         /// One instruction, its jump targets `T`s (see the module comment).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,14 +242,12 @@ macro_rules! opcodes {
                 }
             }
 
-            /// The operand stack effect, used by the verifier.
+            /// The run of registers the instruction uses as a whole, if any; the
+            /// verifier checks it lies inside the frame.
             #[allow(unused_variables)]
-            pub fn stack_effect(&self) -> StackEffect {
+            pub fn window(&self) -> Option<Window> {
                 match *self {
-                    $( Instr::$name { $($field),* } => StackEffect {
-                        pops: $pops,
-                        pushes: $pushes,
-                    }, )*
+                    $( Instr::$name { $($field),* } => $window.map(|(start, len): (u32, u32)| Window { start, len }), )*
                 }
             }
 
@@ -348,153 +363,141 @@ macro_rules! opcodes {
 }
 
 opcodes! {
-    /// push nil
-    0 Nil {} pops(0) pushes(1) flow(Flow::Next);
-    /// push #t
-    1 True {} pops(0) pushes(1) flow(Flow::Next);
-    /// push #f
-    2 False {} pops(0) pushes(1) flow(Flow::Next);
-    /// push the integer `value`
-    3 Int { value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
-    /// push K[idx]
-    4 Const { idx: ConstIdx } pops(0) pushes(1) flow(Flow::Next);
-    /// drop S[-1]
-    5 Pop {} pops(1) pushes(0) flow(Flow::Next);
-    /// push S[-1] again
-    6 Dup {} pops(1) pushes(2) flow(Flow::Next);
-    /// push L[slot]
-    7 LoadLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
-    /// L[slot] := pop
-    8 StoreLocal { slot: Slot } pops(1) pushes(0) flow(Flow::Next);
-    /// push C[idx]
-    9 LoadCapture { idx: CaptureIdx } pops(0) pushes(1) flow(Flow::Next);
-    /// L[slot] := a new cell holding L[slot] (for a captured variable that is assigned)
-    10 MakeCell { slot: Slot } pops(0) pushes(0) flow(Flow::Next);
-    /// push the contents of the cell in L[slot]
-    11 LoadCellLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
-    /// the cell in L[slot] := pop
-    12 StoreCellLocal { slot: Slot } pops(1) pushes(0) flow(Flow::Next);
-    /// push the contents of the cell in C[idx]
-    13 LoadCellCapture { idx: CaptureIdx } pops(0) pushes(1) flow(Flow::Next);
-    /// the cell in C[idx] := pop
-    14 StoreCellCapture { idx: CaptureIdx } pops(1) pushes(0) flow(Flow::Next);
-    /// push G[sym]; an unbound global raises `Unbound variable`
-    15 LoadGlobal { sym: SymIdx } pops(0) pushes(1) flow(Flow::Next);
-    /// G[sym] := pop (define and set! of a global)
-    16 StoreGlobal { sym: SymIdx } pops(1) pushes(0) flow(Flow::Next);
+    /// R[dst] := nil
+    0 LoadNil { dst: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := #t
+    1 LoadTrue { dst: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := #f
+    2 LoadFalse { dst: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := the integer `value`
+    3 LoadInt { dst: Slot, value: SmallInt } window(None) flow(Flow::Next);
+    /// R[dst] := K[idx]
+    4 LoadConst { dst: Slot, idx: ConstIdx } window(None) flow(Flow::Next);
+    /// R[dst] := R[src] (a copy)
+    5 Move { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[src], leaving nil in R[src] (a local's last use: the value moves)
+    6 MoveOut { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := C[idx]
+    7 LoadCapture { dst: Slot, idx: CaptureIdx } window(None) flow(Flow::Next);
+    /// R[reg] := a new cell holding R[reg] (a captured variable that is assigned)
+    8 MakeCell { reg: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := the contents of the cell in R[cell]
+    9 LoadCell { dst: Slot, cell: Slot } window(None) flow(Flow::Next);
+    /// the cell in R[cell] := R[src]
+    10 StoreCell { cell: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := the contents of the cell in C[idx]
+    11 LoadCellCapture { dst: Slot, idx: CaptureIdx } window(None) flow(Flow::Next);
+    /// the cell in C[idx] := R[src]
+    12 StoreCellCapture { idx: CaptureIdx, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := G[sym]; an unbound global raises `Unbound variable`
+    13 LoadGlobal { dst: Slot, sym: SymIdx } window(None) flow(Flow::Next);
+    /// G[sym] := R[src] (define and set! of a global)
+    14 StoreGlobal { sym: SymIdx, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := the running closure (a named function referring to itself)
+    15 LoadSelf { dst: Slot } window(None) flow(Flow::Next);
     /// pc := target
-    17 Jump { target: Target } pops(0) pushes(0) flow(Flow::Jump(target));
-    /// if pop is falsy then pc := target
-    18 JumpIfFalse { target: Target } pops(1) pushes(0) flow(Flow::Branch(target));
-    /// if pop is truthy then pc := target
-    19 JumpIfTrue { target: Target } pops(1) pushes(0) flow(Flow::Branch(target));
-    /// if S[-1] is falsy then pc := target (keeping it) else pop (`and`)
-    20 JumpIfFalseOrPop { target: Target } pops(1) pushes(0) flow(Flow::BranchKeep(target));
-    /// if S[-1] is truthy then pc := target (keeping it) else pop (`or`)
-    21 JumpIfTrueOrPop { target: Target } pops(1) pushes(0) flow(Flow::BranchKeep(target));
-    /// S[-argc-1](S[-argc] .. S[-1]) replaces the callee and arguments with the result
-    22 Call { argc: Argc } pops(argc.0 as u32 + 1) pushes(1) flow(Flow::Next);
-    /// return S[-argc-1](S[-argc] .. S[-1]), reusing this frame
-    23 TailCall { argc: Argc } pops(argc.0 as u32 + 1) pushes(0) flow(Flow::Exit);
-    /// G[sym](S[-argc] .. S[-1]) replaces the arguments with the result
-    24 CallGlobal { sym: SymIdx, argc: Argc } pops(argc.0 as u32) pushes(1) flow(Flow::Next);
-    /// return G[sym](S[-argc] .. S[-1]), reusing this frame
-    25 TailCallGlobal { sym: SymIdx, argc: Argc } pops(argc.0 as u32) pushes(0) flow(Flow::Exit);
-    /// return pop to the caller
-    26 Return {} pops(1) pushes(0) flow(Flow::Exit);
-    /// push a closure of `proto`, capturing what its capture descriptors name in this frame
-    27 Closure { proto: ProtoIdx } pops(0) pushes(1) flow(Flow::Next);
-    /// push a list of the top `count` values (first pushed is first)
-    28 MakeList { count: Count } pops(count.0) pushes(1) flow(Flow::Next);
-    /// push a vector of the top `count` values
-    29 MakeVector { count: Count } pops(count.0) pushes(1) flow(Flow::Next);
-    /// push a sorted map of the top `pairs` key/value pairs (later keys win)
-    30 MakeMap { pairs: Count } pops(pairs.0.saturating_mul(2)) pushes(1) flow(Flow::Next);
-    /// install an error handler: an error raised until PopHandler unwinds to this depth,
-    /// pushes the error map and continues at target
-    31 PushHandler { target: Target } pops(0) pushes(0) flow(Flow::Handler(target));
-    /// remove the innermost handler of this frame
-    32 PopHandler {} pops(0) pushes(0) flow(Flow::Next);
-    /// raise pop as an error (`throw`)
-    33 Throw {} pops(1) pushes(0) flow(Flow::Exit);
-    /// S[-2] + S[-1] (the `+` builtin with two arguments)
-    34 Add {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] - S[-1]
-    35 Sub {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] * S[-1]
-    36 Mul {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] / S[-1]
-    37 Div {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] < S[-1]
-    38 Lt {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] > S[-1]
-    39 Gt {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] <= S[-1]
-    40 Le {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] >= S[-1]
-    41 Ge {} pops(2) pushes(1) flow(Flow::Next);
-    /// S[-2] = S[-1] (numeric, structural for non-numbers)
-    42 NumEq {} pops(2) pushes(1) flow(Flow::Next);
-    /// (not S[-1])
-    43 Not {} pops(1) pushes(1) flow(Flow::Next);
-    /// (car S[-1])
-    44 Car {} pops(1) pushes(1) flow(Flow::Next);
-    /// (cdr S[-1])
-    45 Cdr {} pops(1) pushes(1) flow(Flow::Next);
-    /// (cons S[-2] S[-1])
-    46 Cons {} pops(2) pushes(1) flow(Flow::Next);
-    /// (null? S[-1])
-    47 IsNull {} pops(1) pushes(1) flow(Flow::Next);
-    /// (pair? S[-1])
-    48 IsPair {} pops(1) pushes(1) flow(Flow::Next);
-    /// L[slot] + value, pushed (a local plus an integer literal)
-    49 AddLocalInt { slot: Slot, value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
-    /// (get S[-2] S[-1])
-    50 Get {} pops(2) pushes(1) flow(Flow::Next);
-    /// (mod S[-2] S[-1])
-    51 Mod {} pops(2) pushes(1) flow(Flow::Next);
-    /// (- S[-1])
-    52 Neg {} pops(1) pushes(1) flow(Flow::Next);
-    /// (equal? S[-2] S[-1])
-    53 Equal {} pops(2) pushes(1) flow(Flow::Next);
-    /// (nth S[-2] S[-1])
-    54 Nth {} pops(2) pushes(1) flow(Flow::Next);
-    /// push the running closure (a named function referring to itself)
-    55 LoadSelf {} pops(0) pushes(1) flow(Flow::Next);
-    /// push L[slot] and leave nil in it (the local's last use: the value moves)
-    56 MoveLocal { slot: Slot } pops(0) pushes(1) flow(Flow::Next);
-    // Compare-and-branch superinstructions: `Lt; JumpIfFalse L` and the like in one
-    // dispatch, without materialising the boolean.
-    /// pop b, pop a; if not (a < b) then pc := target
-    57 LtJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if a < b then pc := target
-    58 LtJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if not (a > b) then pc := target
-    59 GtJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if a > b then pc := target
-    60 GtJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if not (a <= b) then pc := target
-    61 LeJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if a <= b then pc := target
-    62 LeJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if not (a >= b) then pc := target
-    63 GeJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if a >= b then pc := target
-    64 GeJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if not (= a b) then pc := target
-    65 NumEqJumpIfFalse { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// pop b, pop a; if (= a b) then pc := target
-    66 NumEqJumpIfTrue { target: Target } pops(2) pushes(0) flow(Flow::Branch(target));
-    /// return self(S[-argc] .. S[-1]) by restarting this frame at pc 0 with the
+    16 Jump { target: Target } window(None) flow(Flow::Jump(target));
+    /// if R[src] is falsy then pc := target
+    17 JumpIfFalse { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if R[src] is truthy then pc := target
+    18 JumpIfTrue { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
+    /// R[a] := R[a](R[a+1] .. R[a+argc])
+    19 Call { a: Slot, argc: Argc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Next);
+    /// return R[a](R[a+1] .. R[a+argc]), reusing this frame
+    20 TailCall { a: Slot, argc: Argc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Exit);
+    /// R[a] := G[sym](R[a+1] .. R[a+argc])
+    21 CallGlobal { sym: SymIdx, a: Slot, argc: SmallArgc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Next);
+    /// return G[sym](R[a+1] .. R[a+argc]), reusing this frame
+    22 TailCallGlobal { sym: SymIdx, a: Slot, argc: SmallArgc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Exit);
+    /// return self(R[a+1] .. R[a+argc]) by restarting this frame at pc 0 with the
     /// arguments as its parameters (a named let's next iteration); argc is the
     /// function's arity and it has no rest parameter (V9)
-    67 TailCallSelf { argc: Argc } pops(argc.0 as u32) pushes(0) flow(Flow::Exit);
-    /// L[slot] - value, pushed (a local minus an integer literal)
-    68 SubLocalInt { slot: Slot, value: SmallInt } pops(0) pushes(1) flow(Flow::Next);
-    /// S[-2] + S[-1] for numbers only: one step of an n-ary `+`
-    69 AddNum {} pops(2) pushes(1) flow(Flow::Next);
-    /// push L[a], then L[b] (two operands of a comparison or call in one dispatch)
-    70 LoadLocal2 { a: Slot, b: Slot } pops(0) pushes(2) flow(Flow::Next);
+    23 TailCallSelf { a: Slot, argc: Argc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Exit);
+    /// return R[src] to the caller
+    24 Return { src: Slot } window(None) flow(Flow::Exit);
+    /// R[dst] := a closure of `proto`, capturing what its capture descriptors name in this frame
+    25 Closure { dst: Slot, proto: ProtoIdx } window(None) flow(Flow::Next);
+    /// R[dst] := a list of R[dst] .. R[dst+count-1]
+    26 MakeList { dst: Slot, count: Count } window(Some((dst.0 as u32, count.0 as u32))) flow(Flow::Next);
+    /// R[dst] := a vector of R[dst] .. R[dst+count-1]
+    27 MakeVector { dst: Slot, count: Count } window(Some((dst.0 as u32, count.0 as u32))) flow(Flow::Next);
+    /// R[dst] := a sorted map of the key/value pairs R[dst], R[dst+1] .. (later keys win)
+    28 MakeMap { dst: Slot, pairs: Count } window(Some((dst.0 as u32, pairs.0 as u32 * 2))) flow(Flow::Next);
+    /// install an error handler: an error raised until PopHandler unwinds to this frame,
+    /// puts the error map in R[dst] and continues at target
+    29 PushHandler { dst: Slot, target: Target } window(None) flow(Flow::Handler(target));
+    /// remove the innermost handler of this frame
+    30 PopHandler {} window(None) flow(Flow::Next);
+    /// raise R[src] as an error (`throw`)
+    31 Throw { src: Slot } window(None) flow(Flow::Exit);
+    /// R[dst] := R[a] + R[b] (the `+` builtin with two arguments)
+    32 Add { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] + R[b] for numbers only: one step of an n-ary `+`
+    33 AddNum { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] - R[b]
+    34 Sub { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] * R[b]
+    35 Mul { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] / R[b]
+    36 Div { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (mod R[a] R[b])
+    37 Mod { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] < R[b]
+    38 Lt { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] > R[b]
+    39 Gt { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] <= R[b]
+    40 Le { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] >= R[b]
+    41 Ge { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (= R[a] R[b]) (numeric, structural for non-numbers)
+    42 NumEq { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (equal? R[a] R[b])
+    43 Equal { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (cons R[a] R[b])
+    44 Cons { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (get R[a] R[b])
+    45 Get { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (nth R[a] R[b])
+    46 Nth { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (not R[src])
+    47 Not { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (- R[src])
+    48 Neg { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (car R[src])
+    49 Car { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (cdr R[src])
+    50 Cdr { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (null? R[src])
+    51 IsNull { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (pair? R[src])
+    52 IsPair { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] + value (an integer literal)
+    53 AddInt { dst: Slot, a: Slot, value: ShortInt } window(None) flow(Flow::Next);
+    /// R[dst] := R[a] - value (an integer literal)
+    54 SubInt { dst: Slot, a: Slot, value: ShortInt } window(None) flow(Flow::Next);
+    // Compare-and-branch: a comparison and its branch in one dispatch, without
+    // materialising the boolean. Their registers are below 256 (see SmallSlot).
+    /// if not (R[a] < R[b]) then pc := target
+    55 LtJumpIfFalse { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if R[a] < R[b] then pc := target
+    56 LtJumpIfTrue { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if not (R[a] > R[b]) then pc := target
+    57 GtJumpIfFalse { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if R[a] > R[b] then pc := target
+    58 GtJumpIfTrue { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if not (R[a] <= R[b]) then pc := target
+    59 LeJumpIfFalse { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if R[a] <= R[b] then pc := target
+    60 LeJumpIfTrue { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if not (R[a] >= R[b]) then pc := target
+    61 GeJumpIfFalse { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if R[a] >= R[b] then pc := target
+    62 GeJumpIfTrue { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if not (= R[a] R[b]) then pc := target
+    63 NumEqJumpIfFalse { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if (= R[a] R[b]) then pc := target
+    64 NumEqJumpIfTrue { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
 }
 
 /// Why a byte stream did not decode to an instruction.
@@ -525,15 +528,15 @@ mod tests {
 
     fn samples() -> Vec<Instr<ByteOffset>> {
         vec![
-            Instr::Nil {},
-            Instr::Int { value: SmallInt(-7) },
-            Instr::Const { idx: ConstIdx(70000) },
-            Instr::LoadLocal { slot: Slot(3) },
+            Instr::LoadNil { dst: Slot(0) },
+            Instr::LoadInt { dst: Slot(1), value: SmallInt(-7) },
+            Instr::LoadConst { dst: Slot(65535), idx: ConstIdx(70000) },
+            Instr::Move { dst: Slot(3), src: Slot(4) },
             Instr::Jump { target: ByteOffset(12) },
-            Instr::CallGlobal { sym: SymIdx(9), argc: Argc(2) },
-            Instr::AddLocalInt { slot: Slot(1), value: SmallInt(-1) },
-            Instr::Nth {},
-            Instr::LoadLocal2 { a: Slot(2), b: Slot(65535) },
+            Instr::CallGlobal { sym: SymIdx(9), a: Slot(5), argc: SmallArgc(255) },
+            Instr::AddInt { dst: Slot(1), a: Slot(2), value: ShortInt(-1) },
+            Instr::Nth { dst: Slot(1), a: Slot(2), b: Slot(3) },
+            Instr::LtJumpIfFalse { a: SmallSlot(2), b: SmallSlot(255), target: ByteOffset(70000) },
         ]
     }
 
@@ -551,6 +554,7 @@ mod tests {
     fn decoding_rejects_unknown_and_cut_off_instructions() {
         assert_eq!(Instr::decode(&[0xff]), Err(DecodeError::UnknownOpcode(0xff)));
         assert_eq!(Instr::decode(&[4, 1, 2]), Err(DecodeError::Truncated));
+        assert_eq!(Instr::decode(&[55, 1, 2, 3]), Err(DecodeError::Truncated));
         assert_eq!(Instr::decode(&[]), Err(DecodeError::Truncated));
     }
 
