@@ -29,17 +29,16 @@ pub fn disassemble_proto(bundle: &Bundle, index: usize) -> String {
         .captures
         .iter()
         .map(|c| match c {
-            Capture::Local(s) => format!("l{}", s.0),
+            Capture::Local(s) => format!("r{}", s.0),
             Capture::Outer(c) => format!("c{}", c.0),
         })
         .collect();
     let _ = writeln!(
         out,
-        "\nfunction f{index} {name}{entry}: arity {}{}, locals {}, stack {}, captures [{}]",
+        "\nfunction f{index} {name}{entry}: arity {}{}, registers {}, captures [{}]",
         proto.arity,
         if proto.rest { "+rest" } else { "" },
-        proto.locals,
-        proto.max_stack,
+        proto.registers,
         captures.join(" ")
     );
     let lines = bundle.debug.as_ref().and_then(|d| d.protos.get(index)).map(|p| &p.lines[..]).unwrap_or(&[]);

@@ -13,8 +13,6 @@ pub const MAX_CONSTANTS: usize = 1 << 24;
 pub const MAX_PROTOS: usize = 1 << 22;
 /// Largest code of one prototype (bytes).
 pub const MAX_CODE_LEN: usize = 1 << 24;
-/// Deepest operand stack one frame may declare.
-pub const MAX_STACK: u32 = 1 << 16;
 /// Longest decimal text of a big integer or rational part.
 pub const MAX_BIGINT_DIGITS: usize = 1 << 16;
 

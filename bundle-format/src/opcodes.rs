@@ -200,13 +200,10 @@ pub enum Flow<T> {
     Next,
     /// Continues with the next instruction or the target.
     Branch(T),
-    /// Continues at the target keeping the tested value, or with the next instruction
-    /// having popped it (`and`/`or`).
-    BranchKeep(T),
     /// Always continues at the target.
     Jump(T),
     /// Continues with the next instruction; on an error raised later, at the target
-    /// with the error value pushed on the stack depth of this instruction.
+    /// with the error map in the handler's register.
     Handler(T),
     /// Leaves the function (return, tail call, throw).
     Exit,

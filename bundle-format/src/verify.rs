@@ -1,11 +1,11 @@
 //! The verifier: the only way from a [`Bundle`] to something the VM runs.
 //!
 //! It proves, for every prototype: each opcode is known and each operand in range
-//! (constants, symbols, prototypes, locals, captures); jump and handler targets are
-//! instruction boundaries of the same function; the operand stack never underflows,
-//! never exceeds the declared `max_stack`, and has one depth (and one handler count)
-//! at every join; control never falls off the end; `PopHandler` only runs with a
-//! handler installed. It also checks the constant pool (collections refer only to
+//! (constants, symbols, prototypes, registers, captures), and each register window
+//! (a call's callee and arguments, a collection's items) inside the frame; jump and
+//! handler targets are instruction boundaries of the same function; every instruction
+//! is reached with one handler count; control never falls off the end; `PopHandler`
+//! only runs with a handler installed. It also checks the constant pool (collections refer only to
 //! earlier constants, big numbers are decimal text, chars are scalar values), the
 //! prototypes' arities and capture descriptors, and the entry function.
 //! The VM's unchecked fast paths cite these rules by name (V1..V9 below).
@@ -14,7 +14,7 @@ use std::fmt;
 
 use crate::bundle::{Bundle, Capture, Constant, Proto};
 use crate::limits;
-use crate::opcodes::{ByteOffset, CaptureIdx, Flow, Instr, InstrIndex, Slot, TypedOperand};
+use crate::opcodes::{ByteOffset, CaptureIdx, Flow, Instr, InstrIndex, TypedOperand};
 
 /// Why a bundle was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,13 +154,6 @@ fn verify_entry(bundle: &Bundle) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// What the dataflow pass knows at an instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct State {
-    depth: u32,
-    handlers: u32,
-}
-
 fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCode, VerifyError> {
     let fail = |pc: Option<u32>, message: String| error(Some(index), pc, message);
     if let Some(name) = proto.name {
@@ -168,13 +161,10 @@ fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCo
             return Err(fail(None, "name symbol out of range".into()));
         }
     }
-    // V3: parameters (and the rest list) fit in the locals.
+    // V3: parameters (and the rest list) fit in the registers.
     let params = proto.arity as u32 + proto.rest as u32;
-    if params > proto.locals as u32 {
-        return Err(fail(None, "more parameters than local slots".into()));
-    }
-    if proto.max_stack > limits::MAX_STACK {
-        return Err(fail(None, "declared stack depth exceeds the limit".into()));
+    if params > proto.registers as u32 {
+        return Err(fail(None, "more parameters than registers".into()));
     }
     if proto.code.is_empty() || proto.code.len() > limits::MAX_CODE_LEN {
         return Err(fail(None, "code is empty or too long".into()));
@@ -203,16 +193,29 @@ fn verify_proto(bundle: &Bundle, index: u32, proto: &Proto) -> Result<VerifiedCo
         })?);
     }
 
-    check_stack(proto, &instrs, &offsets).map_err(|(pc, m)| fail(Some(pc), m))?;
+    check_flow(&instrs).map_err(|e| fail(Some(offsets[e.index].0), e.message))?;
     Ok(VerifiedCode { instrs, offsets })
 }
 
 fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> Result<(), String> {
     instr.try_for_each_operand(|operand| check_operand(bundle, proto, operand))?;
+    // V4: a run of registers used as a whole (a call's window, a collection's items)
+    // lies inside the frame.
+    if let Some(window) = instr.window() {
+        if window.start as u64 + window.len as u64 > proto.registers as u64 {
+            return Err(format!(
+                "{} uses registers {}..{}, beyond the frame's {}",
+                instr.mnemonic(),
+                window.start,
+                window.start as u64 + window.len as u64,
+                proto.registers
+            ));
+        }
+    }
     // V9: a self tail call passes exactly the parameters, so the VM can restart the
     // frame without an arity check.
     match *instr {
-        Instr::TailCallSelf { argc } if proto.rest || argc.0 != proto.arity => {
+        Instr::TailCallSelf { argc, .. } if proto.rest || argc.0 != proto.arity => {
             Err(format!("self tail call with {} arguments in a function of arity {}{}", argc.0, proto.arity, if proto.rest { " and a rest parameter" } else { "" }))
         }
         _ => Ok(()),
@@ -221,8 +224,8 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> 
 
 /// The range check of one operand, by its kind, wherever it appears.
 fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) -> Result<(), String> {
-    let local = |slot: Slot| {
-        if slot.0 < proto.locals { Ok(()) } else { Err(format!("local slot {} out of range", slot.0)) }
+    let register = |index: u16| {
+        if index < proto.registers { Ok(()) } else { Err(format!("register {index} out of range")) }
     };
     let capture = |idx: CaptureIdx| {
         if (idx.0 as usize) < proto.captures.len() {
@@ -238,7 +241,8 @@ fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) ->
         TypedOperand::Sym(sym) if sym.0 as usize >= bundle.symbols.len() => {
             Err(format!("symbol {} out of range", sym.0))
         }
-        TypedOperand::Slot(slot) => local(slot),
+        TypedOperand::Slot(slot) => register(slot.0),
+        TypedOperand::SmallSlot(slot) => register(slot.0 as u16),
         TypedOperand::Capture(idx) => capture(idx),
         TypedOperand::Proto(target) => {
             // V5: a closure's capture descriptors name slots and captures of the frame
@@ -248,7 +252,7 @@ fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) ->
             };
             for c in &created.captures {
                 match *c {
-                    Capture::Local(slot) => local(slot)?,
+                    Capture::Local(slot) => register(slot.0)?,
                     Capture::Outer(idx) => capture(idx)?,
                 }
             }
@@ -256,103 +260,77 @@ fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) ->
         }
         // In range. Jump targets are checked when they become instruction indices.
         TypedOperand::Const(_) | TypedOperand::Sym(_) | TypedOperand::Target(_) => Ok(()),
-        // Counts and literals: any value is valid (stack effects bound the counts).
-        TypedOperand::Argc(_) | TypedOperand::Count(_) | TypedOperand::Int(_) => Ok(()),
+        // Counts and literals: any value is valid (windows bound the counts).
+        TypedOperand::Argc(_)
+        | TypedOperand::SmallArgc(_)
+        | TypedOperand::Count(_)
+        | TypedOperand::Int(_)
+        | TypedOperand::ShortInt(_) => Ok(()),
     }
 }
 
-/// V6: stack depth never underflows or exceeds `max_stack`, and is the same at every
-/// join. V7: control never falls off the end. V8: handler counts are consistent and
-/// `PopHandler` has a handler to pop.
-fn check_stack(proto: &Proto, instrs: &[Instr], offsets: &[ByteOffset]) -> Result<(), (u32, String)> {
-    let max = stack_depth(instrs).map_err(|e| (offsets[e.index].0, e.message))?;
-    if max > proto.max_stack {
-        return Err((0, format!("stack depth {max} exceeds the declared maximum {}", proto.max_stack)));
-    }
-    Ok(())
-}
-
-/// Why `stack_depth` rejected code: the instruction index and what is wrong.
+/// Why `check_flow` rejected code: the instruction index and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DepthError {
+pub struct FlowError {
     pub index: usize,
     pub message: String,
 }
 
-/// The dataflow behind V6–V8, over code whose targets are instruction indices.
-/// Returns the deepest the operand stack gets. The compiler uses it to declare
-/// `max_stack`; the verifier to check the declaration.
-pub fn stack_depth(instrs: &[Instr<InstrIndex>]) -> Result<u32, DepthError> {
+/// V7: control never falls off the end. V8: every instruction is reached with one
+/// handler count, and `PopHandler` has a handler to pop. A dataflow over code whose
+/// targets are instruction indices.
+pub fn check_flow(instrs: &[Instr<InstrIndex>]) -> Result<(), FlowError> {
     if instrs.is_empty() {
-        return Err(DepthError { index: 0, message: "empty code".to_string() });
+        return Err(FlowError { index: 0, message: "empty code".to_string() });
     }
-    fn fail<T>(index: usize, message: String) -> Result<T, DepthError> {
-        Err(DepthError { index, message })
+    fn fail<T>(index: usize, message: String) -> Result<T, FlowError> {
+        Err(FlowError { index, message })
     }
-    let mut state: Vec<Option<State>> = vec![None; instrs.len()];
+    // The handler count on entry to each instruction, once reached.
+    let mut handlers: Vec<Option<u32>> = vec![None; instrs.len()];
     let mut work = vec![0usize];
-    state[0] = Some(State { depth: 0, handlers: 0 });
-    let mut max = 0u32;
-    let flow_to = |state: &mut Vec<Option<State>>, work: &mut Vec<usize>, from: usize, to: usize, s: State| {
+    handlers[0] = Some(0);
+    let flow_to = |handlers: &mut Vec<Option<u32>>, work: &mut Vec<usize>, from: usize, to: usize, count: u32| {
         if to >= instrs.len() {
             return fail(from, "control falls off the end of the function".to_string());
         }
-        match state[to] {
+        match handlers[to] {
             None => {
-                state[to] = Some(s);
+                handlers[to] = Some(count);
                 work.push(to);
                 Ok(())
             }
-            Some(existing) if existing == s => Ok(()),
-            Some(existing) => fail(
-                to,
-                format!(
-                    "inconsistent stack at join: depth {} with {} handlers vs depth {} with {} handlers",
-                    existing.depth, existing.handlers, s.depth, s.handlers
-                ),
-            ),
+            Some(existing) if existing == count => Ok(()),
+            Some(existing) => fail(to, format!("inconsistent handlers at join: {existing} vs {count}")),
         }
     };
     while let Some(i) = work.pop() {
-        let here = state[i].expect("queued instructions have a state");
+        let here = handlers[i].expect("queued instructions have a handler count");
         let instr = instrs[i];
-        let effect = instr.stack_effect();
-        if here.depth < effect.pops {
-            return fail(i, format!("{} needs {} stack values, has {}", instr.mnemonic(), effect.pops, here.depth));
-        }
-        let depth = here.depth - effect.pops + effect.pushes;
-        if depth > limits::MAX_STACK {
-            return fail(i, "stack depth exceeds the format's limit".to_string());
-        }
-        max = max.max(depth);
-        let mut next = State { depth, handlers: here.handlers };
+        let mut next = here;
         if let Instr::PopHandler {} = instr {
-            if here.handlers == 0 {
+            if here == 0 {
                 return fail(i, "PopHandler without a handler".to_string());
             }
-            next.handlers -= 1;
+            next -= 1;
         }
         match instr.flow() {
-            Flow::Next => flow_to(&mut state, &mut work, i, i + 1, next)?,
+            Flow::Next => flow_to(&mut handlers, &mut work, i, i + 1, next)?,
             Flow::Branch(t) => {
-                flow_to(&mut state, &mut work, i, i + 1, next)?;
-                flow_to(&mut state, &mut work, i, t.0 as usize, next)?;
+                flow_to(&mut handlers, &mut work, i, i + 1, next)?;
+                flow_to(&mut handlers, &mut work, i, t.0 as usize, next)?;
             }
-            Flow::BranchKeep(t) => {
-                flow_to(&mut state, &mut work, i, i + 1, next)?;
-                flow_to(&mut state, &mut work, i, t.0 as usize, here)?;
-            }
-            Flow::Jump(t) => flow_to(&mut state, &mut work, i, t.0 as usize, next)?,
+            Flow::Jump(t) => flow_to(&mut handlers, &mut work, i, t.0 as usize, next)?,
             Flow::Handler(t) => {
-                let handler_entry = State { depth: here.depth + 1, handlers: here.handlers };
-                max = max.max(handler_entry.depth);
-                flow_to(&mut state, &mut work, i, t.0 as usize, handler_entry)?;
-                flow_to(&mut state, &mut work, i, i + 1, State { depth, handlers: here.handlers + 1 })?;
+                // No bound needed: joins agree, so the count is at most the number of
+                // PushHandler instructions.
+                flow_to(&mut handlers, &mut work, i, t.0 as usize, here)?;
+                flow_to(&mut handlers, &mut work, i, i + 1, here + 1)?;
             }
             Flow::Exit => {}
         }
     }
-    Ok(max)
+    Ok(())
 }
 
 #[cfg(test)]
