@@ -337,11 +337,12 @@ pub fn check_flow(instrs: &[Instr<InstrIndex>]) -> Result<(), FlowError> {
 mod tests {
     use super::*;
     use crate::bundle::{ConstIdx, ProtoIdx, SymIdx};
+    use crate::opcodes::{Argc, Count, Slot, SmallArgc};
 
-    /// A bundle whose entry runs `code`, with one constant, one symbol, one local, no
-    /// captures and one function.
+    /// A bundle whose entry runs `code`, with one constant, one symbol, four registers,
+    /// no captures and one function.
     fn bundle(code: Vec<u8>) -> Bundle {
-        let proto = Proto { name: None, arity: 0, rest: false, locals: 1, max_stack: 8, captures: Vec::new(), code };
+        let proto = Proto { name: None, arity: 0, rest: false, registers: 4, captures: Vec::new(), code };
         Bundle {
             symbols: vec!["x".to_string()],
             constants: vec![Constant::Nil],
@@ -351,13 +352,28 @@ mod tests {
         }
     }
 
+    fn encode(instrs: &[Instr<ByteOffset>]) -> Vec<u8> {
+        let mut code = Vec::new();
+        for instr in instrs {
+            instr.encode(&mut code);
+        }
+        code
+    }
+
     #[test]
     fn every_operand_kind_with_a_range_is_checked_in_every_instruction() {
         // Each opcode with every operand at its largest encoding: out of range for each
         // kind that indexes something. Counts and literals have no range; a kind added
         // to the table is expected to have one until it is listed here.
         let unranged = |operand: &TypedOperand<ByteOffset>| {
-            matches!(operand, TypedOperand::Argc(_) | TypedOperand::Count(_) | TypedOperand::Int(_))
+            matches!(
+                operand,
+                TypedOperand::Argc(_)
+                    | TypedOperand::SmallArgc(_)
+                    | TypedOperand::Count(_)
+                    | TypedOperand::Int(_)
+                    | TypedOperand::ShortInt(_)
+            )
         };
         for &id in Instr::ALL_OPCODES {
             let mut bytes = vec![0xff; 16];
@@ -369,8 +385,7 @@ mod tests {
                 continue;
             }
             let mut code = bytes[..len].to_vec();
-            Instr::Nil {}.encode(&mut code);
-            Instr::Return {}.encode(&mut code);
+            code.extend(encode(&[Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0) }]));
             let rejected = verify_bundle(bundle(code)).expect_err(instr.mnemonic());
             assert_eq!(rejected.pc, Some(0), "{}: {}", instr.mnemonic(), rejected.message);
             assert!(
@@ -384,17 +399,57 @@ mod tests {
 
     #[test]
     fn in_range_operands_pass_the_range_checks() {
-        let mut code = Vec::new();
-        for instr in [
-            Instr::Const { idx: ConstIdx(0) },
-            Instr::StoreGlobal { sym: SymIdx(0) },
-            Instr::LoadLocal2 { a: Slot(0), b: Slot(0) },
-            Instr::Pop {},
-            Instr::Closure { proto: ProtoIdx(0) },
-            Instr::Return {},
-        ] {
-            instr.encode(&mut code);
-        }
+        let code = encode(&[
+            Instr::LoadConst { dst: Slot(0), idx: ConstIdx(0) },
+            Instr::StoreGlobal { sym: SymIdx(0), src: Slot(0) },
+            Instr::Closure { dst: Slot(3), proto: ProtoIdx(0) },
+            Instr::CallGlobal { sym: SymIdx(0), a: Slot(1), argc: SmallArgc(2) },
+            Instr::Return { src: Slot(3) },
+        ]);
         assert!(verify_bundle(bundle(code)).is_ok());
+    }
+
+    #[test]
+    fn a_register_window_must_fit_in_the_frame() {
+        // Four registers: a call at r1 with two arguments uses r1..r3, with three r1..r4.
+        for (instr, fits) in [
+            (Instr::Call { a: Slot(1), argc: Argc(2) }, true),
+            (Instr::Call { a: Slot(1), argc: Argc(3) }, false),
+            (Instr::CallGlobal { sym: SymIdx(0), a: Slot(3), argc: SmallArgc(1) }, false),
+            (Instr::MakeList { dst: Slot(0), count: Count(4) }, true),
+            (Instr::MakeVector { dst: Slot(2), count: Count(u32::MAX) }, false),
+            (Instr::MakeMap { dst: Slot(0), pairs: Count(3) }, false),
+        ] {
+            let code = encode(&[instr, Instr::Return { src: Slot(0) }]);
+            let verdict = verify_bundle(bundle(code));
+            assert_eq!(verdict.is_ok(), fits, "{instr:?}: {verdict:?}");
+            if let Err(err) = verdict {
+                assert!(err.message.contains("beyond the frame"), "{}", err.message);
+            }
+        }
+    }
+
+    #[test]
+    fn handler_counts_must_agree_at_joins() {
+        // PushHandler is 7 bytes, LoadNil 3, PopHandler 1: the handler's target is the
+        // Return, reached with no handler both ways.
+        let code = encode(&[
+            Instr::PushHandler { dst: Slot(0), target: ByteOffset(11) },
+            Instr::LoadNil { dst: Slot(0) },
+            Instr::PopHandler {},
+            Instr::Return { src: Slot(0) },
+        ]);
+        assert!(verify_bundle(bundle(code)).is_ok());
+        // Without the PopHandler the fall-through reaches the Return with one handler.
+        let joined = encode(&[
+            Instr::PushHandler { dst: Slot(0), target: ByteOffset(10) },
+            Instr::LoadNil { dst: Slot(0) },
+            Instr::Return { src: Slot(0) },
+        ]);
+        let err = verify_bundle(bundle(joined)).expect_err("a join with 0 and 1 handlers");
+        assert!(err.message.contains("inconsistent handlers"), "{}", err.message);
+        let unbalanced = encode(&[Instr::PopHandler {}, Instr::Return { src: Slot(0) }]);
+        let err = verify_bundle(bundle(unbalanced)).expect_err("PopHandler with none installed");
+        assert!(err.message.contains("without a handler"), "{}", err.message);
     }
 }
