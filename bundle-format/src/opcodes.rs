@@ -418,8 +418,9 @@ opcodes! {
     26 MakeList { dst: Slot, count: Count } window(Some((dst.0 as u32, count.0 as u32))) flow(Flow::Next);
     /// R[dst] := a vector of R[dst] .. R[dst+count-1]
     27 MakeVector { dst: Slot, count: Count } window(Some((dst.0 as u32, count.0 as u32))) flow(Flow::Next);
-    /// R[dst] := a sorted map of the key/value pairs R[dst], R[dst+1] .. (later keys win)
-    28 MakeMap { dst: Slot, pairs: Count } window(Some((dst.0 as u32, pairs.0 as u32 * 2))) flow(Flow::Next);
+    /// R[dst] := a sorted map of the key/value pairs R[dst], R[dst+1] .. (later keys win);
+    /// the window saturates: a wrapped length would let a hostile count pass V4
+    28 MakeMap { dst: Slot, pairs: Count } window(Some((dst.0 as u32, pairs.0.saturating_mul(2)))) flow(Flow::Next);
     /// install an error handler: an error raised until PopHandler unwinds to this frame,
     /// puts the error map in R[dst] and continues at target
     29 PushHandler { dst: Slot, target: Target } window(None) flow(Flow::Handler(target));

@@ -2,9 +2,11 @@
 //! length, every header byte bumped, every payload byte flipped. Reading and verifying
 //! must return an error value for every broken input, never panic.
 
-use bundle_format::bundle::{Bundle, Capture, ConstIdx, Constant, DebugInfo, LineEntry, Proto, ProtoDebug, ProtoIdx, Slot, SymIdx};
+use bundle_format::bundle::{
+    Bundle, Capture, CaptureIdx, ConstIdx, Constant, DebugInfo, LineEntry, Proto, ProtoDebug, ProtoIdx, Slot, SymIdx,
+};
 use bundle_format::header::{HEADER_LEN, MAGIC};
-use bundle_format::opcodes::{Argc, ByteOffset, Instr, SmallInt};
+use bundle_format::opcodes::{Argc, ByteOffset, Count, Instr, ShortInt, SmallArgc, SmallInt, SmallSlot};
 use bundle_format::{read_bundle, verify_bundle, write_bundle, ReadError};
 
 fn code(instrs: &[Instr<ByteOffset>]) -> Vec<u8> {
@@ -15,34 +17,41 @@ fn code(instrs: &[Instr<ByteOffset>]) -> Vec<u8> {
     out
 }
 
-/// A small valid program: a top level that makes a closure over a local and calls it.
+/// A small valid program: a top level that makes a closure over a register and calls it.
 fn sample() -> Bundle {
+    // r0 := 41; r2 := closure over r0; r2 := r2(); r3 := :k; r1 := println(r2, r3)
     let entry = code(&[
-        Instr::Int { value: SmallInt(41) },
-        Instr::StoreLocal { slot: Slot(0) },
-        Instr::Closure { proto: ProtoIdx(1) },
-        Instr::Call { argc: Argc(0) },
-        Instr::Const { idx: ConstIdx(2) },
-        Instr::CallGlobal { sym: SymIdx(0), argc: Argc(2) },
-        Instr::Return {},
+        Instr::LoadInt { dst: Slot(0), value: SmallInt(41) },
+        Instr::Closure { dst: Slot(2), proto: ProtoIdx(1) },
+        Instr::Call { a: Slot(2), argc: Argc(0) },
+        Instr::LoadConst { dst: Slot(3), idx: ConstIdx(2) },
+        Instr::CallGlobal { sym: SymIdx(0), a: Slot(1), argc: SmallArgc(2) },
+        Instr::Return { src: Slot(1) },
     ]);
-    // if captured value is truthy: return it + 1, else nil
+    // if the captured value is below 100: return it + 1, else nil. Byte offsets: the
+    // LoadCapture is 5 bytes, LoadInt 7, LtJumpIfFalse 7, AddInt 7, Return 3.
     let inner = code(&[
-        Instr::LoadCapture { idx: bundle_format::bundle::CaptureIdx(0) },
-        Instr::JumpIfFalse { target: ByteOffset(18) },
-        Instr::LoadCapture { idx: bundle_format::bundle::CaptureIdx(0) },
-        Instr::Int { value: SmallInt(1) },
-        Instr::Add {},
-        Instr::Return {},
-        Instr::Nil {},
-        Instr::Return {},
+        Instr::LoadCapture { dst: Slot(0), idx: CaptureIdx(0) },
+        Instr::LoadInt { dst: Slot(1), value: SmallInt(100) },
+        Instr::LtJumpIfFalse { a: SmallSlot(0), b: SmallSlot(1), target: ByteOffset(29) },
+        Instr::AddInt { dst: Slot(0), a: Slot(0), value: ShortInt(1) },
+        Instr::Return { src: Slot(0) },
+        Instr::LoadNil { dst: Slot(0) },
+        Instr::Return { src: Slot(0) },
     ]);
     Bundle {
         symbols: vec!["println".into(), "k".into()],
         constants: vec![Constant::Int(1), Constant::Keyword(SymIdx(1)), Constant::List(vec![ConstIdx(0), ConstIdx(1)])],
         protos: vec![
-            Proto { name: None, arity: 0, rest: false, locals: 1, max_stack: 2, captures: vec![], code: entry },
-            Proto { name: Some(SymIdx(1)), arity: 0, rest: false, locals: 0, max_stack: 2, captures: vec![Capture::Local(Slot(0))], code: inner },
+            Proto { name: None, arity: 0, rest: false, registers: 4, captures: vec![], code: entry },
+            Proto {
+                name: Some(SymIdx(1)),
+                arity: 0,
+                rest: false,
+                registers: 2,
+                captures: vec![Capture::Local(Slot(0))],
+                code: inner,
+            },
         ],
         entry: ProtoIdx(0),
         debug: Some(DebugInfo {
@@ -147,56 +156,220 @@ fn text_mode_mangling_is_named() {
     assert_eq!(&MAGIC[..4], b"\x89SMB");
 }
 
+/// `sample()` with the closure's function replaced: `arity` parameters (and a rest list
+/// if `rest`) in `registers` registers, running `instrs`.
+fn with_function(arity: u16, rest: bool, registers: u16, instrs: &[Instr<ByteOffset>]) -> Bundle {
+    let mut bundle = sample();
+    let function = &mut bundle.protos[1];
+    (function.arity, function.rest, function.registers, function.code) = (arity, rest, registers, code(instrs));
+    bundle
+}
+
+fn rejection(bundle: Bundle) -> String {
+    verify_bundle(bundle).map(|_| ()).expect_err("the verifier accepted it").message
+}
+
 #[test]
 fn the_verifier_rejects_each_broken_rule() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Bundle)>)> = vec![
-        ("unknown opcode", Box::new(|b: &mut Bundle| b.protos[1].code[0] = 0xee)),
-        ("constant out of range", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Const { idx: ConstIdx(99) }, Instr::Return {}]))),
-        ("local out of range", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::LoadLocal { slot: Slot(5) }, Instr::Return {}]))),
-        ("underflow", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Add {}, Instr::Return {}]))),
-        ("falls off the end", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Nil {}]))),
-        ("jump into an instruction", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::Jump { target: ByteOffset(2) }, Instr::Nil {}, Instr::Return {}]))),
-        ("over declared stack", Box::new(|b: &mut Bundle| b.protos[0].max_stack = 0)),
-        ("capture out of range", Box::new(|b: &mut Bundle| b.protos[1].captures = vec![Capture::Local(Slot(9))])),
-        ("missing entry", Box::new(|b: &mut Bundle| b.entry = ProtoIdx(7))),
-        ("entry takes arguments", Box::new(|b: &mut Bundle| b.protos[0].arity = 1)),
-        ("forward constant reference", Box::new(|b: &mut Bundle| b.constants[0] = Constant::List(vec![ConstIdx(2)]))),
-        ("pop handler without handler", Box::new(|b: &mut Bundle| b.protos[0].code = code(&[Instr::PopHandler {}, Instr::Nil {}, Instr::Return {}]))),
+    let return_r0 = Instr::Return { src: Slot(0) };
+    let entry_runs = |instrs: Vec<Instr<ByteOffset>>| move |b: &mut Bundle| b.protos[0].code = code(&instrs);
+    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Bundle)>)> = vec![
+        ("unknown opcode", "unknown opcode", Box::new(|b: &mut Bundle| b.protos[1].code[0] = 0xee)),
+        (
+            "constant out of range",
+            "constant 99 out of range",
+            Box::new(entry_runs(vec![Instr::LoadConst { dst: Slot(0), idx: ConstIdx(99) }, return_r0])),
+        ),
+        (
+            "register out of range",
+            "register 4 out of range",
+            Box::new(entry_runs(vec![Instr::Move { dst: Slot(0), src: Slot(4) }, return_r0])),
+        ),
+        ("frame smaller than its code", "register 3 out of range", Box::new(|b: &mut Bundle| b.protos[0].registers = 3)),
+        (
+            "more parameters than registers",
+            "more parameters than registers",
+            Box::new(|b: &mut Bundle| b.protos[1].arity = 3),
+        ),
+        (
+            "rest list beyond the registers",
+            "more parameters than registers",
+            Box::new(|b: &mut Bundle| (b.protos[1].arity, b.protos[1].rest) = (2, true)),
+        ),
+        (
+            "call window beyond the frame",
+            "Call uses registers 2..5, beyond the frame's 4",
+            Box::new(entry_runs(vec![Instr::Call { a: Slot(2), argc: Argc(2) }, return_r0])),
+        ),
+        ("falls off the end", "falls off the end", Box::new(entry_runs(vec![Instr::LoadNil { dst: Slot(0) }]))),
+        (
+            "jump into an instruction",
+            "jump target 2 is not an instruction boundary",
+            Box::new(entry_runs(vec![
+                Instr::Jump { target: ByteOffset(2) },
+                Instr::LoadNil { dst: Slot(0) },
+                return_r0,
+            ])),
+        ),
+        (
+            "captured register out of range",
+            "register 9 out of range",
+            Box::new(|b: &mut Bundle| b.protos[1].captures = vec![Capture::Local(Slot(9))]),
+        ),
+        (
+            "capture of a capture the creator lacks",
+            "capture 0 out of range",
+            Box::new(|b: &mut Bundle| b.protos[1].captures = vec![Capture::Outer(CaptureIdx(0))]),
+        ),
+        ("missing entry", "entry function missing", Box::new(|b: &mut Bundle| b.entry = ProtoIdx(7))),
+        ("entry takes arguments", "entry function takes arguments", Box::new(|b: &mut Bundle| b.protos[0].arity = 1)),
+        (
+            "forward constant reference",
+            "not an earlier constant",
+            Box::new(|b: &mut Bundle| b.constants[0] = Constant::List(vec![ConstIdx(2)])),
+        ),
+        (
+            "pop handler without handler",
+            "PopHandler without a handler",
+            Box::new(entry_runs(vec![Instr::PopHandler {}, Instr::LoadNil { dst: Slot(0) }, return_r0])),
+        ),
+        (
+            // PushHandler is 7 bytes and LoadNil 3: the Return is reached with no handler
+            // (the handler's target) and with one (the fall-through).
+            "handler counts disagree at a join",
+            "inconsistent handlers at join",
+            Box::new(entry_runs(vec![
+                Instr::PushHandler { dst: Slot(0), target: ByteOffset(10) },
+                Instr::LoadNil { dst: Slot(0) },
+                return_r0,
+            ])),
+        ),
+        (
+            "handler register out of range",
+            "register 4 out of range",
+            Box::new(entry_runs(vec![Instr::PushHandler { dst: Slot(4), target: ByteOffset(7) }, return_r0])),
+        ),
     ];
-    for (name, break_it) in cases {
+    for (name, expected, break_it) in cases {
         let mut bundle = sample();
         break_it(&mut bundle);
-        assert!(verify_bundle(bundle).is_err(), "{name}: the verifier accepted it");
+        let message = rejection(bundle);
+        assert!(message.contains(expected), "{name}: {message}");
     }
 }
 
 #[test]
-fn both_slots_of_a_paired_load_are_checked() {
-    let with_pair = |a, b| {
-        let mut bundle = sample();
-        bundle.protos[0].locals = 1;
-        bundle.protos[0].max_stack = 2;
-        bundle.protos[0].code = code(&[Instr::LoadLocal2 { a: Slot(a), b: Slot(b) }, Instr::Add {}, Instr::Return {}]);
-        bundle
-    };
-    verify_bundle(with_pair(0, 0)).expect("slots in range are accepted");
-    assert!(verify_bundle(with_pair(1, 0)).is_err(), "first slot out of range accepted");
-    assert!(verify_bundle(with_pair(0, 1)).is_err(), "second slot out of range accepted");
+fn every_register_operand_of_an_instruction_is_checked() {
+    // The function has two registers: r2 is one past its frame.
+    let add = |dst, a, b| Instr::Add { dst: Slot(dst), a: Slot(a), b: Slot(b) };
+    // A fused compare-and-branch names its registers as SmallSlots; the branch goes
+    // back to itself.
+    let lt = |a, b| Instr::LtJumpIfTrue { a: SmallSlot(a), b: SmallSlot(b), target: ByteOffset(0) };
+    for (instr, fits) in [
+        (add(0, 1, 1), true),
+        (add(2, 0, 1), false),
+        (add(0, 2, 1), false),
+        (add(0, 1, 2), false),
+        (lt(0, 1), true),
+        (lt(2, 1), false),
+        (lt(1, 2), false),
+    ] {
+        let bundle = with_function(0, false, 2, &[instr, Instr::Return { src: Slot(0) }]);
+        if fits {
+            verify_bundle(bundle).unwrap_or_else(|e| panic!("{instr:?}: {e}"));
+        } else {
+            let message = rejection(bundle);
+            assert!(message.contains("register 2 out of range"), "{instr:?}: {message}");
+        }
+    }
+}
+
+#[test]
+fn a_small_slot_reaches_the_last_register_it_can_name() {
+    let compare = [
+        Instr::NumEqJumpIfFalse { a: SmallSlot(255), b: SmallSlot(0), target: ByteOffset(7) },
+        Instr::Return { src: Slot(0) },
+    ];
+    verify_bundle(with_function(0, false, 256, &compare)).expect("r255 of 256 registers is accepted");
+    let message = rejection(with_function(0, false, 255, &compare));
+    assert!(message.contains("register 255 out of range"), "{message}");
+}
+
+#[test]
+fn every_register_window_must_fit_in_the_frame() {
+    // A function of arity 2 with four registers. Each instruction is built with its
+    // window's first register; the window fits when it ends at the frame's end and is
+    // rejected one register later, although that first register is still in range.
+    let windows: Vec<(u16, Box<dyn Fn(u16) -> Instr<ByteOffset>>)> = vec![
+        (3, Box::new(|a| Instr::Call { a: Slot(a), argc: Argc(2) })),
+        (3, Box::new(|a| Instr::TailCall { a: Slot(a), argc: Argc(2) })),
+        (3, Box::new(|a| Instr::CallGlobal { sym: SymIdx(0), a: Slot(a), argc: SmallArgc(2) })),
+        (3, Box::new(|a| Instr::TailCallGlobal { sym: SymIdx(0), a: Slot(a), argc: SmallArgc(2) })),
+        (3, Box::new(|a| Instr::TailCallSelf { a: Slot(a), argc: Argc(2) })),
+        (3, Box::new(|dst| Instr::MakeList { dst: Slot(dst), count: Count(3) })),
+        (3, Box::new(|dst| Instr::MakeVector { dst: Slot(dst), count: Count(3) })),
+        (4, Box::new(|dst| Instr::MakeMap { dst: Slot(dst), pairs: Count(2) })),
+    ];
+    for (len, at) in windows {
+        let fitting = at(4 - len);
+        verify_bundle(with_function(2, false, 4, &[fitting, Instr::Return { src: Slot(0) }]))
+            .unwrap_or_else(|e| panic!("{fitting:?}: {e}"));
+        let beyond = at(5 - len);
+        let message = rejection(with_function(2, false, 4, &[beyond, Instr::Return { src: Slot(0) }]));
+        let expected = format!("{} uses registers {}..5, beyond the frame's 4", beyond.mnemonic(), 5 - len);
+        assert!(message.contains(&expected), "{beyond:?}: {message}");
+    }
+    // The largest counts do not overflow the check.
+    for huge in [
+        Instr::Call { a: Slot(0), argc: Argc(u16::MAX) },
+        Instr::MakeVector { dst: Slot(3), count: Count(u32::MAX) },
+        Instr::MakeMap { dst: Slot(3), pairs: Count(u32::MAX) },
+    ] {
+        let message = rejection(with_function(2, false, 4, &[huge, Instr::Return { src: Slot(0) }]));
+        assert!(message.contains("beyond the frame"), "{huge:?}: {message}");
+    }
+}
+
+#[test]
+fn operands_without_a_range_take_every_value() {
+    // Literals and argument counts have no range of their own (a window bounds a
+    // count): their extreme values must survive writing, reading and decoding, and
+    // verify. 256 registers hold the window of a 255-argument call at r0.
+    let instrs = [
+        Instr::LoadInt { dst: Slot(0), value: SmallInt(i32::MIN) },
+        Instr::AddInt { dst: Slot(0), a: Slot(0), value: ShortInt(i16::MIN) },
+        Instr::SubInt { dst: Slot(0), a: Slot(0), value: ShortInt(i16::MAX) },
+        Instr::MakeList { dst: Slot(255), count: Count(0) },
+        Instr::CallGlobal { sym: SymIdx(0), a: Slot(0), argc: SmallArgc(u8::MAX) },
+        Instr::Return { src: Slot(0) },
+    ];
+    let read = read_bundle(&write_bundle(&with_function(0, false, 256, &instrs))).expect("reads");
+    let bytes = &read.protos[1].code;
+    let mut decoded = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let (instr, len) = Instr::decode(&bytes[at..]).expect("decodes");
+        decoded.push(instr);
+        at += len;
+    }
+    assert_eq!(decoded, instrs);
+    verify_bundle(read).expect("verifies");
+    // One register fewer and the call's window is one past the frame.
+    let message = rejection(with_function(0, false, 255, &instrs[4..]));
+    assert!(message.contains("CallGlobal uses registers 0..256, beyond the frame's 255"), "{message}");
 }
 
 #[test]
 fn a_self_tail_call_must_pass_exactly_the_parameters() {
-    let mut bundle = sample();
-    bundle.protos[1].code = code(&[Instr::TailCallSelf { argc: Argc(0) }]);
-    verify_bundle(bundle.clone()).expect("argc equal to the arity is accepted");
+    let self_call = |argc| [Instr::TailCallSelf { a: Slot(0), argc: Argc(argc) }];
+    verify_bundle(with_function(0, false, 1, &self_call(0))).expect("argc equal to the arity is accepted");
+    verify_bundle(with_function(2, false, 3, &self_call(2))).expect("argc equal to the arity is accepted");
 
-    bundle.protos[1].code = code(&[Instr::Nil {}, Instr::TailCallSelf { argc: Argc(1) }]);
-    let err = verify_bundle(bundle.clone()).expect_err("one argument to a function of arity 0");
-    assert!(err.message.contains("self tail call with 1 arguments in a function of arity 0"), "{err}");
+    let message = rejection(with_function(0, false, 2, &self_call(1)));
+    assert!(message.contains("self tail call with 1 arguments in a function of arity 0"), "{message}");
+    let message = rejection(with_function(2, false, 3, &self_call(1)));
+    assert!(message.contains("self tail call with 1 arguments in a function of arity 2"), "{message}");
 
-    bundle.protos[1].code = code(&[Instr::TailCallSelf { argc: Argc(0) }]);
-    bundle.protos[1].rest = true;
-    bundle.protos[1].locals = 1;
-    let err = verify_bundle(bundle).expect_err("a function with a rest parameter");
-    assert!(err.message.contains("and a rest parameter"), "{err}");
+    let message = rejection(with_function(0, true, 1, &self_call(0)));
+    assert!(message.contains("and a rest parameter"), "{message}");
 }
