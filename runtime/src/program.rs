@@ -27,8 +27,8 @@ pub struct FuncProto {
     pub trace_name: Rc<String>,
     pub arity: u16,
     pub rest: bool,
-    pub locals: u16,
-    pub max_stack: u32,
+    /// Registers of a frame (docs/vm2.md); every register operand is below it (V4).
+    pub registers: u16,
     pub captures: Box<[Capture]>,
     /// Verified code; symbol operands index the interner, targets index `code`. The VM
     /// fetches from it without bounds checks (V4, V7), so it is not public: outside
@@ -139,8 +139,7 @@ pub fn link(verified: VerifiedBundle) -> Program {
                 trace_name: trace_name(name),
                 arity: proto.arity,
                 rest: proto.rest,
-                locals: proto.locals,
-                max_stack: proto.max_stack,
+                registers: proto.registers,
                 captures: proto.captures.clone().into_boxed_slice(),
                 code: instrs,
                 positions,

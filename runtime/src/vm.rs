@@ -1,13 +1,16 @@
-//! The virtual machine: one dispatch loop over verified instructions.
+//! The virtual machine: one dispatch loop over verified register instructions.
 //!
-//! All frames share one value stack. A frame's locals start at `base`; its operand
-//! stack sits above them. Sema-to-Sema calls push a `Frame` and never recurse on the
-//! Rust stack; only builtins that call back into Sema (`map`, `foldl`, ...) re-enter
-//! `run`, and that nesting is bounded by `MAX_NESTING`.
+//! All frames share one value stack. A frame's registers are `stack[base ..
+//! base + registers]` and, while the frame runs, the stack ends exactly there
+//! (docs/vm2.md). A call's arguments already sit where the callee's parameters go, so a
+//! Sema-to-Sema call copies nothing and never recurses on the Rust stack; only builtins
+//! that call back into Sema (`map`, `foldl`, ...) re-enter `run`, and that nesting is
+//! bounded by `MAX_NESTING`.
 //!
-//! Error handling: `PushHandler` records the frame, the stack height and the handler
-//! address. A raised error unwinds to the innermost handler of the current `run`
-//! invocation, or leaves `run` so an outer invocation (or the top level) sees it.
+//! Error handling: `PushHandler` records the frame, the register that receives the
+//! error and the handler address. A raised error unwinds to the innermost handler of
+//! the current `run` invocation, or leaves `run` so an outer invocation (or the top
+//! level) sees it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,14 +29,18 @@ use crate::value::{Closure, SortedMap, Value};
 pub const MAX_FRAMES: usize = 100_000;
 /// Most nested re-entries of `run` from builtins that call functions.
 pub const MAX_NESTING: usize = 10_000;
+/// Most values on the stack: every frame's registers together. A hostile bundle's
+/// frames may each declare 65,535 registers; this bounds what its calls can take.
+const MAX_STACK_VALUES: usize = 1 << 24;
 
 struct Frame {
     closure: Rc<Closure>,
     /// The next instruction, saved while another frame runs.
     pc: usize,
-    /// Stack index of local slot 0.
+    /// Stack index of register 0.
     base: usize,
-    /// Stack height to restore when the frame returns.
+    /// Stack length to restore once the result is stored below `base` (the caller's
+    /// end); `base` itself for a frame a builtin started.
     ret_to: usize,
 }
 
@@ -97,11 +104,6 @@ impl Frames {
         Some((frame.base, frame.ret_to))
     }
 
-    /// Puts back the frame `pop` just removed (its slot is untouched).
-    fn unpop(&mut self) {
-        self.len += 1;
-    }
-
     fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
@@ -127,7 +129,8 @@ impl Frames {
 
 struct Handler {
     frame: usize,
-    stack_len: usize,
+    /// The frame's register that receives the error map.
+    dst: usize,
     target: usize,
 }
 
@@ -379,9 +382,7 @@ impl Vm {
             self.globals.resize(Sym::count(), None);
         }
         let entry = Rc::new(Closure { proto: self.program.entry.clone(), captures: Box::new([]) });
-        let ret_to = self.stack.len();
-        self.push_frame(entry, 0, ret_to)?;
-        self.run(0)
+        self.call(&Value::Closure(entry), &[])
     }
 
     /// Calls any callable value with `args` and returns its result. Builtins that take
@@ -391,9 +392,10 @@ impl Vm {
         self.burn_fuel()?;
         match callee {
             Value::Closure(closure) => {
-                let ret_to = self.stack.len();
+                let at = self.stack.len();
+                self.stack.push(Value::Nil);
                 self.stack.extend_from_slice(args);
-                self.run_closure(closure, args.len(), ret_to)
+                self.run_closure(closure, args.len(), at)
             }
             Value::Native(builtin) => self.call_builtin_with(builtin, args),
             Value::Keyword(k) => keyword_call(*k, args),
@@ -412,9 +414,10 @@ impl Vm {
         self.burn_fuel()?;
         match callee {
             Value::Closure(closure) => {
-                let ret_to = self.stack.len();
+                let at = self.stack.len();
+                self.stack.push(Value::Nil);
                 self.stack.extend(args);
-                self.run_closure(closure, N, ret_to)
+                self.run_closure(closure, N, at)
             }
             Value::Native(builtin) if matches!(builtin.func, NativeFn::Owned(_)) => {
                 builtin.check_arity(N)?;
@@ -427,23 +430,23 @@ impl Vm {
         }
     }
 
-    /// Runs `closure` on the `argc` arguments on top of the stack to completion.
-    fn run_closure(&mut self, closure: &Rc<Closure>, argc: usize, ret_to: usize) -> Result<Value> {
+    /// Runs `closure` to completion on the `argc` arguments above a placeholder at
+    /// stack index `at` (the top of the stack); leaves the stack at `at`.
+    fn run_closure(&mut self, closure: &Rc<Closure>, argc: usize, at: usize) -> Result<Value> {
         if self.nesting >= MAX_NESTING {
-            self.stack.truncate(ret_to);
+            self.truncate_stack(at);
             return Err(stack_overflow());
         }
         let depth = self.frames.len();
-        if let Err(err) = self.push_frame(closure.clone(), argc, ret_to) {
-            self.stack.truncate(ret_to);
+        let base = at + 1;
+        if let Err(err) = self.enter(closure.clone(), base, argc, base) {
+            self.truncate_stack(at);
             return Err(err);
         }
         self.nesting += 1;
         let result = self.run(depth);
         self.nesting -= 1;
-        if result.is_err() {
-            self.stack.truncate(ret_to);
-        }
+        self.truncate_stack(at);
         result
     }
 
@@ -457,24 +460,26 @@ impl Vm {
         }
     }
 
-    /// Calls the builtin whose `argc` arguments are the top of the stack, leaving the
-    /// stack at `ret_to` and returning the result.
-    fn call_builtin_on_stack(&mut self, builtin: &'static Builtin, argc: usize, ret_to: usize) -> Result<Value> {
+    /// Calls the builtin on the `argc` arguments in the stack from `start` (a call's
+    /// window), then resets those registers to nil: an argument left there would stay
+    /// shared and defeat copy-on-write.
+    fn call_builtin_at(&mut self, builtin: &'static Builtin, start: usize, argc: usize) -> Result<Value> {
         builtin.check_arity(argc)?;
-        let start = self.stack.len() - argc;
-        if let Err(err) = self.check_gates(builtin, &self.stack[start..]) {
-            self.stack.truncate(ret_to);
-            return Err(err);
-        }
+        let args = start..start + argc;
+        self.check_gates(builtin, &self.stack[args.clone()])?;
         let result = match builtin.func {
-            NativeFn::Pure(f) => f(&self.stack[start..]),
+            NativeFn::Pure(f) => f(&self.stack[args.clone()]),
             NativeFn::Vm(f) => {
-                let args: Vec<Value> = self.stack.drain(start..).collect();
-                f(self, &args)
+                let taken: Vec<Value> = self.stack[args.clone()].iter_mut().map(std::mem::take).collect();
+                f(self, &taken)
             }
-            NativeFn::Owned(f) => f(&mut self.stack[start..]),
+            NativeFn::Owned(f) => f(&mut self.stack[args.clone()]),
         };
-        self.stack.truncate(ret_to);
+        for arg in &mut self.stack[args] {
+            if !owns_nothing(arg) {
+                *arg = Value::Nil;
+            }
+        }
         result
     }
 
@@ -505,10 +510,14 @@ impl Vm {
         self.policy = std::rc::Rc::new(policy);
     }
 
-    /// Pushes a frame for `closure`, whose `argc` arguments are the top of the stack.
+    /// Pushes a frame for `closure` whose `argc` arguments are in the stack from
+    /// `base`; `ret_to` is what `return_from_frame` restores.
     #[inline(always)]
-    fn push_frame(&mut self, closure: Rc<Closure>, argc: usize, ret_to: usize) -> Result<()> {
-        let base = prepare_frame(&mut self.stack, &self.frames, &closure.proto, argc)?;
+    fn enter(&mut self, closure: Rc<Closure>, base: usize, argc: usize, ret_to: usize) -> Result<()> {
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(stack_overflow());
+        }
+        prepare_frame(&mut self.stack, &closure.proto, base, argc)?;
         self.frames.push(closure, base, ret_to);
         Ok(())
     }
@@ -534,11 +543,12 @@ impl Vm {
                             }
                             let handler = self.handlers.pop().expect("checked above");
                             self.frames.truncate(handler.frame + 1);
-                            // resize, not truncate: the handler's code relies on the
-                            // height it was installed at (V6), whatever unwound.
-                            self.stack.resize(handler.stack_len, Value::Nil);
-                            self.stack.push(err.to_map());
-                            self.frames.at_mut(handler.frame).pc = handler.target;
+                            let frame = self.frames.at_mut(handler.frame);
+                            frame.pc = handler.target;
+                            let (base, end) = (frame.base, frame.base + frame.closure.proto.registers as usize);
+                            // Whatever unwound, the frame's registers are the stack's end again.
+                            self.fit_stack(end);
+                            self.stack[base + handler.dst] = err.to_map();
                         }
                         _ => {
                             self.frames.truncate(stop_depth);
@@ -617,122 +627,74 @@ impl Vm {
                 }
             };
         }
-        macro_rules! pop {
-            () => {
-                self.stack.pop().expect("verified stack depth (V6)")
+        // Register `$r` of the running frame, as a place. In bounds: the operand is
+        // below the frame's registers (V4) and the stack ends at the frame's last
+        // register while it runs.
+        macro_rules! reg {
+            ($r:expr) => {
+                self.stack[base + $r.0 as usize]
             };
         }
-        macro_rules! top {
-            () => {
-                self.stack.last_mut().expect("verified stack depth (V6)")
-            };
-        }
-        // Two fixnums or two floats take the fast path; anything else (overflow,
-        // mixed types, strings, errors) goes through the builtin's own definition.
-        // The fast path reads both operands in place and overwrites the left one
-        // without running drop glue: numbers own nothing, so forgetting them frees
-        // nothing (and skips an out-of-line `drop_in_place` call per operation).
-        macro_rules! binary {
-            ($fast:expr, $float:expr, $slow:path) => {{
-                let fast = match self.stack.as_slice() {
-                    [.., Value::Int(x), Value::Int(y)] => $fast(*x, *y),
-                    [.., Value::Float(x), Value::Float(y)] => Some($float(*x, *y)),
-                    _ => None,
-                };
-                match fast {
-                    Some(result) => {
-                        std::mem::forget(self.stack.pop());
-                        std::mem::forget(std::mem::replace(top!(), result));
-                    }
-                    None => {
-                        let b = pop!();
-                        let a = top!();
-                        *a = tri!($slow(a, &b));
-                    }
+        // Stores `$value` (evaluated first) into register `$r`. A number there is
+        // overwritten without running the out-of-line drop glue.
+        macro_rules! set {
+            ($r:expr, $value:expr) => {{
+                let value = $value;
+                let place = &mut reg!($r);
+                if owns_nothing(place) {
+                    std::mem::forget(std::mem::replace(place, value));
+                } else {
+                    *place = value;
                 }
             }};
         }
-        // `Lt; JumpIfFalse` and the like: the comparison's fast path as in `binary!`,
-        // then the branch, with no boolean pushed and popped in between.
-        macro_rules! compare_branch {
-            ($int:expr, $float:expr, $slow:path, $jump_when:expr, $target:expr) => {{
-                let fast = match self.stack.as_slice() {
-                    [.., Value::Int(x), Value::Int(y)] => Some($int(x, y)),
-                    [.., Value::Float(x), Value::Float(y)] => Some($float(x, y)),
+        // Two fixnums or two floats take the fast path; anything else (overflow,
+        // mixed types, strings, errors) goes through the builtin's own definition.
+        macro_rules! arith {
+            ($dst:expr, $a:expr, $b:expr, $int:expr, $float:expr, $slow:path) => {{
+                let (x, y) = (&reg!($a), &reg!($b));
+                let fast = match (x, y) {
+                    (Value::Int(x), Value::Int(y)) => $int(*x, *y),
+                    (Value::Float(x), Value::Float(y)) => Some($float(*x, *y)),
                     _ => None,
                 };
-                let holds = match fast {
-                    Some(holds) => {
-                        std::mem::forget(self.stack.pop());
-                        std::mem::forget(self.stack.pop());
-                        holds
-                    }
-                    None => {
-                        let b = pop!();
-                        let a = pop!();
-                        tri!($slow(&a, &b)).truthy()
-                    }
+                let result = match fast {
+                    Some(result) => result,
+                    None => tri!($slow(x, y)),
+                };
+                set!($dst, result);
+            }};
+        }
+        // A comparison's fast path as in `arith!`, then the branch, with no boolean
+        // materialised in between.
+        macro_rules! compare_branch {
+            ($a:expr, $b:expr, $int:expr, $float:expr, $slow:path, $jump_when:expr, $target:expr) => {{
+                let (x, y) = (&reg!($a), &reg!($b));
+                let holds = match (x, y) {
+                    (Value::Int(x), Value::Int(y)) => $int(x, y),
+                    (Value::Float(x), Value::Float(y)) => $float(x, y),
+                    _ => tri!($slow(x, y)).truthy(),
                 };
                 if holds == $jump_when {
                     jump_to!($target);
                 }
             }};
         }
-        // `(+ local k)` / `(- local k)` pushed: fixnum fast path, else the builtin's own
-        // two-argument definition (overflow, floats, errors).
-        macro_rules! local_int {
-            ($slot:expr, $value:expr, $checked:ident, $slow:path) => {{
-                let local = &self.stack[base + $slot.0 as usize];
+        // `(+ r k)` / `(- r k)`: fixnum fast path, else the builtin's own two-argument
+        // definition (overflow, floats, errors).
+        macro_rules! int_arith {
+            ($dst:expr, $a:expr, $value:expr, $checked:ident, $slow:path) => {{
+                let x = &reg!($a);
                 let k = $value.0 as i64;
-                let fast = match local {
-                    Value::Int(x) => x.$checked(k),
-                    _ => None,
+                let result = match x {
+                    Value::Int(n) => match n.$checked(k) {
+                        Some(n) => Value::Int(n),
+                        None => tri!($slow(x, &Value::Int(k))),
+                    },
+                    _ => tri!($slow(x, &Value::Int(k))),
                 };
-                match fast {
-                    Some(n) => push_fresh!(Value::Int(n)),
-                    None => {
-                        let result = tri!($slow(local, &Value::Int(k)));
-                        self.stack.push(result);
-                    }
-                }
+                set!($dst, result);
             }};
-        }
-        // Pushes a value built by `$value` (a plain constructor such as
-        // `Value::Int(n)`; it is evaluated inside the `unsafe` block), evaluated only
-        // once there is room.
-        // `Vec::push(Value::Int(n))` builds the value before its growth check, so it
-        // must survive the growth call: it goes to a temporary as a tag byte and a
-        // word and is copied in as 16 bytes, and that reload stalls store forwarding
-        // (11 % of tak's time was one such push). Built after the check, it is
-        // written in place.
-        macro_rules! push_fresh {
-            ($value:expr) => {{
-                if self.stack.len() == self.stack.capacity() {
-                    grow_stack(&mut self.stack);
-                }
-                let len = self.stack.len();
-                // SAFETY: `len < capacity` (ensured just above), so the element at
-                // `len` is allocated; the write initialises it before `set_len`
-                // makes it part of the vector.
-                unsafe {
-                    self.stack.as_mut_ptr().add(len).write($value);
-                    self.stack.set_len(len + 1);
-                }
-            }};
-        }
-        // Pushes a copy of the value at `$place`: fixnums and floats through
-        // `push_fresh!`, anything else cloned (out of line) and pushed.
-        macro_rules! push_copy {
-            ($place:expr) => {
-                match *$place {
-                    Value::Int(n) => push_fresh!(Value::Int(n)),
-                    Value::Float(x) => push_fresh!(Value::Float(x)),
-                    ref other => {
-                        let v = share(other);
-                        self.stack.push(v);
-                    }
-                }
-            };
         }
         // Charged on every call and backward jump, so every loop and recursion pays.
         macro_rules! burn_fuel {
@@ -777,124 +739,79 @@ impl Vm {
             let instr = unsafe { *code.add(pc) };
             pc += 1;
             match instr {
-                Instr::Nil {} => push_fresh!(Value::Nil),
-                Instr::True {} => push_fresh!(Value::Bool(true)),
-                Instr::False {} => push_fresh!(Value::Bool(false)),
-                Instr::Int { value } => push_fresh!(Value::Int(value.0 as i64)),
-                Instr::Const { idx } => push_copy!(&closure.proto.unit.constants[idx.0 as usize]),
-                Instr::Pop {} => self.discard_top(),
-                Instr::Dup {} => {
-                    let v = top!().clone();
-                    self.stack.push(v);
+                Instr::LoadNil { dst } => set!(dst, Value::Nil),
+                Instr::LoadTrue { dst } => set!(dst, Value::Bool(true)),
+                Instr::LoadFalse { dst } => set!(dst, Value::Bool(false)),
+                Instr::LoadInt { dst, value } => set!(dst, Value::Int(value.0 as i64)),
+                Instr::LoadConst { dst, idx } => set!(dst, share(&closure.proto.unit.constants[idx.0 as usize])),
+                Instr::Move { dst, src } => set!(dst, share(&reg!(src))),
+                Instr::MoveOut { dst, src } => set!(dst, std::mem::take(&mut reg!(src))),
+                Instr::LoadCapture { dst, idx } => set!(dst, share(&closure.captures[idx.0 as usize])),
+                Instr::MakeCell { reg } => {
+                    let v = std::mem::take(&mut reg!(reg));
+                    reg!(reg) = Value::Cell(Rc::new(RefCell::new(v)));
                 }
-                Instr::LoadLocal { slot } => push_copy!(&self.stack[base + slot.0 as usize]),
-                Instr::LoadLocal2 { a, b } => {
-                    push_copy!(&self.stack[base + a.0 as usize]);
-                    push_copy!(&self.stack[base + b.0 as usize]);
+                Instr::LoadCell { dst, cell } => set!(dst, tri!(cell_get(&reg!(cell)))),
+                Instr::StoreCell { cell, src } => {
+                    let v = share(&reg!(src));
+                    tri!(cell_set(&reg!(cell), v));
                 }
-                Instr::MoveLocal { slot } => {
-                    let v = std::mem::take(&mut self.stack[base + slot.0 as usize]);
-                    self.stack.push(v);
-                }
-                Instr::StoreLocal { slot } => {
-                    let v = pop!();
-                    let local = &mut self.stack[base + slot.0 as usize];
-                    // Most locals hold numbers: overwrite them without the
-                    // out-of-line drop glue.
-                    if owns_nothing(local) {
-                        std::mem::forget(std::mem::replace(local, v));
-                    } else {
-                        *local = v;
-                    }
-                }
-                Instr::LoadCapture { idx } => push_copy!(&closure.captures[idx.0 as usize]),
-                Instr::MakeCell { slot } => {
-                    let slot = &mut self.stack[base + slot.0 as usize];
-                    let v = std::mem::take(slot);
-                    *slot = Value::Cell(Rc::new(RefCell::new(v)));
-                }
-                Instr::LoadCellLocal { slot } => {
-                    let v = tri!(cell_get(&self.stack[base + slot.0 as usize]));
-                    self.stack.push(v);
-                }
-                Instr::StoreCellLocal { slot } => {
-                    let v = pop!();
-                    tri!(cell_set(&self.stack[base + slot.0 as usize], v));
-                }
-                // A counter or accumulator a closure keeps: copied as `LoadLocal` does.
-                Instr::LoadCellCapture { idx } => match &closure.captures[idx.0 as usize] {
-                    Value::Cell(cell) => push_copy!(&*cell.borrow()),
+                // A counter or accumulator a closure keeps.
+                Instr::LoadCellCapture { dst, idx } => match &closure.captures[idx.0 as usize] {
+                    Value::Cell(cell) => set!(dst, share(&cell.borrow())),
                     _ => {
                         save_pc!();
                         return Err(not_a_cell_load());
                     }
                 },
-                Instr::StoreCellCapture { idx } => {
-                    let v = pop!();
+                Instr::StoreCellCapture { idx, src } => {
+                    let v = share(&reg!(src));
                     tri!(cell_set(&closure.captures[idx.0 as usize], v));
                 }
-                Instr::LoadGlobal { sym } => match self.globals.get(sym.0 as usize) {
-                    Some(Some(value)) => push_copy!(value),
+                Instr::LoadGlobal { dst, sym } => match self.globals.get(sym.0 as usize) {
+                    Some(Some(value)) => set!(dst, share(value)),
                     _ => {
                         let err = self.unbound(sym);
                         save_pc!();
                         return Err(err);
                     }
                 },
-                Instr::StoreGlobal { sym } => {
-                    let v = pop!();
+                Instr::StoreGlobal { sym, src } => {
+                    let v = share(&reg!(src));
                     let index = sym.0 as usize;
                     if index >= self.globals.len() {
                         self.globals.resize(index + 1, None);
                     }
                     self.globals[index] = Some(v);
                 }
+                Instr::LoadSelf { dst } => set!(dst, Value::Closure(closure.clone())),
                 Instr::Jump { target } => jump_to!(target),
-                Instr::JumpIfFalse { target } => {
-                    let truthy = top!().truthy();
-                    self.discard_top();
-                    if !truthy {
+                Instr::JumpIfFalse { src, target } => {
+                    if !reg!(src).truthy() {
                         jump_to!(target);
                     }
                 }
-                Instr::JumpIfTrue { target } => {
-                    let truthy = top!().truthy();
-                    self.discard_top();
-                    if truthy {
+                Instr::JumpIfTrue { src, target } => {
+                    if reg!(src).truthy() {
                         jump_to!(target);
                     }
                 }
-                Instr::JumpIfFalseOrPop { target } => {
-                    if top!().truthy() {
-                        pop!();
-                    } else {
-                        jump_to!(target);
-                    }
-                }
-                Instr::JumpIfTrueOrPop { target } => {
-                    if top!().truthy() {
-                        jump_to!(target);
-                    } else {
-                        pop!();
-                    }
-                }
-                Instr::Call { argc } | Instr::TailCall { argc } => {
+                Instr::Call { a, argc } | Instr::TailCall { a, argc } => {
                     burn_fuel!();
-                    let argc = argc.0 as usize;
-                    let callee_at = self.stack.len() - argc - 1;
-                    let callee = std::mem::take(&mut self.stack[callee_at]);
+                    let at = base + a.0 as usize;
+                    let callee = std::mem::take(&mut self.stack[at]);
                     let tail = matches!(instr, Instr::TailCall { .. });
                     save_pc!();
-                    match tri!(self.invoke(callee, argc, callee_at, tail, stop_depth)) {
+                    match tri!(self.invoke(callee, at, argc.0 as usize, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
-                        Invoked::Value(v) => self.stack.push(v),
+                        Invoked::Value(v) => set!(a, v),
                         Invoked::Returned(v) => return Ok(v),
                     }
                 }
-                Instr::CallGlobal { sym, argc } | Instr::TailCallGlobal { sym, argc } => {
+                Instr::CallGlobal { sym, a, argc } | Instr::TailCallGlobal { sym, a, argc } => {
                     burn_fuel!();
+                    let at = base + a.0 as usize;
                     let argc = argc.0 as usize;
-                    let ret_to = self.stack.len() - argc;
                     let tail = matches!(instr, Instr::TailCallGlobal { .. });
                     save_pc!();
                     // The common cases, non-tail calls of a global function or builtin,
@@ -905,7 +822,7 @@ impl Vm {
                         if let Some(Some(Value::Closure(callee))) = self.globals.get(sym.0 as usize) {
                             let proto = &closure.proto;
                             if Rc::ptr_eq(callee, &closure) && !proto.rest && argc == proto.arity as usize {
-                                self.restart_frame(base, argc, proto.locals as usize);
+                                self.restart_frame(base, at + 1, argc, proto.registers as usize);
                                 pc = 0;
                                 continue;
                             }
@@ -913,136 +830,121 @@ impl Vm {
                     } else {
                         match self.globals.get(sym.0 as usize) {
                             Some(Some(Value::Closure(callee))) => {
-                                let base = tri!(prepare_frame(&mut self.stack, &self.frames, &callee.proto, argc));
-                                self.frames.push_shared(callee, base, ret_to);
+                                if self.frames.len() >= MAX_FRAMES {
+                                    tri!(Err(stack_overflow()));
+                                }
+                                let ret_to = self.stack.len();
+                                tri!(prepare_frame(&mut self.stack, &callee.proto, at + 1, argc));
+                                self.frames.push_shared(callee, at + 1, ret_to);
                                 reload!();
                                 continue;
                             }
                             Some(Some(Value::Native(builtin))) => {
                                 let builtin = *builtin;
-                                let result = tri!(self.call_builtin_on_stack(builtin, argc, ret_to));
-                                self.stack.push(result);
+                                let result = tri!(self.call_builtin_at(builtin, at + 1, argc));
+                                set!(a, result);
                                 continue;
                             }
                             _ => {}
                         }
                     }
                     let callee = tri!(self.global(sym));
-                    match tri!(self.invoke(callee, argc, ret_to, tail, stop_depth)) {
+                    match tri!(self.invoke(callee, at, argc, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
-                        Invoked::Value(v) => self.stack.push(v),
+                        Invoked::Value(v) => set!(a, v),
                         Invoked::Returned(v) => return Ok(v),
                     }
                 }
-                Instr::TailCallSelf { argc } => {
+                Instr::TailCallSelf { a, argc } => {
                     burn_fuel!();
                     // V9: argc is the arity and there is no rest parameter, so the
                     // arguments become the parameters as they are.
-                    self.restart_frame(base, argc.0 as usize, closure.proto.locals as usize);
+                    let registers = closure.proto.registers as usize;
+                    self.restart_frame(base, base + a.0 as usize + 1, argc.0 as usize, registers);
                     pc = 0;
                 }
-                Instr::Return {} => {
-                    let result = pop!();
+                Instr::Return { src } => {
+                    let result = std::mem::take(&mut reg!(src));
                     match self.return_from_frame(result, stop_depth) {
                         Some(v) => return Ok(v),
                         None => reload!(),
                     }
                 }
-                Instr::Closure { proto } => self.make_closure(&closure, proto.0 as usize, base),
-                Instr::MakeList { count } => self.make_list(count.0 as usize),
-                Instr::MakeVector { count } => self.make_vector(count.0 as usize),
-                Instr::MakeMap { pairs } => self.make_map(pairs.0 as usize),
-                Instr::PushHandler { target } => self.handlers.push(Handler {
+                Instr::Closure { dst, proto } => set!(dst, self.make_closure(&closure, proto.0 as usize, base)),
+                Instr::MakeList { dst, count } => {
+                    let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
+                    set!(dst, Value::List(List::from_iter_exact(items.into_iter())));
+                }
+                Instr::MakeVector { dst, count } => {
+                    let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
+                    set!(dst, Value::vector(items));
+                }
+                Instr::MakeMap { dst, pairs } => {
+                    let items = self.take_registers(base + dst.0 as usize, 2 * pairs.0 as usize);
+                    set!(dst, make_map(items));
+                }
+                Instr::PushHandler { dst, target } => self.handlers.push(Handler {
                     frame: self.frames.len() - 1,
-                    stack_len: self.stack.len(),
+                    dst: dst.0 as usize,
                     target: target.0 as usize,
                 }),
                 Instr::PopHandler {} => {
                     self.handlers.pop();
                 }
-                Instr::Throw {} => {
-                    let v = pop!();
+                Instr::Throw { src } => {
+                    let v = share(&reg!(src));
                     save_pc!();
                     return Err(Error::thrown(v));
                 }
-                Instr::Add {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), builtins::numbers::add2),
-                Instr::AddNum {} => binary!(|x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), crate::num::add),
-                Instr::Sub {} => binary!(|x: i64, y: i64| x.checked_sub(y).map(Value::Int), |x: f64, y: f64| Value::Float(x - y), builtins::numbers::sub2),
-                Instr::Mul {} => binary!(|x: i64, y: i64| x.checked_mul(y).map(Value::Int), |x: f64, y: f64| Value::Float(x * y), builtins::numbers::mul2),
-                Instr::Div {} => binary!(|_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x / y), builtins::numbers::div2),
-                Instr::Lt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x < y)), |x: f64, y: f64| Value::Bool(x < y), builtins::numbers::lt2),
-                Instr::Gt {} => binary!(|x: i64, y: i64| Some(Value::Bool(x > y)), |x: f64, y: f64| Value::Bool(x > y), builtins::numbers::gt2),
-                Instr::Le {} => binary!(|x: i64, y: i64| Some(Value::Bool(x <= y)), |x: f64, y: f64| Value::Bool(x <= y), builtins::numbers::le2),
-                Instr::Ge {} => binary!(|x: i64, y: i64| Some(Value::Bool(x >= y)), |x: f64, y: f64| Value::Bool(x >= y), builtins::numbers::ge2),
-                Instr::NumEq {} => binary!(|x: i64, y: i64| Some(Value::Bool(x == y)), |x: f64, y: f64| Value::Bool(x == y), builtins::numbers::eq2),
-                Instr::Mod {} => binary!(|x: i64, y: i64| crate::num::fixnum_modulo(x, y).map(Value::Int), |x: f64, y: f64| Value::Float(x % y), builtins::numbers::mod2),
-                Instr::LtJumpIfFalse { target } => compare_branch!(i64::lt, f64::lt, builtins::numbers::lt2, false, target),
-                Instr::LtJumpIfTrue { target } => compare_branch!(i64::lt, f64::lt, builtins::numbers::lt2, true, target),
-                Instr::GtJumpIfFalse { target } => compare_branch!(i64::gt, f64::gt, builtins::numbers::gt2, false, target),
-                Instr::GtJumpIfTrue { target } => compare_branch!(i64::gt, f64::gt, builtins::numbers::gt2, true, target),
-                Instr::LeJumpIfFalse { target } => compare_branch!(i64::le, f64::le, builtins::numbers::le2, false, target),
-                Instr::LeJumpIfTrue { target } => compare_branch!(i64::le, f64::le, builtins::numbers::le2, true, target),
-                Instr::GeJumpIfFalse { target } => compare_branch!(i64::ge, f64::ge, builtins::numbers::ge2, false, target),
-                Instr::GeJumpIfTrue { target } => compare_branch!(i64::ge, f64::ge, builtins::numbers::ge2, true, target),
-                Instr::NumEqJumpIfFalse { target } => compare_branch!(i64::eq, f64::eq, builtins::numbers::eq2, false, target),
-                Instr::NumEqJumpIfTrue { target } => compare_branch!(i64::eq, f64::eq, builtins::numbers::eq2, true, target),
-                Instr::Not {} => {
-                    let t = top!();
-                    *t = Value::Bool(!t.truthy());
-                }
-                Instr::Neg {} => {
-                    let t = top!();
-                    *t = tri!(crate::num::negate(t));
-                }
-                Instr::Car {} => {
-                    let t = top!();
-                    let head = match &*t {
+                Instr::Add { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), builtins::numbers::add2),
+                Instr::AddNum { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| x.checked_add(y).map(Value::Int), |x: f64, y: f64| Value::Float(x + y), crate::num::add),
+                Instr::Sub { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| x.checked_sub(y).map(Value::Int), |x: f64, y: f64| Value::Float(x - y), builtins::numbers::sub2),
+                Instr::Mul { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| x.checked_mul(y).map(Value::Int), |x: f64, y: f64| Value::Float(x * y), builtins::numbers::mul2),
+                Instr::Div { dst, a, b } => arith!(dst, a, b, |_: i64, _: i64| None, |x: f64, y: f64| Value::Float(x / y), builtins::numbers::div2),
+                Instr::Mod { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| crate::num::fixnum_modulo(x, y).map(Value::Int), |x: f64, y: f64| Value::Float(x % y), builtins::numbers::mod2),
+                Instr::Lt { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| Some(Value::Bool(x < y)), |x: f64, y: f64| Value::Bool(x < y), builtins::numbers::lt2),
+                Instr::Gt { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| Some(Value::Bool(x > y)), |x: f64, y: f64| Value::Bool(x > y), builtins::numbers::gt2),
+                Instr::Le { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| Some(Value::Bool(x <= y)), |x: f64, y: f64| Value::Bool(x <= y), builtins::numbers::le2),
+                Instr::Ge { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| Some(Value::Bool(x >= y)), |x: f64, y: f64| Value::Bool(x >= y), builtins::numbers::ge2),
+                Instr::NumEq { dst, a, b } => arith!(dst, a, b, |x: i64, y: i64| Some(Value::Bool(x == y)), |x: f64, y: f64| Value::Bool(x == y), builtins::numbers::eq2),
+                Instr::LtJumpIfFalse { a, b, target } => compare_branch!(a, b, i64::lt, f64::lt, builtins::numbers::lt2, false, target),
+                Instr::LtJumpIfTrue { a, b, target } => compare_branch!(a, b, i64::lt, f64::lt, builtins::numbers::lt2, true, target),
+                Instr::GtJumpIfFalse { a, b, target } => compare_branch!(a, b, i64::gt, f64::gt, builtins::numbers::gt2, false, target),
+                Instr::GtJumpIfTrue { a, b, target } => compare_branch!(a, b, i64::gt, f64::gt, builtins::numbers::gt2, true, target),
+                Instr::LeJumpIfFalse { a, b, target } => compare_branch!(a, b, i64::le, f64::le, builtins::numbers::le2, false, target),
+                Instr::LeJumpIfTrue { a, b, target } => compare_branch!(a, b, i64::le, f64::le, builtins::numbers::le2, true, target),
+                Instr::GeJumpIfFalse { a, b, target } => compare_branch!(a, b, i64::ge, f64::ge, builtins::numbers::ge2, false, target),
+                Instr::GeJumpIfTrue { a, b, target } => compare_branch!(a, b, i64::ge, f64::ge, builtins::numbers::ge2, true, target),
+                Instr::NumEqJumpIfFalse { a, b, target } => compare_branch!(a, b, i64::eq, f64::eq, builtins::numbers::eq2, false, target),
+                Instr::NumEqJumpIfTrue { a, b, target } => compare_branch!(a, b, i64::eq, f64::eq, builtins::numbers::eq2, true, target),
+                Instr::AddInt { dst, a, value } => int_arith!(dst, a, value, checked_add, builtins::numbers::add2),
+                Instr::SubInt { dst, a, value } => int_arith!(dst, a, value, checked_sub, builtins::numbers::sub2),
+                Instr::Not { dst, src } => set!(dst, Value::Bool(!reg!(src).truthy())),
+                Instr::Neg { dst, src } => set!(dst, tri!(crate::num::negate(&reg!(src)))),
+                Instr::Car { dst, src } => {
+                    let head = match &reg!(src) {
                         Value::List(list) => list.first().map_or(Value::Nil, share),
                         other => tri!(builtins::lists::car1(other)),
                     };
-                    *t = head;
+                    set!(dst, head);
                 }
-                Instr::Cdr {} => {
-                    let t = top!();
-                    *t = tri!(builtins::lists::cdr1(t));
+                Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(&reg!(src)))),
+                Instr::IsNull { dst, src } => {
+                    let t = &reg!(src);
+                    set!(dst, Value::Bool(matches!(t, Value::Nil) || matches!(t, Value::List(l) if l.is_empty())));
                 }
-                Instr::Cons {} => {
-                    let tail = pop!();
-                    let head = std::mem::take(top!());
-                    *top!() = builtins::lists::cons2(head, tail);
-                }
-                Instr::IsNull {} => {
-                    let t = top!();
-                    *t = Value::Bool(matches!(t, Value::Nil) || matches!(t, Value::List(l) if l.is_empty()));
-                }
-                Instr::IsPair {} => {
-                    let t = top!();
-                    *t = Value::Bool(matches!(t, Value::List(l) if !l.is_empty()));
-                }
-                Instr::AddLocalInt { slot, value } => local_int!(slot, value, checked_add, builtins::numbers::add2),
-                Instr::SubLocalInt { slot, value } => local_int!(slot, value, checked_sub, builtins::numbers::sub2),
-                Instr::Get {} => {
-                    let key = pop!();
-                    let t = top!();
-                    let found = tri!(map_lookup(t, &key)).map_or(Value::Nil, share);
-                    *t = found;
-                }
-                Instr::Equal {} => {
-                    let b = pop!();
-                    let t = top!();
-                    *t = Value::Bool(*t == b);
-                }
-                Instr::LoadSelf {} => self.stack.push(Value::Closure(closure.clone())),
-                Instr::Nth {} => {
-                    let index = pop!();
-                    let t = top!();
+                Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(&reg!(src), Value::List(l) if !l.is_empty()))),
+                Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(&reg!(a)), share(&reg!(b)))),
+                Instr::Get { dst, a, b } => set!(dst, tri!(map_lookup(&reg!(a), &reg!(b))).map_or(Value::Nil, share)),
+                Instr::Equal { dst, a, b } => set!(dst, Value::Bool(reg!(a) == reg!(b))),
+                Instr::Nth { dst, a, b } => {
                     // A vector element in range is shared in place; everything else
                     // (lists, arrays, errors) goes through the builtin.
-                    let item = match (&*t, &index) {
+                    let item = match (&reg!(a), &reg!(b)) {
                         (Value::Vector(items), Value::Int(i)) if (*i as u64) < items.len() as u64 => share(&items[*i as usize]),
                         (seq, index) => tri!(builtins::lists::nth2(seq, index)),
                     };
-                    *t = item;
+                    set!(dst, item);
                 }
             }
         }
@@ -1054,7 +956,7 @@ impl Vm {
     /// `Closure`: a closure of prototype `index` of the running closure's unit,
     /// capturing from the frame at `base` and from the running closure.
     #[inline(never)]
-    fn make_closure(&mut self, running: &Closure, index: usize, base: usize) {
+    fn make_closure(&self, running: &Closure, index: usize, base: usize) -> Value {
         let proto = running.proto.unit.protos()[index].clone();
         let captures: Box<[Value]> = proto
             .captures
@@ -1064,52 +966,19 @@ impl Vm {
                 Capture::Outer(idx) => running.captures[idx.0 as usize].clone(),
             })
             .collect();
-        self.stack.push(Value::Closure(Rc::new(Closure { proto, captures })));
+        Value::Closure(Rc::new(Closure { proto, captures }))
     }
 
-    /// `MakeList`: the top `count` values become a list.
+    /// The `count` values of the registers from stack index `start` (a collection's
+    /// items), leaving nil behind.
     #[inline(never)]
-    fn make_list(&mut self, count: usize) {
-        let start = self.stack.len() - count;
-        let list = List::from_iter_exact(self.stack.drain(start..));
-        self.stack.push(Value::List(list));
+    fn take_registers(&mut self, start: usize, count: usize) -> Vec<Value> {
+        self.stack[start..start + count].iter_mut().map(std::mem::take).collect()
     }
 
-    /// `MakeVector`: the top `count` values become a vector.
-    #[inline(never)]
-    fn make_vector(&mut self, count: usize) {
-        let start = self.stack.len() - count;
-        let items: Vec<Value> = self.stack.drain(start..).collect();
-        self.stack.push(Value::vector(items));
-    }
-
-    /// `MakeMap`: the top `pairs` key/value pairs become a sorted map.
-    #[inline(never)]
-    fn make_map(&mut self, pairs: usize) {
-        let start = self.stack.len() - 2 * pairs;
-        let mut map = SortedMap::new();
-        let mut items = self.stack.drain(start..);
-        while let (Some(k), Some(v)) = (items.next(), items.next()) {
-            map.insert(k, v);
-        }
-        drop(items);
-        self.stack.push(Value::Map(Rc::new(map)));
-    }
-
-    /// Pops the top value. Immediates (the usual operands of a branch) are forgotten
-    /// rather than dropped: they own nothing, and moving them out only to run drop
-    /// glue costs a store-forwarding stall on the value just written.
-    #[inline(always)]
-    fn discard_top(&mut self) {
-        match self.stack.last() {
-            Some(top) if owns_nothing(top) => std::mem::forget(self.stack.pop()),
-            _ => drop(self.stack.pop()),
-        }
-    }
-
-    /// Drops the values above `len`. Most locals of a returning frame are numbers,
-    /// which own nothing: then the stack is only shortened, where `Vec::truncate`
-    /// would call the out-of-line drop glue on every value.
+    /// Drops the values above `len`. Most registers of a returning frame hold
+    /// numbers, which own nothing: then the stack is only shortened, where
+    /// `Vec::truncate` would call the out-of-line drop glue on every value.
     #[inline(always)]
     fn truncate_stack(&mut self, len: usize) {
         if self.stack.get(len..).is_some_and(|above| above.iter().all(owns_nothing)) {
@@ -1121,79 +990,70 @@ impl Vm {
         }
     }
 
-    /// Calls `callee` with the `argc` values on top of the stack. For a tail call the
-    /// current frame is replaced (or, for a builtin, returned from).
-    fn invoke(&mut self, callee: Value, argc: usize, ret_to: usize, tail: bool, stop_depth: usize) -> Result<Invoked> {
+    /// Makes the stack end at `len`: dropping what is above, or adding nils.
+    #[inline(always)]
+    fn fit_stack(&mut self, len: usize) {
+        if self.stack.len() > len {
+            self.truncate_stack(len);
+        } else {
+            extend_nil(&mut self.stack, len);
+        }
+    }
+
+    /// Calls `callee` with the `argc` arguments in the registers above stack index
+    /// `at` (its window). For a tail call the current frame is replaced (or, for a
+    /// builtin, returned from).
+    fn invoke(&mut self, callee: Value, at: usize, argc: usize, tail: bool, stop_depth: usize) -> Result<Invoked> {
         match callee {
             Value::Closure(closure) => {
-                if tail && self.restart_if_self_call(&closure, argc) {
-                    return Ok(Invoked::Frame);
-                }
                 if tail {
-                    let (base, ret_to) = self.frames.pop().expect("a running frame");
-                    let args_start = self.stack.len() - argc;
-                    self.stack.drain(base..args_start);
-                    self.drop_handlers_above(self.frames.len());
-                    if let Err(err) = self.push_frame(closure, argc, ret_to) {
-                        self.frames.unpop();
-                        return Err(err);
+                    let frame = self.frames.last().expect("a running frame");
+                    let base = frame.base;
+                    if Rc::ptr_eq(&frame.closure, &closure) && !closure.proto.rest && argc == closure.proto.arity as usize {
+                        self.restart_frame(base, at + 1, argc, closure.proto.registers as usize);
+                        self.frames.last_mut().expect("a running frame").pc = 0;
+                        return Ok(Invoked::Frame);
                     }
+                    move_arguments(&mut self.stack, base, at + 1, argc);
+                    self.drop_handlers_above(self.frames.len() - 1);
+                    prepare_frame(&mut self.stack, &closure.proto, base, argc)?;
+                    let frame = self.frames.last_mut().expect("a running frame");
+                    frame.closure = closure;
+                    frame.pc = 0;
                 } else {
-                    self.push_frame(closure, argc, ret_to)?;
+                    let ret_to = self.stack.len();
+                    self.enter(closure, at + 1, argc, ret_to)?;
                 }
                 Ok(Invoked::Frame)
             }
             Value::Native(builtin) => {
-                let result = self.call_builtin_on_stack(builtin, argc, ret_to)?;
+                let result = self.call_builtin_at(builtin, at + 1, argc)?;
                 self.finish_call(result, tail, stop_depth)
             }
             Value::Keyword(k) => {
-                let start = self.stack.len() - argc;
-                let result = keyword_call(k, &self.stack[start..]);
-                self.stack.truncate(ret_to);
+                let result = keyword_call(k, &self.stack[at + 1..at + 1 + argc]);
                 self.finish_call(result?, tail, stop_depth)
             }
             Value::Multimethod(_) => {
-                // The handler runs on the same arguments, still on the stack, as if
-                // called here directly (a tail call stays one).
-                let args = self.stack[self.stack.len() - argc..].to_vec();
+                // The handler runs on the same arguments, still in place, as if called
+                // here directly (a tail call stays one).
+                let args = self.stack[at + 1..at + 1 + argc].to_vec();
                 let handler = builtins::multimethods::resolve(self, callee, &args)?;
-                self.invoke(handler, argc, ret_to, tail, stop_depth)
+                self.invoke(handler, at, argc, tail, stop_depth)
             }
             other => Err(not_callable(&other)),
         }
     }
 
-    /// A tail call of the running closure with its exact arity (a named-let loop's
-    /// next iteration) reuses the frame in place: arguments move into the parameter
-    /// slots, the other locals are reset, and execution restarts at pc 0.
-    fn restart_if_self_call(&mut self, closure: &Rc<Closure>, argc: usize) -> bool {
-        let frame = self.frames.last_mut().expect("a running frame");
-        let proto = &closure.proto;
-        if !Rc::ptr_eq(&frame.closure, closure) || proto.rest || argc != proto.arity as usize {
-            return false;
-        }
-        let base = frame.base;
-        frame.pc = 0;
-        self.restart_frame(base, argc, proto.locals as usize);
-        true
-    }
-
-    /// Restarts the running frame (whose slot 0 is at `base`) on the `argc` arguments
-    /// on top of the stack: they become its parameters, its other `locals` are reset
-    /// to nil and the handlers it installed are dropped. The caller resets the pc.
+    /// Restarts the running frame (whose register 0 is at `base`) on the `argc`
+    /// arguments at stack index `args`: they become its parameters, its other
+    /// registers are reset to nil and the handlers it installed are dropped. The
+    /// caller resets the pc.
     #[inline(always)]
-    fn restart_frame(&mut self, base: usize, argc: usize, locals: usize) {
-        let args_start = self.stack.len() - argc;
-        // The arguments trade places with the old parameters, which are then dropped
-        // with everything else above them.
-        for i in 0..argc {
-            self.stack.swap(base + i, args_start + i);
-        }
+    fn restart_frame(&mut self, base: usize, args: usize, argc: usize, registers: usize) {
+        move_arguments(&mut self.stack, base, args, argc);
         self.truncate_stack(base + argc);
-        if argc < locals {
-            self.stack.resize(base + locals, Value::Nil);
-        }
+        extend_nil(&mut self.stack, base + registers);
         self.drop_handlers_above(self.frames.len() - 1);
     }
 
@@ -1207,16 +1067,24 @@ impl Vm {
         })
     }
 
-    /// Pops the current frame, handing `result` to its caller. Returns the value when
-    /// the popped frame was the one this `run` invocation was started for.
+    /// Pops the current frame, handing `result` to its caller: into the register just
+    /// below the frame (the caller's call window), with the caller's registers the
+    /// stack's end again. Returns the value when the popped frame was the one this
+    /// `run` invocation was started for.
     fn return_from_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
-        let (_, ret_to) = self.frames.pop().expect("a frame to return from");
-        self.truncate_stack(ret_to);
+        let (base, ret_to) = self.frames.pop().expect("a frame to return from");
+        self.truncate_stack(base);
         self.drop_handlers_above(self.frames.len());
         if self.frames.len() == stop_depth {
             return Some(result);
         }
-        self.stack.push(result);
+        let place = &mut self.stack[base - 1];
+        if owns_nothing(place) {
+            std::mem::forget(std::mem::replace(place, result));
+        } else {
+            *place = result;
+        }
+        extend_nil(&mut self.stack, ret_to);
         None
     }
 }
@@ -1229,10 +1097,9 @@ fn owns_nothing(value: &Value) -> bool {
 }
 
 /// A clone of `value`, read as one 16-byte copy. `Value::clone` (out of line) writes
-/// its result as a tag byte and a word, and pushing that result reloads it as 16
-/// bytes: a store-forwarding stall on every load of a list or string local (14 % of
-/// nqueens). Here the clone only takes the extra reference and is forgotten; the
-/// value itself is copied bit for bit.
+/// its result as a tag byte and a word, and storing that result reloads it as 16
+/// bytes: a store-forwarding stall. Here the clone only takes the extra reference and
+/// is forgotten; the value itself is copied bit for bit.
 #[inline(always)]
 fn share(value: &Value) -> Value {
     std::mem::forget(value.clone());
@@ -1243,39 +1110,72 @@ fn share(value: &Value) -> Value {
     unsafe { std::ptr::read(value) }
 }
 
-/// Checks a call of `proto` with the `argc` arguments on top of `stack` (arity, rest
-/// list, depth) and gives the new frame its locals and operand room; returns the
-/// frame's base. A free function so that a caller can hold a global while it runs.
+/// Adds nils until the stack ends at `len` (a frame's registers beyond its
+/// parameters start as nil). Pushed one by one: a frame has few, and `resize` is an
+/// out-of-line call.
 #[inline(always)]
-fn prepare_frame(stack: &mut Vec<Value>, frames: &Frames, proto: &FuncProto, argc: usize) -> Result<usize> {
+fn extend_nil(stack: &mut Vec<Value>, len: usize) {
+    while stack.len() < len {
+        stack.push(Value::Nil);
+    }
+}
+
+/// Moves the `argc` values at stack index `args` down to `base` (a tail call's
+/// arguments becoming the parameters); what was at `base` ends up above them.
+#[inline(always)]
+fn move_arguments(stack: &mut [Value], base: usize, args: usize, argc: usize) {
+    for i in 0..argc {
+        stack.swap(base + i, args + i);
+    }
+}
+
+/// Checks a call of `proto` with the `argc` arguments in the stack from `base`
+/// (arity, rest list, room) and makes the stack end at the new frame's last register:
+/// the caller's registers above the arguments are dead at a call (docs/vm2.md) and
+/// are dropped, the callee's other registers start as nil. A free function so that a
+/// caller can hold a global while it runs.
+#[inline(always)]
+fn prepare_frame(stack: &mut Vec<Value>, proto: &FuncProto, base: usize, argc: usize) -> Result<()> {
     let arity = proto.arity as usize;
-    let base = stack.len() - argc;
     if proto.rest {
         if argc < arity {
             return Err(closure_arity_error(proto, argc));
         }
-        let extra = List::from_iter_exact(stack.drain(base + arity..));
-        stack.push(Value::List(extra));
     } else if argc != arity {
         return Err(closure_arity_error(proto, argc));
     }
-    if frames.len() >= MAX_FRAMES {
+    let end = base + proto.registers as usize;
+    if end > MAX_STACK_VALUES {
         return Err(stack_overflow());
     }
-    // `resize` is an out-of-line call even when the parameters are all the locals.
-    let locals_end = base + proto.locals as usize;
-    if stack.len() < locals_end {
-        stack.resize(locals_end, Value::Nil);
+    truncate_values(stack, base + argc);
+    if proto.rest {
+        let extra = List::from_iter_exact(stack.drain(base + arity..));
+        stack.push(Value::List(extra));
     }
-    stack.reserve(proto.max_stack as usize);
-    Ok(base)
+    extend_nil(stack, end);
+    Ok(())
 }
 
-/// Makes room for one more value (the rare case of `push_fresh!`).
-#[cold]
-#[inline(never)]
-fn grow_stack(stack: &mut Vec<Value>) {
-    stack.reserve(1);
+/// `Vm::truncate_stack` for a stack borrowed on its own.
+#[inline(always)]
+fn truncate_values(stack: &mut Vec<Value>, len: usize) {
+    if stack.get(len..).is_some_and(|above| above.iter().all(owns_nothing)) {
+        // SAFETY: as in `Vm::truncate_stack`.
+        unsafe { stack.set_len(len) }
+    } else {
+        stack.truncate(len);
+    }
+}
+
+/// `MakeMap`: alternating keys and values become a sorted map (later keys win).
+fn make_map(items: Vec<Value>) -> Value {
+    let mut map = SortedMap::new();
+    let mut items = items.into_iter();
+    while let (Some(k), Some(v)) = (items.next(), items.next()) {
+        map.insert(k, v);
+    }
+    Value::Map(Rc::new(map))
 }
 
 enum Invoked {

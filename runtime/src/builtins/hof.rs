@@ -607,22 +607,25 @@ pub(crate) mod tests {
     use crate::printer::repr;
     use crate::program::{FuncProto, Program};
     use crate::value::Closure;
-    use bundle_format::opcodes::{Argc, Instr, Slot, SmallInt, SymIdx};
+    use bundle_format::opcodes::{Count, Instr, Slot, SmallArgc, SmallInt, SymIdx};
 
     pub(crate) fn vm() -> Vm {
-        let entry = proto(0, vec![Instr::Nil {}, Instr::Return {}]);
+        let entry = proto(0, vec![Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0) }]);
         let program = Program { unit: entry.unit.clone(), entry };
         Vm::new(program, Vec::new())
     }
 
     fn proto(arity: u16, code: Vec<Instr>) -> Rc<FuncProto> {
+        proto_with(arity, arity + 4, code)
+    }
+
+    fn proto_with(arity: u16, registers: u16, code: Vec<Instr>) -> Rc<FuncProto> {
         Rc::new(FuncProto {
             name: None,
             trace_name: crate::program::trace_name(None),
             arity,
             rest: false,
-            locals: arity,
-            max_stack: 8,
+            registers,
             captures: Box::new([]),
             code: code.into_boxed_slice(),
             positions: None,
@@ -631,31 +634,37 @@ pub(crate) mod tests {
         })
     }
 
-    /// A closure running `code` with `arity` parameters in slots 0...
+    /// A closure running `code` with `arity` parameters in registers 0.. and four
+    /// more registers.
     pub(crate) fn closure(arity: u16, code: Vec<Instr>) -> Value {
         Value::Closure(Rc::new(Closure { proto: proto(arity, code), captures: Box::new([]) }))
     }
 
-    fn local(i: u16) -> Instr {
-        Instr::LoadLocal { slot: Slot(i) }
+    /// A three-address instruction: destination, then two operand registers.
+    type Op = fn(Slot, Slot, Slot) -> Instr;
+
+    fn r(i: u16) -> Slot {
+        Slot(i)
     }
 
     /// `(fn (a b) (OP a b))`.
-    fn binary(op: Instr) -> Value {
-        closure(2, vec![local(0), local(1), op, Instr::Return {}])
+    fn binary(op: Op) -> Value {
+        closure(2, vec![op(r(2), r(0), r(1)), Instr::Return { src: r(2) }])
     }
 
     /// `(fn (x) (OP x k))`.
-    fn with_int(op: Instr, k: i32) -> Value {
-        closure(1, vec![local(0), Instr::Int { value: SmallInt(k) }, op, Instr::Return {}])
+    fn with_int(op: Op, k: i32) -> Value {
+        closure(1, vec![Instr::LoadInt { dst: r(1), value: SmallInt(k) }, op(r(2), r(0), r(1)), Instr::Return { src: r(2) }])
     }
 
-    /// `(fn (args...) (NAME args...))` calling a global builtin.
+    /// `(fn (args...) (NAME args...))` calling a global builtin: the arguments are
+    /// copied into the call's window above them.
     fn global_call(name: &str, arity: u16) -> Value {
-        let mut code: Vec<Instr> = (0..arity).map(local).collect();
-        code.push(Instr::CallGlobal { sym: SymIdx(Sym::intern(name).index() as u32), argc: Argc(arity) });
-        code.push(Instr::Return {});
-        closure(arity, code)
+        let mut code: Vec<Instr> = (0..arity).map(|i| Instr::Move { dst: r(arity + 1 + i), src: r(i) }).collect();
+        let sym = SymIdx(Sym::intern(name).index() as u32);
+        code.push(Instr::CallGlobal { sym, a: r(arity), argc: SmallArgc(arity as u8) });
+        code.push(Instr::Return { src: r(arity) });
+        Value::Closure(Rc::new(Closure { proto: proto_with(arity, 2 * arity + 1, code), captures: Box::new([]) }))
     }
 
     pub(crate) fn native(name: &str) -> Value {
@@ -673,7 +682,7 @@ pub(crate) mod tests {
     #[test]
     fn map_filter_fold() {
         let mut vm = vm();
-        let square = closure(1, vec![local(0), Instr::Dup {}, Instr::Mul {}, Instr::Return {}]);
+        let square = closure(1, vec![Instr::Mul { dst: r(1), a: r(0), b: r(0) }, Instr::Return { src: r(1) }]);
         assert_eq!(call(&mut vm, "map", &[square.clone(), ints(&[1, 2, 3])]), "(1 4 9)");
         assert_eq!(call(&mut vm, "map", &[square.clone(), vector(&[4])]), "(16)");
         assert_eq!(call(&mut vm, "map", &[native("+"), ints(&[1, 2, 3]), vector(&[10, 20])]), "(11 22)");
@@ -687,7 +696,7 @@ pub(crate) mod tests {
         assert_eq!(call(&mut vm, "filter", &[even.clone(), ints(&[1, 2, 3, 4])]), "(2 4)");
         assert_eq!(call(&mut vm, "list/reject", &[even.clone(), vector(&[1, 2, 3, 4])]), "(1 3)");
         assert_eq!(call(&mut vm, "foldl", &[native("-"), int(0), vector(&[1, 2, 3])]), "-6");
-        assert_eq!(call(&mut vm, "foldl", &[binary(Instr::Add {}), int(0), ints(&[])]), "0");
+        assert_eq!(call(&mut vm, "foldl", &[binary(|dst, a, b| Instr::Add { dst, a, b }), int(0), ints(&[])]), "0");
         assert_eq!(call(&mut vm, "foldr", &[native("-"), int(0), ints(&[1, 2, 3])]), "2");
         assert_eq!(call(&mut vm, "foldr", &[native("cons"), ints(&[]), ints(&[1, 2, 3])]), "(1 2 3)");
         assert_eq!(call(&mut vm, "reduce", &[native("+"), ints(&[1, 2, 3])]), "6");
@@ -715,11 +724,11 @@ pub(crate) mod tests {
         let step = closure(
             2,
             vec![
-                local(0),
-                local(1),
-                Instr::Int { value: SmallInt(1) },
-                Instr::CallGlobal { sym: SymIdx(Sym::intern("assoc").index() as u32), argc: Argc(3) },
-                Instr::Return {},
+                Instr::MoveOut { dst: r(3), src: r(0) },
+                Instr::MoveOut { dst: r(4), src: r(1) },
+                Instr::LoadInt { dst: r(5), value: SmallInt(1) },
+                Instr::CallGlobal { sym: SymIdx(Sym::intern("assoc").index() as u32), a: r(2), argc: SmallArgc(3) },
+                Instr::Return { src: r(2) },
             ],
         );
         let empty = Value::Map(Rc::new(SortedMap::new()));
@@ -745,10 +754,18 @@ pub(crate) mod tests {
         assert_eq!(call(&mut vm, "list/drop-while", &[even.clone(), ints(&[2])]), "()");
         assert_eq!(call(&mut vm, "list/sole", &[even.clone(), ints(&[1, 2])]), "2");
         assert_eq!(call(&mut vm, "list/sole", &[even.clone(), ints(&[2, 4])]), "ERR Eval error: list/sole: more than one matching item");
-        let pair = closure(1, vec![local(0), local(0), Instr::MakeList { count: bundle_format::opcodes::Count(2) }, Instr::Return {}]);
+        let pair = closure(
+            1,
+            vec![
+                Instr::Move { dst: r(1), src: r(0) },
+                Instr::Move { dst: r(2), src: r(0) },
+                Instr::MakeList { dst: r(1), count: Count(2) },
+                Instr::Return { src: r(1) },
+            ],
+        );
         assert_eq!(call(&mut vm, "flat-map", &[pair, ints(&[1, 2])]), "(1 1 2 2)");
         assert_eq!(call(&mut vm, "map-indexed", &[native("list"), Value::list(vec![kw("a"), kw("b")])]), "((0 :a) (1 :b))");
-        assert_eq!(call(&mut vm, "list/times", &[int(3), with_int(Instr::Mul {}, 10)]), "(0 10 20)");
+        assert_eq!(call(&mut vm, "list/times", &[int(3), with_int(|dst, a, b| Instr::Mul { dst, a, b }, 10)]), "(0 10 20)");
         assert_eq!(call(&mut vm, "tap", &[int(5), native("even?")]), "5");
     }
 
@@ -775,7 +792,7 @@ pub(crate) mod tests {
         assert_eq!(call(&mut vm, "sort", &[vector(&[3, 1, 2])]), "(1 2 3)");
         assert_eq!(call(&mut vm, "sort", &[Value::Nil]), "ERR Type error: expected list, vector, or mutable-array, got nil in sort");
         assert_eq!(call(&mut vm, "sort", &[ints(&[3, 1, 2]), native(">")]), "(3 2 1)");
-        assert_eq!(call(&mut vm, "sort", &[ints(&[3, 1, 2]), binary(Instr::Sub {})]), "(1 2 3)");
+        assert_eq!(call(&mut vm, "sort", &[ints(&[3, 1, 2]), binary(|dst, a, b| Instr::Sub { dst, a, b })]), "(1 2 3)");
         // Inconsistent comparators never panic; `<=` is not a strict order.
         let many: Vec<i64> = (0..200).map(|i| (i * 37) % 11).collect();
         let sorted = call(&mut vm, "sort", &[ints(&many), native("<=")]);
@@ -786,7 +803,15 @@ pub(crate) mod tests {
         let pairs = Value::list(
             (0..40).map(|i| Value::list(vec![int(i % 3), int(i)])).collect(),
         );
-        let by_first = closure(2, vec![local(0), Instr::Car {}, local(1), Instr::Car {}, Instr::Lt {}, Instr::Return {}]);
+        let by_first = closure(
+            2,
+            vec![
+                Instr::Car { dst: r(2), src: r(0) },
+                Instr::Car { dst: r(3), src: r(1) },
+                Instr::Lt { dst: r(2), a: r(2), b: r(3) },
+                Instr::Return { src: r(2) },
+            ],
+        );
         let out = vm.call(&native("sort"), &[pairs, by_first]).unwrap();
         let Value::List(out) = out else { panic!() };
         let seconds: Vec<String> = out.iter().map(|p| repr(&crate::builtins::lists::cdr1(p).unwrap())).collect();
@@ -796,7 +821,7 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(seconds, expected);
         // Errors from the comparator propagate; the first comparison is (cmp 2 1).
-        let boom = closure(2, vec![local(0), Instr::Throw {}]);
+        let boom = closure(2, vec![Instr::Throw { src: r(0) }]);
         assert_eq!(call(&mut vm, "sort", &[ints(&[1, 2]), boom]), "ERR User exception: 2");
         let strings = Value::list(vec![s("bb"), s("a"), s("ccc")]);
         assert_eq!(call(&mut vm, "sort-by", &[native("length"), strings]), "(\"a\" \"bb\" \"ccc\")");
@@ -806,7 +831,7 @@ pub(crate) mod tests {
     #[test]
     fn grouping() {
         let mut vm = vm();
-        let mod3 = with_int(Instr::Mod {}, 3);
+        let mod3 = with_int(|dst, a, b| Instr::Mod { dst, a, b }, 3);
         assert_eq!(call(&mut vm, "list/group-by", &[mod3.clone(), ints(&[1, 2, 3, 4, 5, 6])]), "{0 (3 6) 1 (1 4) 2 (2 5)}");
         assert_eq!(call(&mut vm, "list/key-by", &[mod3, ints(&[1, 2, 4])]), "{1 4 2 2}");
     }
@@ -815,10 +840,17 @@ pub(crate) mod tests {
     fn map_functions() {
         let mut vm = vm();
         let m = Value::Map(Rc::new([(kw("a"), int(1)), (kw("b"), int(2))].into_iter().collect()));
-        let inc = with_int(Instr::Add {}, 1);
+        let inc = with_int(|dst, a, b| Instr::Add { dst, a, b }, 1);
         assert_eq!(call(&mut vm, "map/map-vals", &[inc.clone(), m.clone()]), "{:a 2 :b 3}");
         assert_eq!(call(&mut vm, "map/map-keys", &[native("keyword/to-string"), m.clone()]), "{\"a\" 1 \"b\" 2}");
-        let big_val = closure(2, vec![local(1), Instr::Int { value: SmallInt(1) }, Instr::Gt {}, Instr::Return {}]);
+        let big_val = closure(
+            2,
+            vec![
+                Instr::LoadInt { dst: r(2), value: SmallInt(1) },
+                Instr::Gt { dst: r(2), a: r(1), b: r(2) },
+                Instr::Return { src: r(2) },
+            ],
+        );
         assert_eq!(call(&mut vm, "map/filter", &[big_val, m.clone()]), "{:b 2}");
         assert_eq!(call(&mut vm, "map/update", &[m.clone(), kw("a"), inc.clone()]), "{:a 2 :b 2}");
         assert_eq!(call(&mut vm, "map/update", &[m.clone(), kw("z"), native("nil?")]), "{:a 1 :b 2 :z #t}");
@@ -833,7 +865,7 @@ pub(crate) mod tests {
     #[test]
     fn promises() {
         let mut vm = vm();
-        let thunk = closure(0, vec![Instr::Int { value: SmallInt(42) }, Instr::Return {}]);
+        let thunk = closure(0, vec![Instr::LoadInt { dst: r(0), value: SmallInt(42) }, Instr::Return { src: r(0) }]);
         let p = vm.call(&native("%make-promise"), &[thunk]).unwrap();
         assert_eq!(repr(&p), "<promise>");
         assert_eq!(call(&mut vm, "promise?", &[p.clone()]), "#t");
