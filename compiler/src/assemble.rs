@@ -1,11 +1,10 @@
-//! The assembler: label-addressed code to encoded bytes, a line table and the
-//! declared stack depth.
+//! The assembler: label-addressed code to encoded bytes and a line table.
 
 use std::collections::HashMap;
 
 use bundle_format::bundle::LineEntry;
 use bundle_format::opcodes::{ByteOffset, Instr, InstrIndex};
-use bundle_format::verify::stack_depth;
+use bundle_format::verify::check_flow;
 
 use crate::codegen::{Asm, Label};
 use crate::error::{error, Result};
@@ -14,7 +13,6 @@ use crate::syntax::Span;
 pub struct Assembled {
     pub code: Vec<u8>,
     pub lines: Vec<LineEntry>,
-    pub max_stack: u32,
 }
 
 /// Assembles one function. `span` locates errors.
@@ -41,10 +39,11 @@ pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
         return error(span, format!("function too large: {offset} bytes of code, over the {most} MiB a bundle allows; split it into smaller functions"));
     }
     let indexed: Vec<Instr> = instrs.iter().map(|(i, _)| i.retarget(|label| label_index[&label])).collect();
-    let max_stack = match stack_depth(&indexed) {
-        Ok(depth) => depth,
-        Err(e) => return error(span, format!("internal compiler error: generated code is invalid: {}", e.message)),
-    };
+    // The verifier's flow check (V7, V8): a code generation bug reported here, where
+    // the source position is known, rather than when the bundle is loaded.
+    if let Err(e) = check_flow(&indexed) {
+        return error(span, format!("internal compiler error: generated code is invalid: {}", e.message));
+    }
     // Pass 2: encode with byte-offset targets; a line row whenever the position changes.
     let mut code = Vec::with_capacity(offset as usize);
     let mut lines: Vec<LineEntry> = Vec::new();
@@ -55,5 +54,5 @@ pub fn assemble(asm: &[Asm], span: Span) -> Result<Assembled> {
         }
         instr.retarget(|label| label_offset[&label]).encode(&mut code);
     }
-    Ok(Assembled { code, lines, max_stack })
+    Ok(Assembled { code, lines })
 }

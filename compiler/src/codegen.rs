@@ -1,18 +1,28 @@
-//! Code generation: IR to instructions with symbolic labels.
+//! Code generation: IR to register instructions with symbolic labels (docs/vm2.md).
 //!
 //! Each function becomes a list of [`Asm`] items (instructions carrying their source
 //! span, and labels). Jump targets here are [`Label`]s; `assemble` turns them into
-//! byte offsets. Every expression is compiled either for its value or in tail
-//! position, where it must leave the function (a `Return` or a tail call).
+//! byte offsets.
+//!
+//! Registers are allocated as a stack: the parameters first, then each local when its
+//! scope opens (freed when it closes), temporaries above. Every expression is compiled
+//! for a destination ([`To`]): into a register, for its effects only, or in tail
+//! position, where it leaves the function (a `Return` or a tail call). An expression
+//! wanted "anywhere" that is a plain local of this function is read where it is, with
+//! no instruction. A call's window (callee and arguments) starts at the first free
+//! register, so everything above its result is dead after the call.
 
 use std::collections::{HashMap, HashSet};
 
 use bundle_format::bundle::{Capture, Constant};
-use bundle_format::opcodes::{Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, Slot, SmallInt, SymIdx};
+use bundle_format::opcodes::{
+    Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, ShortInt, Slot, SmallArgc, SmallInt, SmallSlot, SymIdx,
+};
 
+use crate::error::{error, Result};
+use crate::intrinsics::{Form, Intrinsic};
 use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, Program};
 use crate::liveness;
-use crate::error::{error, Result};
 use crate::syntax::Span;
 
 /// A symbolic jump destination in one function's code before assembly.
@@ -31,7 +41,8 @@ pub struct FnCode {
     pub name: Option<SymIdx>,
     pub arity: u16,
     pub rest: bool,
-    pub locals: u16,
+    /// Registers of a frame (parameters included).
+    pub registers: u16,
     pub captures: Vec<Capture>,
     pub asm: Vec<Asm>,
 }
@@ -107,7 +118,9 @@ pub fn generate(program: &Program, tables: &mut Tables) -> Result<Vec<FnCode>> {
             // would name captures nobody provides, so it becomes a stub.
             None if !program.functions[id].captures.is_empty() => {
                 let span = program.functions[id].span;
-                code.asm = vec![Asm::Op(Instr::Nil {}, span), Asm::Op(Instr::Return {}, span)];
+                let r0 = Slot(0);
+                code.asm = vec![Asm::Op(Instr::LoadNil { dst: r0 }, span), Asm::Op(Instr::Return { src: r0 }, span)];
+                code.registers = code.registers.max(1);
             }
             None => {}
         }
@@ -124,7 +137,7 @@ pub fn drop_unused(codes: Vec<FnCode>) -> Vec<(FnId, FnCode)> {
         *entry = true;
     }
     for item in codes.iter().flat_map(|code| &code.asm) {
-        if let Asm::Op(Instr::Closure { proto }, _) = item {
+        if let Asm::Op(Instr::Closure { proto, .. }, _) = item {
             used[proto.0 as usize] = true;
         }
     }
@@ -137,7 +150,7 @@ pub fn drop_unused(codes: Vec<FnCode>) -> Vec<(FnId, FnCode)> {
     let mut kept = Vec::with_capacity(next as usize);
     for (id, mut code) in codes.into_iter().enumerate().filter(|(id, _)| used[*id]) {
         for item in &mut code.asm {
-            if let Asm::Op(Instr::Closure { proto }, _) = item {
+            if let Asm::Op(Instr::Closure { proto, .. }, _) = item {
                 *proto = ProtoIdx(new_ids[proto.0 as usize]);
             }
         }
@@ -146,13 +159,30 @@ pub fn drop_unused(codes: Vec<FnCode>) -> Vec<(FnId, FnCode)> {
     kept
 }
 
+/// Where an expression's value goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum To {
+    /// Into this register. The expression's code never reads the register's old value
+    /// before its last instruction (see `writes_last` for when that register may be a
+    /// live local's).
+    Reg(Slot),
+    /// Nowhere: only the effects (and errors) count.
+    Effect,
+    /// Out of the function: `Return` or a tail call.
+    Return,
+}
+
 struct FnGen<'a> {
     program: &'a Program,
     function: &'a Function,
     fn_id: FnId,
     tables: &'a mut Tables,
-    slots: HashMap<LocalId, u16>,
-    next_slot: u32,
+    /// The register of each bound local of this function.
+    regs: HashMap<LocalId, Slot>,
+    /// The first free register.
+    next: u32,
+    /// The most registers in use at once: the frame's size.
+    registers: u32,
     asm: Vec<Asm>,
     next_label: u32,
     /// Reads that are a local's last use (see `liveness`).
@@ -164,13 +194,17 @@ struct FnGen<'a> {
 impl<'a> FnGen<'a> {
     fn generate(program: &'a Program, fn_id: FnId, tables: &'a mut Tables) -> Result<FnCode> {
         let function = &program.functions[fn_id as usize];
+        if function.params.len() > u16::MAX as usize {
+            return error(function.span, "too many parameters");
+        }
         let mut gen = FnGen {
             program,
             function,
             fn_id,
             tables,
-            slots: HashMap::new(),
-            next_slot: 0,
+            regs: HashMap::new(),
+            next: 0,
+            registers: 0,
             asm: Vec::new(),
             next_label: 0,
             last_uses: liveness::last_uses(program, fn_id),
@@ -178,24 +212,21 @@ impl<'a> FnGen<'a> {
         };
         let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
         for &param in &params {
-            gen.slot(param, function.span)?;
+            gen.bind(param, function.span)?;
         }
         for &param in &params {
             if gen.boxed(param) {
-                let slot = gen.slots[&param];
-                gen.emit(Instr::MakeCell { slot: Slot(slot) }, function.span);
+                gen.emit(Instr::MakeCell { reg: gen.regs[&param] }, function.span);
             }
         }
-        gen.expr(&function.body, true)?;
+        gen.expr(&function.body, To::Return)?;
         let name = function.name.as_deref().map(|n| gen.tables.symbol(n));
-        if function.params.len() > u16::MAX as usize {
-            return error(function.span, "too many parameters");
-        }
         Ok(FnCode {
             name,
             arity: function.params.len() as u16,
             rest: function.rest.is_some(),
-            locals: gen.next_slot as u16,
+            // `alloc` keeps the count within a u16.
+            registers: gen.registers as u16,
             captures: Vec::new(),
             asm: gen.asm,
         })
@@ -222,17 +253,47 @@ impl<'a> FnGen<'a> {
         self.program.locals[local as usize].owner == self.fn_id
     }
 
-    fn slot(&mut self, local: LocalId, span: Span) -> Result<u16> {
-        if let Some(&slot) = self.slots.get(&local) {
-            return Ok(slot);
+    /// `n` consecutive free registers; the first is returned.
+    fn alloc(&mut self, n: u32, span: Span) -> Result<Slot> {
+        let first = self.next;
+        if first + n > u16::MAX as u32 {
+            return error(span, "function too large: it needs more than 65535 registers; split it into smaller functions");
         }
-        if self.next_slot > u16::MAX as u32 {
-            return error(span, "function has too many local variables");
+        self.next = first + n;
+        self.registers = self.registers.max(self.next);
+        Ok(Slot(first as u16))
+    }
+
+    fn temp(&mut self, span: Span) -> Result<Slot> {
+        self.alloc(1, span)
+    }
+
+    /// Gives a local of this function the next free register.
+    fn bind(&mut self, local: LocalId, span: Span) -> Result<Slot> {
+        let reg = self.temp(span)?;
+        self.regs.insert(local, reg);
+        Ok(reg)
+    }
+
+    fn reg_of(&self, local: LocalId) -> Slot {
+        *self.regs.get(&local).expect("a local is bound before it is used")
+    }
+
+    /// A local of this function that lives in its register (not in a cell).
+    fn plain(&self, local: LocalId) -> bool {
+        self.owned(local) && !self.boxed(local)
+    }
+
+    /// The register of `e` if it is a read of a plain local, which is read where it is.
+    fn in_place(&self, e: &Expr) -> Option<Slot> {
+        match e.kind {
+            ExprKind::Local(local) if self.plain(local) => Some(self.reg_of(local)),
+            _ => None,
         }
-        let slot = self.next_slot as u16;
-        self.next_slot += 1;
-        self.slots.insert(local, slot);
-        Ok(slot)
+    }
+
+    fn last_use(&self, e: &Expr) -> bool {
+        self.last_uses.contains(&(e as *const Expr))
     }
 
     /// A call of the running function by itself with exactly its parameters (a named
@@ -241,49 +302,176 @@ impl<'a> FnGen<'a> {
         matches!(callee.kind, ExprKind::SelfRef) && self.function.rest.is_none() && args.len() == self.function.params.len()
     }
 
-    fn capture_index(&self, local: LocalId) -> u16 {
-        self.function.captures.iter().position(|&c| c == local).expect("lowering records every capture") as u16
+    fn capture_index(&self, local: LocalId) -> CaptureIdx {
+        let index = self.function.captures.iter().position(|&c| c == local).expect("lowering records every capture");
+        CaptureIdx(index as u16)
     }
 
-    fn ret_if(&mut self, tail: bool, span: Span) {
-        if tail {
-            self.emit(Instr::Return {}, span);
+    fn count(n: usize, span: Span) -> Result<Count> {
+        u32::try_from(n).map(Count).or_else(|_| error(span, "too many elements"))
+    }
+
+    fn argc(n: usize, span: Span) -> Result<Argc> {
+        u16::try_from(n).map(Argc).or_else(|_| error(span, "too many arguments in one call"))
+    }
+
+    /// The register a value for `to` is computed in: its register, or a new temporary.
+    fn target(&mut self, to: To, span: Span) -> Result<Slot> {
+        match to {
+            To::Reg(dst) => Ok(dst),
+            To::Effect | To::Return => self.temp(span),
         }
     }
 
-    fn load_local(&mut self, local: LocalId, span: Span) -> Result<()> {
-        let boxed = self.boxed(local);
-        let instr = if self.owned(local) {
-            let slot = Slot(self.slot(local, span)?);
-            if boxed { Instr::LoadCellLocal { slot } } else { Instr::LoadLocal { slot } }
-        } else {
-            let idx = CaptureIdx(self.capture_index(local));
-            if boxed { Instr::LoadCellCapture { idx } } else { Instr::LoadCapture { idx } }
+    /// Ends a value computed in `reg` by `target`: in tail position it is returned.
+    fn finish(&mut self, to: To, reg: Slot, span: Span) {
+        if to == To::Return {
+            self.emit(Instr::Return { src: reg }, span);
+        }
+    }
+
+    /// Copies a value already in `src` (a local or a finished temporary, the value of
+    /// `e`) to `to`. A temporary, or a local at its last use, moves out.
+    fn deliver(&mut self, to: To, src: Slot, e: &Expr) {
+        match to {
+            To::Reg(dst) if dst != src => {
+                let keeps = self.in_place(e) == Some(src) && !self.last_use(e);
+                self.emit(if keeps { Instr::Move { dst, src } } else { Instr::MoveOut { dst, src } }, e.span);
+            }
+            To::Reg(_) | To::Effect => {}
+            To::Return => self.emit(Instr::Return { src }, e.span),
+        }
+    }
+
+    /// The value of `e` in some register: a plain local where it is, anything else in
+    /// a new temporary (`fresh`).
+    fn expr_reg(&mut self, e: &Expr) -> Result<Slot> {
+        match self.in_place(e) {
+            Some(reg) => Ok(reg),
+            None => self.fresh(e),
+        }
+    }
+
+    /// The value of `e` in the first free register, which stays allocated: where a
+    /// call's argument or a `let`'s local must be. A call or a collection builds its
+    /// window right there, so its result needs no move.
+    fn fresh(&mut self, e: &Expr) -> Result<Slot> {
+        match &e.kind {
+            ExprKind::Call(..) | ExprKind::CallGlobal(..) => self.call(e, false),
+            ExprKind::MakeList(_) | ExprKind::MakeVector(_) | ExprKind::MakeMap(_) => self.collection(e),
+            _ => {
+                let reg = self.temp(e.span)?;
+                self.expr(e, To::Reg(reg))?;
+                Ok(reg)
+            }
+        }
+    }
+
+    /// The registers holding the values of `args`, evaluated in order. A plain local is
+    /// read where it is unless a later argument mentions it (it might assign it, or
+    /// move it out at its last use), or one of `targets` before its own is that local's
+    /// register (the caller writes `targets[i]` from the `i`th register, in order).
+    /// Anything else is computed into a new temporary.
+    fn operands(&mut self, args: &[&Expr], targets: &[Option<Slot>]) -> Result<Vec<Slot>> {
+        let mut keep = vec![false; args.len()];
+        for i in (0..args.len()).rev() {
+            let (Some(reg), ExprKind::Local(local)) = (self.in_place(&args[i]), &args[i].kind) else { continue };
+            let overwritten = targets.iter().take(i).any(|&t| t == Some(reg));
+            let disturbed = args.iter().zip(&keep).skip(i + 1).any(|(later, &kept)| {
+                let same_read = kept && matches!(later.kind, ExprKind::Local(l) if l == *local);
+                !same_read && mentions(later, *local)
+            });
+            keep[i] = !overwritten && !disturbed;
+        }
+        let mut regs = Vec::with_capacity(args.len());
+        for (&arg, kept) in args.iter().zip(keep) {
+            regs.push(match self.in_place(arg) {
+                Some(reg) if kept => reg,
+                _ => self.fresh(arg)?,
+            });
+        }
+        Ok(regs)
+    }
+
+    /// Emits a literal's load into `dst`.
+    fn load_literal(&mut self, literal: &Literal, dst: Slot, span: Span) {
+        let instr = match literal {
+            Literal::Nil => Instr::LoadNil { dst },
+            Literal::Bool(true) => Instr::LoadTrue { dst },
+            Literal::Bool(false) => Instr::LoadFalse { dst },
+            Literal::Int(i) if i32::try_from(*i).is_ok() => Instr::LoadInt { dst, value: SmallInt(*i as i32) },
+            other => Instr::LoadConst { dst, idx: self.tables.constant(other) },
         };
         self.emit(instr, span);
+    }
+
+    fn constant(&mut self, literal: &Literal, to: To, span: Span) -> Result<()> {
+        if to != To::Effect {
+            let dst = self.target(to, span)?;
+            self.load_literal(literal, dst, span);
+            self.finish(to, dst, span);
+        }
         Ok(())
     }
 
-    /// Stores the value on top of the stack into an existing binding.
-    fn store_local(&mut self, local: LocalId, span: Span) -> Result<()> {
-        let instr = if self.owned(local) {
-            let slot = Slot(self.slot(local, span)?);
-            if self.boxed(local) { Instr::StoreCellLocal { slot } } else { Instr::StoreLocal { slot } }
+    /// Reads local `local` (the expression `e`) into `dst`.
+    fn load_local(&mut self, e: &Expr, local: LocalId, dst: Slot) {
+        let instr = if !self.owned(local) {
+            let idx = self.capture_index(local);
+            if self.boxed(local) { Instr::LoadCellCapture { dst, idx } } else { Instr::LoadCapture { dst, idx } }
+        } else if self.boxed(local) {
+            Instr::LoadCell { dst, cell: self.reg_of(local) }
         } else {
+            let src = self.reg_of(local);
+            if src == dst {
+                return;
+            }
+            if self.last_use(e) { Instr::MoveOut { dst, src } } else { Instr::Move { dst, src } }
+        };
+        self.emit(instr, e.span);
+    }
+
+    /// Stores `src` into local `local` through its cell, or into its register.
+    fn store_local(&mut self, local: LocalId, src: Slot, span: Span) {
+        let instr = if !self.owned(local) {
             // Lowering marks assigned captures, so they are boxed.
-            Instr::StoreCellCapture { idx: CaptureIdx(self.capture_index(local)) }
+            Instr::StoreCellCapture { idx: self.capture_index(local), src }
+        } else if self.boxed(local) {
+            Instr::StoreCell { cell: self.reg_of(local), src }
+        } else {
+            Instr::Move { dst: self.reg_of(local), src }
         };
         self.emit(instr, span);
+    }
+
+    /// Assigns `values` to `vars` as one step: every value is computed before any
+    /// variable changes (a `do` loop's steps, a loop's next iteration). With `raw`
+    /// the registers get the plain values even for boxed variables (the top of an
+    /// inlined loop puts them in fresh cells).
+    fn assign_all(&mut self, vars: &[LocalId], values: &[&Expr], raw: bool, span: Span) -> Result<()> {
+        let targets: Vec<Option<Slot>> = vars
+            .iter()
+            .map(|&var| (self.owned(var) && (raw || !self.boxed(var))).then(|| self.reg_of(var)))
+            .collect();
+        let regs = self.operands(values, &targets)?;
+        for (((&var, target), src), value) in vars.iter().zip(targets).zip(regs).zip(values) {
+            match target {
+                Some(dst) => self.deliver(To::Reg(dst), src, value),
+                None => self.store_local(var, src, span),
+            }
+        }
         Ok(())
     }
 
     /// Jumps to `target` when the truthiness of `test` is `when`, falls through
     /// otherwise. An `and` or `or` in a test is compiled as jumps, without producing its
-    /// value, so each of its comparisons can fuse with its branch (peephole): an item
-    /// that settles the whole form (false in an `and`, true in an `or`) jumps straight
-    /// to the outcome; when the form settles the other way, the items before the last
-    /// skip past it instead.
+    /// value, so each of its comparisons can fuse with its branch: an item that settles
+    /// the whole form (false in an `and`, true in an `or`) jumps straight to the
+    /// outcome; when the form settles the other way, the items before the last skip
+    /// past it instead. A `not` flips the branch; a comparison of two operands in
+    /// registers below 256 branches in the same instruction.
     fn jump_when(&mut self, test: &Expr, when: bool, target: Label) -> Result<()> {
+        let mark = self.next;
         match &test.kind {
             ExprKind::And(items) | ExprKind::Or(items) => {
                 let settles_on = matches!(test.kind, ExprKind::Or(_));
@@ -297,283 +485,427 @@ impl<'a> FnGen<'a> {
                 }
                 self.jump_when(last, when, target)?;
                 self.place(settled);
-                Ok(())
+            }
+            ExprKind::Intrinsic(Intrinsic::Not, args) if args.len() == 1 => {
+                self.jump_when(&args[0], !when, target)?;
+            }
+            ExprKind::Intrinsic(op, args) if args.len() == 2 && fused_branch(*op, when).is_some() => {
+                let regs = self.operands(&[&args[0], &args[1]], &[])?;
+                let small = |reg: Slot| u8::try_from(reg.0).ok().map(SmallSlot);
+                match (fused_branch(*op, when), small(regs[0]), small(regs[1])) {
+                    (Some(branch), Some(a), Some(b)) => self.emit(branch(a, b, target), test.span),
+                    _ => {
+                        let Form::Binary(compare) = op.def().instr else { unreachable!("comparisons are binary") };
+                        let flag = self.temp(test.span)?;
+                        self.emit(compare(flag, regs[0], regs[1]), test.span);
+                        self.branch(flag, when, target, test.span);
+                    }
+                }
             }
             _ => {
-                self.expr(test, false)?;
-                self.emit(if when { Instr::JumpIfTrue { target } } else { Instr::JumpIfFalse { target } }, test.span);
-                Ok(())
+                let reg = self.expr_reg(test)?;
+                self.branch(reg, when, target, test.span);
             }
         }
-    }
-
-    /// Stores the values on top of the stack into a loop's variables, last first. The
-    /// raw values: the top of the loop boxes the ones that live in cells.
-    fn store_loop_vars(&mut self, vars: &[LocalId], span: Span) -> Result<()> {
-        for &var in vars.iter().rev() {
-            let slot = Slot(self.slot(var, span)?);
-            self.emit(Instr::StoreLocal { slot }, span);
-        }
+        self.next = mark;
         Ok(())
     }
 
-    /// Binds a fresh local to the value on top of the stack (a new cell when boxed).
-    fn bind_new(&mut self, local: LocalId, span: Span) -> Result<()> {
-        let slot = Slot(self.slot(local, span)?);
-        self.emit(Instr::StoreLocal { slot }, span);
-        if self.boxed(local) {
-            self.emit(Instr::MakeCell { slot }, span);
-        }
-        Ok(())
+    fn branch(&mut self, src: Slot, when: bool, target: Label, span: Span) {
+        self.emit(if when { Instr::JumpIfTrue { src, target } } else { Instr::JumpIfFalse { src, target } }, span);
     }
 
-    fn push_literal(&mut self, literal: &Literal, span: Span) {
-        let instr = match literal {
-            Literal::Nil => Instr::Nil {},
-            Literal::Bool(true) => Instr::True {},
-            Literal::Bool(false) => Instr::False {},
-            Literal::Int(i) if i32::try_from(*i).is_ok() => Instr::Int { value: SmallInt(*i as i32) },
-            other => Instr::Const { idx: self.tables.constant(other) },
+    /// A call with its window at the first free register: the callee (unless it is a
+    /// global or the running function) and the arguments are compiled into place. In
+    /// tail position it leaves the function; otherwise the result is in the window's
+    /// first register, which is returned and stays allocated (the rest is freed).
+    fn call(&mut self, e: &Expr, tail: bool) -> Result<Slot> {
+        let span = e.span;
+        let (a, args) = match &e.kind {
+            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => (self.temp(span)?, args),
+            ExprKind::Call(callee, args) => (self.fresh(callee)?, args),
+            ExprKind::CallGlobal(_, args) => (self.temp(span)?, args),
+            _ => unreachable!("only calls have a call window"),
+        };
+        for arg in args {
+            self.fresh(arg)?;
+        }
+        let argc = Self::argc(args.len(), span)?;
+        let instr = match &e.kind {
+            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => Instr::TailCallSelf { a, argc },
+            ExprKind::CallGlobal(name, _) => {
+                let sym = self.tables.symbol(name);
+                match u8::try_from(args.len()).map(SmallArgc) {
+                    Ok(argc) if tail => Instr::TailCallGlobal { sym, a, argc },
+                    Ok(argc) => Instr::CallGlobal { sym, a, argc },
+                    Err(_) => {
+                        // After the arguments, as CallGlobal looks the global up.
+                        self.emit(Instr::LoadGlobal { dst: a, sym }, span);
+                        if tail { Instr::TailCall { a, argc } } else { Instr::Call { a, argc } }
+                    }
+                }
+            }
+            _ if tail => Instr::TailCall { a, argc },
+            _ => Instr::Call { a, argc },
         };
         self.emit(instr, span);
+        self.next = a.0 as u32 + 1;
+        Ok(a)
     }
 
-    fn count(n: usize, span: Span) -> Result<Count> {
-        u32::try_from(n).map(Count).or_else(|_| error(span, "too many elements"))
+    /// A list, vector or map built from items compiled into consecutive registers at
+    /// the first free one; the result is there, which is returned and stays allocated.
+    fn collection(&mut self, e: &Expr) -> Result<Slot> {
+        let span = e.span;
+        let start = self.next;
+        let items: Vec<&Expr> = match &e.kind {
+            ExprKind::MakeList(items) | ExprKind::MakeVector(items) => items.iter().collect(),
+            ExprKind::MakeMap(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+            _ => unreachable!("only collections are built from items"),
+        };
+        for item in &items {
+            self.fresh(item)?;
+        }
+        if items.is_empty() {
+            // The result's register.
+            self.temp(span)?;
+        }
+        let dst = Slot(start as u16);
+        let instr = match &e.kind {
+            ExprKind::MakeList(items) => Instr::MakeList { dst, count: Self::count(items.len(), span)? },
+            ExprKind::MakeVector(items) => Instr::MakeVector { dst, count: Self::count(items.len(), span)? },
+            _ => Instr::MakeMap { dst, pairs: Self::count(items.len() / 2, span)? },
+        };
+        self.emit(instr, span);
+        self.next = start + 1;
+        Ok(dst)
     }
 
-    fn argc(n: usize, span: Span) -> Result<Argc> {
-        u16::try_from(n).map(Argc).or_else(|_| error(span, "too many arguments in one call"))
+    /// Compiles `e` for `to`. Every temporary it takes is free again afterwards.
+    fn expr(&mut self, e: &Expr, to: To) -> Result<()> {
+        let mark = self.next;
+        let done = self.expr_kind(e, to);
+        self.next = mark;
+        done
     }
 
-    fn exprs(&mut self, exprs: &[Expr]) -> Result<()> {
-        exprs.iter().try_for_each(|e| self.expr(e, false))
-    }
-
-    /// Compiles `e`; in tail position the code leaves the function.
-    fn expr(&mut self, e: &Expr, tail: bool) -> Result<()> {
+    fn expr_kind(&mut self, e: &Expr, to: To) -> Result<()> {
         let span = e.span;
         match &e.kind {
-            ExprKind::Const(lit) => {
-                self.push_literal(lit, span);
-                self.ret_if(tail, span);
-            }
-            ExprKind::Local(local) => {
-                if self.last_uses.contains(&(e as *const Expr)) {
-                    let slot = Slot(self.slot(*local, span)?);
-                    self.emit(Instr::MoveLocal { slot }, span);
-                } else {
-                    self.load_local(*local, span)?;
+            ExprKind::Const(lit) => self.constant(lit, to, span)?,
+            ExprKind::Local(local) => match (to, self.in_place(e)) {
+                (To::Effect, _) => {}
+                (To::Return, Some(reg)) => self.emit(Instr::Return { src: reg }, span),
+                _ => {
+                    let dst = self.target(to, span)?;
+                    self.load_local(e, *local, dst);
+                    self.finish(to, dst, span);
                 }
-                self.ret_if(tail, span);
+            },
+            ExprKind::SelfRef | ExprKind::Global(_) | ExprKind::Lambda(_) if to == To::Effect => {
+                // Only a global's load has an effect: an unbound one raises.
+                if let ExprKind::Global(name) = &e.kind {
+                    let (dst, sym) = (self.temp(span)?, self.tables.symbol(name));
+                    self.emit(Instr::LoadGlobal { dst, sym }, span);
+                }
             }
             ExprKind::SelfRef => {
-                self.emit(Instr::LoadSelf {}, span);
-                self.ret_if(tail, span);
+                let dst = self.target(to, span)?;
+                self.emit(Instr::LoadSelf { dst }, span);
+                self.finish(to, dst, span);
             }
             ExprKind::Global(name) => {
+                let dst = self.target(to, span)?;
                 let sym = self.tables.symbol(name);
-                self.emit(Instr::LoadGlobal { sym }, span);
-                self.ret_if(tail, span);
+                self.emit(Instr::LoadGlobal { dst, sym }, span);
+                self.finish(to, dst, span);
+            }
+            ExprKind::SetLocal(local, value) if self.plain(*local) => {
+                let reg = self.reg_of(*local);
+                if writes_last(value) {
+                    self.expr(value, To::Reg(reg))?;
+                } else {
+                    let temp = self.fresh(value)?;
+                    self.emit(Instr::MoveOut { dst: reg, src: temp }, span);
+                }
+                match to {
+                    To::Reg(dst) if dst != reg => self.emit(Instr::Move { dst, src: reg }, span),
+                    _ => self.finish(to, reg, span),
+                }
             }
             ExprKind::SetLocal(local, value) => {
-                self.expr(value, false)?;
-                self.emit(Instr::Dup {}, span);
-                self.store_local(*local, span)?;
-                self.ret_if(tail, span);
+                let src = self.value_reg(value, to)?;
+                self.store_local(*local, src, span);
+                self.finish(to, src, span);
             }
             ExprKind::SetGlobal(name, value) => {
-                self.expr(value, false)?;
-                self.emit(Instr::Dup {}, span);
+                let src = self.value_reg(value, to)?;
                 let sym = self.tables.symbol(name);
-                self.emit(Instr::StoreGlobal { sym }, span);
-                self.ret_if(tail, span);
+                self.emit(Instr::StoreGlobal { sym, src }, span);
+                self.finish(to, src, span);
             }
             ExprKind::DefineGlobal(name, value) => {
-                self.expr(value, false)?;
+                let src = self.expr_reg(value)?;
                 let sym = self.tables.symbol(name);
-                self.emit(Instr::StoreGlobal { sym }, span);
-                self.emit(Instr::Nil {}, span);
-                self.ret_if(tail, span);
+                self.emit(Instr::StoreGlobal { sym, src }, span);
+                self.constant(&Literal::Nil, to, span)?;
             }
             ExprKind::Let(bindings, body) => {
                 for (local, init) in bindings {
-                    self.expr(init, false)?;
-                    self.bind_new(*local, init.span)?;
+                    let reg = self.fresh(init)?;
+                    self.regs.insert(*local, reg);
+                    if self.boxed(*local) {
+                        self.emit(Instr::MakeCell { reg }, init.span);
+                    }
                 }
-                self.expr(body, tail)?;
+                self.expr(body, to)?;
             }
             ExprKind::Declare(locals, body) => {
                 for &local in locals {
-                    self.emit(Instr::Nil {}, span);
-                    self.bind_new(local, span)?;
+                    let reg = self.bind(local, span)?;
+                    self.emit(Instr::LoadNil { dst: reg }, span);
+                    if self.boxed(local) {
+                        self.emit(Instr::MakeCell { reg }, span);
+                    }
                 }
-                self.expr(body, tail)?;
+                self.expr(body, to)?;
             }
             ExprKind::If(test, then, otherwise) => {
                 let else_label = self.label();
                 self.jump_when(test, false, else_label)?;
-                self.expr(then, tail)?;
-                if tail {
+                self.expr(then, to)?;
+                if to == To::Return {
                     self.place(else_label);
-                    self.expr(otherwise, true)?;
+                    self.expr(otherwise, to)?;
                 } else {
                     let end = self.label();
                     self.emit(Instr::Jump { target: end }, span);
                     self.place(else_label);
-                    self.expr(otherwise, false)?;
+                    self.expr(otherwise, to)?;
                     self.place(end);
                 }
             }
-            ExprKind::Seq(items) => {
-                let Some((last, rest)) = items.split_last() else {
-                    self.emit(Instr::Nil {}, span);
-                    self.ret_if(tail, span);
-                    return Ok(());
-                };
-                for item in rest {
-                    self.expr(item, false)?;
-                    self.emit(Instr::Pop {}, item.span);
+            ExprKind::Seq(items) => match items.split_last() {
+                None => self.constant(&Literal::Nil, to, span)?,
+                Some((last, rest)) => {
+                    for item in rest {
+                        self.expr(item, To::Effect)?;
+                    }
+                    self.expr(last, to)?;
                 }
-                self.expr(last, tail)?;
-            }
+            },
             ExprKind::And(items) | ExprKind::Or(items) => {
                 let is_and = matches!(e.kind, ExprKind::And(_));
                 let end = self.label();
                 let (last, rest) = items.split_last().expect("lowering gives and/or two or more items");
-                for item in rest {
-                    self.expr(item, false)?;
-                    let jump = if is_and {
-                        Instr::JumpIfFalseOrPop { target: end }
-                    } else {
-                        Instr::JumpIfTrueOrPop { target: end }
-                    };
-                    self.emit(jump, item.span);
+                if to == To::Effect {
+                    for item in rest {
+                        self.jump_when(item, !is_and, end)?;
+                    }
+                    self.expr(last, to)?;
+                    self.place(end);
+                } else {
+                    // Each item but the last into the result's register, leaving early
+                    // with it when it settles the form.
+                    let dst = self.target(to, span)?;
+                    for item in rest {
+                        self.expr(item, To::Reg(dst))?;
+                        self.branch(dst, !is_and, end, item.span);
+                    }
+                    self.expr(last, if to == To::Return { to } else { To::Reg(dst) })?;
+                    self.place(end);
+                    self.finish(to, dst, span);
                 }
-                self.expr(last, tail)?;
-                self.place(end);
-                self.ret_if(tail, span);
             }
             ExprKind::Loop { steps, test, body, result } => {
                 let top = self.label();
                 let done = self.label();
                 self.place(top);
-                self.expr(test, false)?;
-                self.emit(Instr::JumpIfTrue { target: done }, test.span);
-                self.expr(body, false)?;
-                self.emit(Instr::Pop {}, body.span);
-                for (_, step) in steps {
-                    self.expr(step, false)?;
-                }
-                for (local, step) in steps.iter().rev() {
-                    self.store_local(*local, step.span)?;
-                }
+                self.jump_when(test, true, done)?;
+                self.expr(body, To::Effect)?;
+                let vars: Vec<LocalId> = steps.iter().map(|(local, _)| *local).collect();
+                let values: Vec<&Expr> = steps.iter().map(|(_, step)| step).collect();
+                self.assign_all(&vars, &values, false, span)?;
                 self.emit(Instr::Jump { target: top }, span);
                 self.place(done);
-                self.expr(result, tail)?;
+                self.expr(result, to)?;
             }
             ExprKind::Lambda(fn_id) => {
                 // The child's captures, as seen from this (the creating) function.
                 let child = &self.program.functions[*fn_id as usize];
-                let mut descriptors = Vec::with_capacity(child.captures.len());
-                for &local in &child.captures {
-                    descriptors.push(if self.owned(local) {
-                        Capture::Local(Slot(self.slot(local, span)?))
-                    } else {
-                        Capture::Outer(CaptureIdx(self.capture_index(local)))
-                    });
-                }
+                let descriptors: Vec<Capture> = child
+                    .captures
+                    .iter()
+                    .map(|&local| {
+                        if self.owned(local) {
+                            Capture::Local(self.reg_of(local))
+                        } else {
+                            Capture::Outer(self.capture_index(local))
+                        }
+                    })
+                    .collect();
                 self.tables.captures.insert(*fn_id, descriptors);
-                self.emit(Instr::Closure { proto: ProtoIdx(*fn_id) }, span);
-                self.ret_if(tail, span);
+                let dst = self.target(to, span)?;
+                self.emit(Instr::Closure { dst, proto: ProtoIdx(*fn_id) }, span);
+                self.finish(to, dst, span);
             }
-            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => {
-                self.exprs(args)?;
-                let argc = Self::argc(args.len(), span)?;
-                self.emit(Instr::TailCallSelf { argc }, span);
+            ExprKind::Call(..) | ExprKind::CallGlobal(..) => {
+                let result = self.call(e, to == To::Return)?;
+                if let To::Reg(dst) = to {
+                    self.emit(Instr::MoveOut { dst, src: result }, span);
+                }
             }
-            ExprKind::Call(callee, args) => {
-                self.expr(callee, false)?;
-                self.exprs(args)?;
-                let argc = Self::argc(args.len(), span)?;
-                self.emit(if tail { Instr::TailCall { argc } } else { Instr::Call { argc } }, span);
-            }
-            ExprKind::CallGlobal(name, args) => {
-                self.exprs(args)?;
-                let argc = Self::argc(args.len(), span)?;
-                let sym = self.tables.symbol(name);
-                self.emit(if tail { Instr::TailCallGlobal { sym, argc } } else { Instr::CallGlobal { sym, argc } }, span);
+            ExprKind::MakeList(_) | ExprKind::MakeVector(_) | ExprKind::MakeMap(_) => {
+                let result = self.collection(e)?;
+                self.deliver(to, result, e);
             }
             ExprKind::Intrinsic(op, args) => {
-                self.exprs(args)?;
-                self.emit(op.def().instr, span);
-                self.ret_if(tail, span);
-            }
-            ExprKind::MakeList(items) => {
-                self.exprs(items)?;
-                self.emit(Instr::MakeList { count: Self::count(items.len(), span)? }, span);
-                self.ret_if(tail, span);
-            }
-            ExprKind::MakeVector(items) => {
-                self.exprs(items)?;
-                self.emit(Instr::MakeVector { count: Self::count(items.len(), span)? }, span);
-                self.ret_if(tail, span);
-            }
-            ExprKind::MakeMap(pairs) => {
-                for (k, v) in pairs {
-                    self.expr(k, false)?;
-                    self.expr(v, false)?;
-                }
-                self.emit(Instr::MakeMap { pairs: Self::count(pairs.len(), span)? }, span);
-                self.ret_if(tail, span);
+                let dst = self.target(to, span)?;
+                let instr = match (op, &args[..]) {
+                    (Intrinsic::Add | Intrinsic::Sub, [a, b]) if short_int(b).is_some() => {
+                        let (a, value) = (self.expr_reg(a)?, short_int(b).expect("matched"));
+                        if *op == Intrinsic::Add {
+                            Instr::AddInt { dst, a, value }
+                        } else {
+                            Instr::SubInt { dst, a, value }
+                        }
+                    }
+                    _ => {
+                        let args: Vec<&Expr> = args.iter().collect();
+                        match (op.def().instr, &self.operands(&args, &[])?[..]) {
+                            (Form::Unary(instr), &[src]) => instr(dst, src),
+                            (Form::Binary(instr), &[a, b]) => instr(dst, a, b),
+                            _ => return error(span, "internal compiler error: an intrinsic with the wrong operand count"),
+                        }
+                    }
+                };
+                self.emit(instr, span);
+                self.finish(to, dst, span);
             }
             ExprKind::Try(body, local, handler) => {
+                let result = match to {
+                    To::Reg(dst) => To::Reg(dst),
+                    To::Return => To::Reg(self.temp(span)?),
+                    To::Effect => To::Effect,
+                };
+                let catch = self.bind(*local, span)?;
                 let handler_label = self.label();
-                self.emit(Instr::PushHandler { target: handler_label }, span);
-                self.expr(body, false)?;
+                self.emit(Instr::PushHandler { dst: catch, target: handler_label }, span);
+                self.expr(body, result)?;
                 self.emit(Instr::PopHandler {}, span);
                 let end = self.label();
-                if tail {
-                    self.emit(Instr::Return {}, span);
-                } else {
-                    self.emit(Instr::Jump { target: end }, span);
+                match result {
+                    To::Reg(src) if to == To::Return => self.emit(Instr::Return { src }, span),
+                    _ => self.emit(Instr::Jump { target: end }, span),
                 }
                 self.place(handler_label);
-                self.bind_new(*local, span)?;
-                self.expr(handler, tail)?;
+                if self.boxed(*local) {
+                    self.emit(Instr::MakeCell { reg: catch }, span);
+                }
+                self.expr(handler, to)?;
                 self.place(end);
             }
             ExprKind::Throw(value) => {
-                self.expr(value, false)?;
-                self.emit(Instr::Throw {}, span);
+                let src = self.expr_reg(value)?;
+                self.emit(Instr::Throw { src }, span);
             }
             ExprKind::NamedLoop { id, vars, inits, body } => {
-                if !tail {
+                if to != To::Return {
                     return error(span, "internal compiler error: an inlined named let outside tail position");
                 }
-                self.exprs(inits)?;
-                self.store_loop_vars(vars, span)?;
+                for (&var, init) in vars.iter().zip(inits) {
+                    let reg = self.fresh(init)?;
+                    self.regs.insert(var, reg);
+                }
                 let top = self.label();
                 self.place(top);
                 // Fresh cells each iteration, as the loop function's entry made them.
                 for &var in vars {
                     if self.boxed(var) {
-                        let slot = Slot(self.slot(var, span)?);
-                        self.emit(Instr::MakeCell { slot }, span);
+                        self.emit(Instr::MakeCell { reg: self.reg_of(var) }, span);
                     }
                 }
                 self.loops.insert(*id, (top, vars.clone()));
-                self.expr(body, true)?;
+                self.expr(body, To::Return)?;
             }
             ExprKind::Recur(id, args) => {
-                let Some((top, vars)) = self.loops.get(id).cloned().filter(|_| tail) else {
+                let Some((top, vars)) = self.loops.get(id).cloned().filter(|_| to == To::Return) else {
                     return error(span, "internal compiler error: a loop call outside its loop's tail position");
                 };
-                self.exprs(args)?;
-                self.store_loop_vars(&vars, span)?;
+                let values: Vec<&Expr> = args.iter().collect();
+                self.assign_all(&vars, &values, true, span)?;
                 self.emit(Instr::Jump { target: top }, span);
             }
         }
         Ok(())
     }
+
+    /// The value of `value` for an assignment whose own value goes to `to`: computed in
+    /// the wanted register when there is one.
+    fn value_reg(&mut self, value: &Expr, to: To) -> Result<Slot> {
+        match to {
+            To::Reg(dst) => {
+                self.expr(value, To::Reg(dst))?;
+                Ok(dst)
+            }
+            To::Effect | To::Return => self.expr_reg(value),
+        }
+    }
+}
+
+/// Whether `e` compiled into a register writes it only with its last instruction,
+/// having read everything it reads: then a local's own register can receive the new
+/// value of `(set! x e)` directly, even when `e` reads `x`.
+fn writes_last(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::SelfRef
+            | ExprKind::Global(_)
+            | ExprKind::Lambda(_)
+            | ExprKind::Intrinsic(..)
+            | ExprKind::Call(..)
+            | ExprKind::CallGlobal(..)
+            | ExprKind::MakeList(_)
+            | ExprKind::MakeVector(_)
+            | ExprKind::MakeMap(_)
+    )
+}
+
+/// Whether `e` reads or assigns `local` anywhere.
+fn mentions(e: &Expr, local: LocalId) -> bool {
+    let here = match &e.kind {
+        ExprKind::Local(l) | ExprKind::SetLocal(l, _) => *l == local,
+        ExprKind::Loop { steps, .. } => steps.iter().any(|(l, _)| *l == local),
+        _ => false,
+    };
+    here || e.children().into_iter().any(|child| mentions(child, local))
+}
+
+/// An integer literal that fits the `AddInt`/`SubInt` operand.
+fn short_int(e: &Expr) -> Option<ShortInt> {
+    match e.kind {
+        ExprKind::Const(Literal::Int(i)) => i16::try_from(i).ok().map(ShortInt),
+        _ => None,
+    }
+}
+
+/// The compare-and-branch instruction of a comparison intrinsic that jumps when its
+/// result's truthiness is `when`.
+fn fused_branch(op: Intrinsic, when: bool) -> Option<fn(SmallSlot, SmallSlot, Label) -> Instr<Label>> {
+    let branch: fn(SmallSlot, SmallSlot, Label) -> Instr<Label> = match (op, when) {
+        (Intrinsic::Lt, false) => |a, b, target| Instr::LtJumpIfFalse { a, b, target },
+        (Intrinsic::Lt, true) => |a, b, target| Instr::LtJumpIfTrue { a, b, target },
+        (Intrinsic::Gt, false) => |a, b, target| Instr::GtJumpIfFalse { a, b, target },
+        (Intrinsic::Gt, true) => |a, b, target| Instr::GtJumpIfTrue { a, b, target },
+        (Intrinsic::Le, false) => |a, b, target| Instr::LeJumpIfFalse { a, b, target },
+        (Intrinsic::Le, true) => |a, b, target| Instr::LeJumpIfTrue { a, b, target },
+        (Intrinsic::Ge, false) => |a, b, target| Instr::GeJumpIfFalse { a, b, target },
+        (Intrinsic::Ge, true) => |a, b, target| Instr::GeJumpIfTrue { a, b, target },
+        (Intrinsic::NumEq, false) => |a, b, target| Instr::NumEqJumpIfFalse { a, b, target },
+        (Intrinsic::NumEq, true) => |a, b, target| Instr::NumEqJumpIfTrue { a, b, target },
+        _ => return None,
+    };
+    Some(branch)
 }

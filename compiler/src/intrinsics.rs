@@ -7,7 +7,7 @@
 //! and codegen read the table. Folding calls the runtime functions the VM calls off
 //! its fast paths (`vm.rs`), so a folded result is exactly what running would give.
 
-use bundle_format::opcodes::Instr;
+use bundle_format::opcodes::{Instr, Slot};
 use sema_runtime::builtins::numbers;
 use sema_runtime::error::Result;
 use sema_runtime::num;
@@ -28,6 +28,16 @@ pub enum Fold {
     Binary(fn(&Value, &Value) -> Result<Value>),
 }
 
+/// The instruction an intrinsic compiles to, built from its destination register and
+/// the registers of its operands (which it reads in place).
+#[derive(Clone, Copy)]
+pub enum Form {
+    /// `dst, src`: one operand.
+    Unary(fn(Slot, Slot) -> Instr<Label>),
+    /// `dst, a, b`: two operands.
+    Binary(fn(Slot, Slot, Slot) -> Instr<Label>),
+}
+
 /// One row of [`TABLE`].
 pub struct Def {
     pub op: Intrinsic,
@@ -40,14 +50,24 @@ pub struct Def {
     /// intrinsic (only where that is exactly what the n-ary builtin computes).
     pub nary_step: bool,
     /// The instruction it compiles to (it has no jump target).
-    pub instr: Instr<Label>,
+    pub instr: Form,
     pub fold: Fold,
+}
+
+macro_rules! form {
+    (unary $instr:ident) => {
+        Form::Unary(|dst, src| Instr::$instr { dst, src })
+    };
+    (binary $instr:ident) => {
+        Form::Binary(|dst, a, b| Instr::$instr { dst, a, b })
+    };
 }
 
 macro_rules! intrinsics {
     ($(
         $(#[doc = $doc:expr])*
-        $op:ident [$($name:literal),*] argc($argc:expr) nary($nary:expr) => $instr:ident, fold($fold:expr);
+        $op:ident [$($name:literal),*] argc($argc:expr) nary($nary:expr) => $form:ident $instr:ident,
+            fold($fold:expr);
     )*) => {
         /// Builtins the compiler emits as opcodes when their global name is never redefined.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +82,7 @@ macro_rules! intrinsics {
                 names: &[$($name),*],
                 argc: $argc,
                 nary_step: $nary,
-                instr: Instr::$instr {},
+                instr: form!($form $instr),
                 fold: $fold,
             },
         )*];
@@ -70,30 +90,30 @@ macro_rules! intrinsics {
 }
 
 intrinsics! {
-    Add ["+"] argc(Some(2)) nary(false) => Add, fold(Fold::Binary(numbers::add2));
+    Add ["+"] argc(Some(2)) nary(false) => binary Add, fold(Fold::Binary(numbers::add2));
     /// One step of an n-ary `+`: numbers only (the two-argument `+` also joins strings,
     /// and its error message differs).
-    AddNum ["+"] argc(None) nary(true) => AddNum, fold(Fold::Binary(num::add));
-    Sub ["-"] argc(Some(2)) nary(true) => Sub, fold(Fold::Binary(numbers::sub2));
-    Mul ["*"] argc(Some(2)) nary(true) => Mul, fold(Fold::Binary(numbers::mul2));
+    AddNum ["+"] argc(None) nary(true) => binary AddNum, fold(Fold::Binary(num::add));
+    Sub ["-"] argc(Some(2)) nary(true) => binary Sub, fold(Fold::Binary(numbers::sub2));
+    Mul ["*"] argc(Some(2)) nary(true) => binary Mul, fold(Fold::Binary(numbers::mul2));
     /// An n-ary `/` stays a call: its error message differs from the steps'.
-    Div ["/"] argc(Some(2)) nary(false) => Div, fold(Fold::Binary(numbers::div2));
-    Lt ["<"] argc(Some(2)) nary(false) => Lt, fold(Fold::Binary(numbers::lt2));
-    Gt [">"] argc(Some(2)) nary(false) => Gt, fold(Fold::Binary(numbers::gt2));
-    Le ["<="] argc(Some(2)) nary(false) => Le, fold(Fold::Binary(numbers::le2));
-    Ge [">="] argc(Some(2)) nary(false) => Ge, fold(Fold::Binary(numbers::ge2));
-    NumEq ["="] argc(Some(2)) nary(false) => NumEq, fold(Fold::Binary(numbers::eq2));
-    Not ["not"] argc(Some(1)) nary(false) => Not, fold(Fold::Not);
-    Neg ["-"] argc(Some(1)) nary(false) => Neg, fold(Fold::Unary(num::negate));
-    Car ["car", "first"] argc(Some(1)) nary(false) => Car, fold(Fold::Never);
-    Cdr ["cdr", "rest"] argc(Some(1)) nary(false) => Cdr, fold(Fold::Never);
-    Cons ["cons"] argc(Some(2)) nary(false) => Cons, fold(Fold::Never);
-    IsNull ["null?"] argc(Some(1)) nary(false) => IsNull, fold(Fold::Never);
-    IsPair ["pair?"] argc(Some(1)) nary(false) => IsPair, fold(Fold::Never);
-    Get ["get"] argc(Some(2)) nary(false) => Get, fold(Fold::Never);
-    Mod ["mod", "modulo"] argc(Some(2)) nary(false) => Mod, fold(Fold::Binary(numbers::mod2));
-    Equal ["equal?", "eq?"] argc(Some(2)) nary(false) => Equal, fold(Fold::Never);
-    Nth ["nth"] argc(Some(2)) nary(false) => Nth, fold(Fold::Never);
+    Div ["/"] argc(Some(2)) nary(false) => binary Div, fold(Fold::Binary(numbers::div2));
+    Lt ["<"] argc(Some(2)) nary(false) => binary Lt, fold(Fold::Binary(numbers::lt2));
+    Gt [">"] argc(Some(2)) nary(false) => binary Gt, fold(Fold::Binary(numbers::gt2));
+    Le ["<="] argc(Some(2)) nary(false) => binary Le, fold(Fold::Binary(numbers::le2));
+    Ge [">="] argc(Some(2)) nary(false) => binary Ge, fold(Fold::Binary(numbers::ge2));
+    NumEq ["="] argc(Some(2)) nary(false) => binary NumEq, fold(Fold::Binary(numbers::eq2));
+    Not ["not"] argc(Some(1)) nary(false) => unary Not, fold(Fold::Not);
+    Neg ["-"] argc(Some(1)) nary(false) => unary Neg, fold(Fold::Unary(num::negate));
+    Car ["car", "first"] argc(Some(1)) nary(false) => unary Car, fold(Fold::Never);
+    Cdr ["cdr", "rest"] argc(Some(1)) nary(false) => unary Cdr, fold(Fold::Never);
+    Cons ["cons"] argc(Some(2)) nary(false) => binary Cons, fold(Fold::Never);
+    IsNull ["null?"] argc(Some(1)) nary(false) => unary IsNull, fold(Fold::Never);
+    IsPair ["pair?"] argc(Some(1)) nary(false) => unary IsPair, fold(Fold::Never);
+    Get ["get"] argc(Some(2)) nary(false) => binary Get, fold(Fold::Never);
+    Mod ["mod", "modulo"] argc(Some(2)) nary(false) => binary Mod, fold(Fold::Binary(numbers::mod2));
+    Equal ["equal?", "eq?"] argc(Some(2)) nary(false) => binary Equal, fold(Fold::Never);
+    Nth ["nth"] argc(Some(2)) nary(false) => binary Nth, fold(Fold::Never);
 }
 
 impl Intrinsic {
@@ -133,6 +153,18 @@ mod tests {
                 assert!(!(shared && a.argc.is_some() && a.argc == b.argc), "{:?} and {:?}", a.op, b.op);
                 assert!(!(shared && a.nary_step && b.nary_step), "{:?} and {:?}", a.op, b.op);
             }
+        }
+    }
+
+    #[test]
+    fn forms_take_as_many_operands_as_the_calls() {
+        for def in TABLE {
+            let operands = match def.instr {
+                Form::Unary(_) => 1,
+                Form::Binary(_) => 2,
+            };
+            assert!(def.argc.is_none_or(|argc| argc == operands), "{:?}", def.op);
+            assert!(!def.nary_step || operands == 2, "{:?}", def.op);
         }
     }
 

@@ -91,6 +91,35 @@ impl Expr {
     pub fn nil(span: Span) -> Expr {
         Expr::new(ExprKind::Const(Literal::Nil), span)
     }
+
+    /// The direct subexpressions (not the bodies of lambdas, which are functions of
+    /// their own).
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::SelfRef | ExprKind::Global(_) | ExprKind::Lambda(_) => {
+                Vec::new()
+            }
+            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) | ExprKind::Throw(v) => {
+                vec![&**v]
+            }
+            ExprKind::Let(bindings, body) => bindings.iter().map(|(_, init)| init).chain([&**body]).collect(),
+            ExprKind::Declare(_, body) => vec![&**body],
+            ExprKind::If(t, a, b) => vec![&**t, &**a, &**b],
+            ExprKind::Seq(items) | ExprKind::And(items) | ExprKind::Or(items) => items.iter().collect(),
+            ExprKind::Loop { steps, test, body, result } => {
+                steps.iter().map(|(_, s)| s).chain([&**test, &**body, &**result]).collect()
+            }
+            ExprKind::Call(callee, args) => [&**callee].into_iter().chain(args).collect(),
+            ExprKind::CallGlobal(_, args)
+            | ExprKind::Intrinsic(_, args)
+            | ExprKind::MakeList(args)
+            | ExprKind::MakeVector(args)
+            | ExprKind::Recur(_, args) => args.iter().collect(),
+            ExprKind::MakeMap(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+            ExprKind::Try(body, _, handler) => vec![&**body, &**handler],
+            ExprKind::NamedLoop { inits, body, .. } => inits.iter().chain([&**body]).collect(),
+        }
+    }
 }
 
 /// A function after lowering.

@@ -1,5 +1,5 @@
 //! The Sema compiler: reader, prelude-macro expansion, lowering to IR, constant
-//! folding, code generation, peephole rules, assembly and bundle writing.
+//! folding, code generation, assembly and bundle writing.
 
 pub mod assemble;
 pub mod codegen;
@@ -18,7 +18,6 @@ pub mod modules;
 pub mod multimethods;
 pub mod multiple_values;
 pub mod patterns;
-pub mod peephole;
 pub mod prelude;
 pub mod reader;
 pub mod syntax;
@@ -143,15 +142,12 @@ fn compile_forms_in(
     let mut debug = Vec::with_capacity(codes.len());
     for (id, code) in codes {
         let function = &program.functions[id as usize];
-        let mut asm = code.asm;
-        peephole::optimise(&mut asm);
-        let assembled = assemble::assemble(&asm, function.span).map_err(at)?;
+        let assembled = assemble::assemble(&code.asm, function.span).map_err(at)?;
         protos.push(Proto {
             name: code.name,
             arity: code.arity,
             rest: code.rest,
-            locals: code.locals,
-            max_stack: assembled.max_stack,
+            registers: code.registers,
             captures: code.captures,
             code: assembled.code,
         });
