@@ -1,7 +1,7 @@
 //! The virtual machine: one dispatch loop over verified register instructions.
 //!
 //! All frames share one value stack. A frame's registers are `stack[base ..
-//! base + registers]` and, while the frame runs, the stack ends exactly there
+//! base + registers]` and, while the frame runs, the stack reaches at least that far
 //! (docs/vm2.md). A call's arguments already sit where the callee's parameters go, so a
 //! Sema-to-Sema call copies nothing and never recurses on the Rust stack; only builtins
 //! that call back into Sema (`map`, `foldl`, ...) re-enter `run`, and that nesting is
@@ -39,9 +39,6 @@ struct Frame {
     pc: usize,
     /// Stack index of register 0.
     base: usize,
-    /// Stack length to restore once the result is stored below `base` (the caller's
-    /// end); `base` itself for a frame a builtin started.
-    ret_to: usize,
 }
 
 /// The call frames. Slots above `len` are kept and rewritten field by field on the
@@ -64,21 +61,21 @@ impl Frames {
     }
 
     #[inline(always)]
-    fn push(&mut self, closure: Rc<Closure>, base: usize, ret_to: usize) {
-        match self.reuse_slot(base, ret_to) {
+    fn push(&mut self, closure: Rc<Closure>, base: usize) {
+        match self.reuse_slot(base) {
             Some(slot) => slot.closure = closure,
-            None => self.slots.push(Frame { closure, pc: 0, base, ret_to }),
+            None => self.slots.push(Frame { closure, pc: 0, base }),
         }
     }
 
     /// Like `push`, for a closure the caller keeps: a kept slot that already holds it
     /// (a recursion at this depth) takes no new reference.
     #[inline(always)]
-    fn push_shared(&mut self, closure: &Rc<Closure>, base: usize, ret_to: usize) {
-        match self.reuse_slot(base, ret_to) {
+    fn push_shared(&mut self, closure: &Rc<Closure>, base: usize) {
+        match self.reuse_slot(base) {
             Some(slot) if Rc::ptr_eq(&slot.closure, closure) => {}
             Some(slot) => slot.closure = closure.clone(),
-            None => self.slots.push(Frame { closure: closure.clone(), pc: 0, base, ret_to }),
+            None => self.slots.push(Frame { closure: closure.clone(), pc: 0, base }),
         }
     }
 
@@ -86,22 +83,21 @@ impl Frames {
     /// closure rewritten; `None` at a depth never reached before, where the caller
     /// pushes a whole `Frame`.
     #[inline(always)]
-    fn reuse_slot(&mut self, base: usize, ret_to: usize) -> Option<&mut Frame> {
+    fn reuse_slot(&mut self, base: usize) -> Option<&mut Frame> {
         let index = self.len;
         self.len += 1;
         let slot = self.slots.get_mut(index)?;
         slot.pc = 0;
         slot.base = base;
-        slot.ret_to = ret_to;
         Some(slot)
     }
 
-    /// Removes the top frame and returns its `(base, ret_to)`.
+    /// Removes the top frame and returns its base and its number of registers.
     #[inline(always)]
     fn pop(&mut self) -> Option<(usize, usize)> {
         self.len = self.len.checked_sub(1)?;
         let frame = &self.slots[self.len];
-        Some((frame.base, frame.ret_to))
+        Some((frame.base, frame.closure.proto.registers as usize))
     }
 
     fn truncate(&mut self, len: usize) {
@@ -439,7 +435,7 @@ impl Vm {
         }
         let depth = self.frames.len();
         let base = at + 1;
-        if let Err(err) = self.enter(closure.clone(), base, argc, base) {
+        if let Err(err) = self.enter(closure.clone(), base, argc) {
             self.truncate_stack(at);
             return Err(err);
         }
@@ -510,15 +506,14 @@ impl Vm {
         self.policy = std::rc::Rc::new(policy);
     }
 
-    /// Pushes a frame for `closure` whose `argc` arguments are in the stack from
-    /// `base`; `ret_to` is what `return_from_frame` restores.
+    /// Pushes a frame for `closure` whose `argc` arguments are in the stack from `base`.
     #[inline(always)]
-    fn enter(&mut self, closure: Rc<Closure>, base: usize, argc: usize, ret_to: usize) -> Result<()> {
+    fn enter(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> Result<()> {
         if self.frames.len() >= MAX_FRAMES {
             return Err(stack_overflow());
         }
         prepare_frame(&mut self.stack, &closure.proto, base, argc)?;
-        self.frames.push(closure, base, ret_to);
+        self.frames.push(closure, base);
         Ok(())
     }
 
@@ -628,7 +623,7 @@ impl Vm {
             };
         }
         // Register `$r` of the running frame, as a place. In bounds: the operand is
-        // below the frame's registers (V4) and the stack ends at the frame's last
+        // below the frame's registers (V4) and the stack reaches the frame's last
         // register while it runs.
         macro_rules! reg {
             ($r:expr) => {
@@ -833,9 +828,8 @@ impl Vm {
                                 if self.frames.len() >= MAX_FRAMES {
                                     tri!(Err(stack_overflow()));
                                 }
-                                let ret_to = self.stack.len();
                                 tri!(prepare_frame(&mut self.stack, &callee.proto, at + 1, argc));
-                                self.frames.push_shared(callee, at + 1, ret_to);
+                                self.frames.push_shared(callee, at + 1);
                                 reload!();
                                 continue;
                             }
@@ -1014,15 +1008,16 @@ impl Vm {
                         self.frames.last_mut().expect("a running frame").pc = 0;
                         return Ok(Invoked::Frame);
                     }
+                    let registers = self.frames.last().expect("a running frame").closure.proto.registers as usize;
                     move_arguments(&mut self.stack, base, at + 1, argc);
+                    clear_values(&mut self.stack[base + argc..base + registers]);
                     self.drop_handlers_above(self.frames.len() - 1);
                     prepare_frame(&mut self.stack, &closure.proto, base, argc)?;
                     let frame = self.frames.last_mut().expect("a running frame");
                     frame.closure = closure;
                     frame.pc = 0;
                 } else {
-                    let ret_to = self.stack.len();
-                    self.enter(closure, at + 1, argc, ret_to)?;
+                    self.enter(closure, at + 1, argc)?;
                 }
                 Ok(Invoked::Frame)
             }
@@ -1052,8 +1047,7 @@ impl Vm {
     #[inline(always)]
     fn restart_frame(&mut self, base: usize, args: usize, argc: usize, registers: usize) {
         move_arguments(&mut self.stack, base, args, argc);
-        self.truncate_stack(base + argc);
-        extend_nil(&mut self.stack, base + registers);
+        clear_values(&mut self.stack[base + argc..base + registers]);
         self.drop_handlers_above(self.frames.len() - 1);
     }
 
@@ -1068,12 +1062,12 @@ impl Vm {
     }
 
     /// Pops the current frame, handing `result` to its caller: into the register just
-    /// below the frame (the caller's call window), with the caller's registers the
-    /// stack's end again. Returns the value when the popped frame was the one this
-    /// `run` invocation was started for.
+    /// below the frame (the caller's call window). The frame's registers are reset to
+    /// nil, so nothing it held stays shared. Returns the value when the popped frame
+    /// was the one this `run` invocation was started for.
     fn return_from_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
-        let (base, ret_to) = self.frames.pop().expect("a frame to return from");
-        self.truncate_stack(base);
+        let (base, registers) = self.frames.pop().expect("a frame to return from");
+        clear_values(&mut self.stack[base..base + registers]);
         self.drop_handlers_above(self.frames.len());
         if self.frames.len() == stop_depth {
             return Some(result);
@@ -1084,7 +1078,6 @@ impl Vm {
         } else {
             *place = result;
         }
-        extend_nil(&mut self.stack, ret_to);
         None
     }
 }
@@ -1130,10 +1123,11 @@ fn move_arguments(stack: &mut [Value], base: usize, args: usize, argc: usize) {
 }
 
 /// Checks a call of `proto` with the `argc` arguments in the stack from `base`
-/// (arity, rest list, room) and makes the stack end at the new frame's last register:
-/// the caller's registers above the arguments are dead at a call (docs/vm2.md) and
-/// are dropped, the callee's other registers start as nil. A free function so that a
-/// caller can hold a global while it runs.
+/// (arity, room), collects a rest list, and makes sure the stack reaches the new
+/// frame's last register. The stack never shrinks on a call: registers beyond the
+/// parameters hold nil or what dead registers of the caller held, and code writes a
+/// register before reading it. A free function so that a caller can hold a global
+/// while it runs.
 #[inline(always)]
 fn prepare_frame(stack: &mut Vec<Value>, proto: &FuncProto, base: usize, argc: usize) -> Result<()> {
     let arity = proto.arity as usize;
@@ -1148,23 +1142,23 @@ fn prepare_frame(stack: &mut Vec<Value>, proto: &FuncProto, base: usize, argc: u
     if end > MAX_STACK_VALUES {
         return Err(stack_overflow());
     }
-    truncate_values(stack, base + argc);
+    extend_nil(stack, end.max(base + argc));
     if proto.rest {
-        let extra = List::from_iter_exact(stack.drain(base + arity..));
-        stack.push(Value::List(extra));
+        // The extra arguments become a list in the register after the parameters
+        // (V3: it is one of the frame's).
+        let extra = List::from_iter_exact(stack[base + arity..base + argc].iter_mut().map(std::mem::take));
+        stack[base + arity] = Value::List(extra);
     }
-    extend_nil(stack, end);
     Ok(())
 }
 
-/// `Vm::truncate_stack` for a stack borrowed on its own.
+/// Resets registers to nil, skipping the ones that own nothing.
 #[inline(always)]
-fn truncate_values(stack: &mut Vec<Value>, len: usize) {
-    if stack.get(len..).is_some_and(|above| above.iter().all(owns_nothing)) {
-        // SAFETY: as in `Vm::truncate_stack`.
-        unsafe { stack.set_len(len) }
-    } else {
-        stack.truncate(len);
+fn clear_values(registers: &mut [Value]) {
+    for register in registers {
+        if !owns_nothing(register) {
+            *register = Value::Nil;
+        }
     }
 }
 
