@@ -909,3 +909,101 @@ fn fused_branch(op: Intrinsic, when: bool) -> Option<fn(SmallSlot, SmallSlot, La
     };
     Some(branch)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code of the function named `name` in `source`, and its register count.
+    fn code_of(source: &str, name: &str) -> (Vec<Instr<Label>>, u16) {
+        let program = crate::front_end(source, "t.sema").expect("compiles");
+        let mut tables = Tables::default();
+        let codes = generate(&program, &mut tables).expect("generates");
+        let sym = tables.symbols.iter().position(|s| s == name).expect("the function's name is a symbol");
+        let code = codes.iter().find(|c| c.name == Some(SymIdx(sym as u32))).expect("the function exists");
+        let instrs = code.asm.iter().filter_map(|item| if let Asm::Op(i, _) = item { Some(*i) } else { None });
+        (instrs.collect(), code.registers)
+    }
+
+    fn r(i: u16) -> Slot {
+        Slot(i)
+    }
+
+    #[test]
+    fn operands_are_read_in_place() {
+        let (code, registers) = code_of("(define (f a b) (+ a b))", "f");
+        assert_eq!(code, vec![Instr::Add { dst: r(2), a: r(0), b: r(1) }, Instr::Return { src: r(2) }]);
+        assert_eq!(registers, 3);
+        let (code, _) = code_of("(define (f x) (* x x))", "f");
+        assert_eq!(code[0], Instr::Mul { dst: r(1), a: r(0), b: r(0) });
+    }
+
+    #[test]
+    fn a_local_a_later_operand_assigns_is_copied_first() {
+        let (code, _) = code_of("(define (f x) (+ x (begin (set! x 5) x)))", "f");
+        // x is dead after the copy (the set! kills it), so the copy moves.
+        assert_eq!(code[0], Instr::MoveOut { dst: r(2), src: r(0) }, "{code:?}");
+        assert!(code.contains(&Instr::Add { dst: r(1), a: r(2), b: r(3) }), "{code:?}");
+    }
+
+    #[test]
+    fn a_last_use_argument_moves_out_and_an_earlier_one_copies() {
+        let (code, _) = code_of("(define (f acc k) (g (h acc) acc))", "f");
+        assert_eq!(code[0], Instr::Move { dst: r(4), src: r(0) }, "{code:?}");
+        assert_eq!(code[2], Instr::MoveOut { dst: r(4), src: r(0) }, "{code:?}");
+    }
+
+    #[test]
+    fn small_integer_literals_fold_into_the_instruction() {
+        let (code, _) = code_of("(define (f n) (- n 1))", "f");
+        assert_eq!(code[0], Instr::SubInt { dst: r(1), a: r(0), value: ShortInt(1) });
+        let (code, _) = code_of("(define (f n) (+ n 40000))", "f");
+        assert_eq!(code[0], Instr::LoadInt { dst: r(2), value: SmallInt(40000) });
+        assert_eq!(code[1], Instr::Add { dst: r(1), a: r(0), b: r(2) });
+    }
+
+    #[test]
+    fn a_named_let_is_a_loop_with_a_fused_test() {
+        let source = "(define (f n) (let loop ((i 0) (acc 0)) (if (< i n) (loop (+ i 1) (+ acc i)) acc)))";
+        let (code, _) = code_of(source, "f");
+        assert!(matches!(code[2], Instr::LtJumpIfFalse { a: SmallSlot(1), b: SmallSlot(0), .. }), "{code:?}");
+        assert!(code.contains(&Instr::AddInt { dst: r(3), a: r(1), value: ShortInt(1) }), "{code:?}");
+        assert!(code.iter().any(|i| matches!(i, Instr::Jump { .. })), "{code:?}");
+        let calls = code.iter().filter(|i| matches!(i.window(), Some(_))).count();
+        assert_eq!(calls, 0, "{code:?}");
+    }
+
+    #[test]
+    fn a_loop_s_new_values_are_all_computed_before_any_is_stored() {
+        let source = "(define (f n) (let loop ((a 1) (b 2) (i 0)) (if (= i n) (list a b) (loop b a (+ i 1)))))";
+        let (code, _) = code_of(source, "f");
+        let jump = code.iter().position(|i| matches!(i, Instr::Jump { .. })).expect("the loop jumps back");
+        // b and a are copied to temporaries, then all three move into the variables.
+        let moves: Vec<_> = code[jump - 3..jump].to_vec();
+        assert!(moves.iter().all(|i| matches!(i, Instr::MoveOut { .. })), "{code:?}");
+    }
+
+    #[test]
+    fn comparisons_of_high_registers_branch_on_a_flag() {
+        let params: Vec<String> = (0..300).map(|i| format!("a{i}")).collect();
+        let source = format!("(define (f {}) (if (< a299 a0) 1 2))", params.join(" "));
+        let (code, _) = code_of(&source, "f");
+        assert_eq!(code[0], Instr::Lt { dst: r(300), a: r(299), b: r(0) });
+        assert!(matches!(code[1], Instr::JumpIfFalse { src: Slot(300), .. }), "{code:?}");
+    }
+
+    #[test]
+    fn a_call_to_a_global_with_many_arguments_loads_it() {
+        let args = vec!["1"; 300].join(" ");
+        let (code, _) = code_of(&format!("(define (f) (g {args}) 0)"), "f");
+        let call = code.iter().position(|i| matches!(i, Instr::Call { .. })).expect("a Call");
+        assert!(matches!(code[call - 1], Instr::LoadGlobal { dst: Slot(0), .. }), "{code:?}");
+        assert_eq!(code[call], Instr::Call { a: r(0), argc: Argc(300) });
+    }
+
+    #[test]
+    fn let_registers_are_reused_after_their_scope() {
+        let (_, registers) = code_of("(define (f) (g (let ((a (h))) a)) (g (let ((b (h))) b)))", "f");
+        assert_eq!(registers, 3);
+    }
+}
