@@ -257,7 +257,8 @@ impl<'a> FnGen<'a> {
     fn alloc(&mut self, n: u32, span: Span) -> Result<Slot> {
         let first = self.next;
         if first + n > u16::MAX as u32 {
-            return error(span, "function too large: it needs more than 65535 registers; split it into smaller functions");
+            let message = "function too large: it needs more than 65535 registers; split it into smaller functions";
+            return error(span, message);
         }
         self.next = first + n;
         self.registers = self.registers.max(self.next);
@@ -299,7 +300,8 @@ impl<'a> FnGen<'a> {
     /// A call of the running function by itself with exactly its parameters (a named
     /// let's loop call), which `TailCallSelf` runs by restarting the frame.
     fn is_self_call(&self, callee: &Expr, args: &[Expr]) -> bool {
-        matches!(callee.kind, ExprKind::SelfRef) && self.function.rest.is_none() && args.len() == self.function.params.len()
+        let function = self.function;
+        matches!(callee.kind, ExprKind::SelfRef) && function.rest.is_none() && args.len() == function.params.len()
     }
 
     fn capture_index(&self, local: LocalId) -> CaptureIdx {
@@ -521,32 +523,32 @@ impl<'a> FnGen<'a> {
     /// first register, which is returned and stays allocated (the rest is freed).
     fn call(&mut self, e: &Expr, tail: bool) -> Result<Slot> {
         let span = e.span;
-        let (a, args) = match &e.kind {
-            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => (self.temp(span)?, args),
-            ExprKind::Call(callee, args) => (self.fresh(callee)?, args),
-            ExprKind::CallGlobal(_, args) => (self.temp(span)?, args),
+        let (callee, global, args) = match &e.kind {
+            ExprKind::Call(callee, args) => (Some(&**callee), None, args),
+            ExprKind::CallGlobal(name, args) => (None, Some(name), args),
             _ => unreachable!("only calls have a call window"),
+        };
+        let self_call = tail && callee.is_some_and(|callee| self.is_self_call(callee, args));
+        let a = match callee {
+            Some(callee) if !self_call => self.fresh(callee)?,
+            _ => self.temp(span)?,
         };
         for arg in args {
             self.fresh(arg)?;
         }
         let argc = Self::argc(args.len(), span)?;
-        let instr = match &e.kind {
-            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => Instr::TailCallSelf { a, argc },
-            ExprKind::CallGlobal(name, _) => {
-                let sym = self.tables.symbol(name);
-                match u8::try_from(args.len()).map(SmallArgc) {
-                    Ok(argc) if tail => Instr::TailCallGlobal { sym, a, argc },
-                    Ok(argc) => Instr::CallGlobal { sym, a, argc },
-                    Err(_) => {
-                        // After the arguments, as CallGlobal looks the global up.
-                        self.emit(Instr::LoadGlobal { dst: a, sym }, span);
-                        if tail { Instr::TailCall { a, argc } } else { Instr::Call { a, argc } }
-                    }
+        let small_argc = u8::try_from(args.len()).ok().map(SmallArgc);
+        let instr = match (global.map(|name| self.tables.symbol(name)), small_argc) {
+            _ if self_call => Instr::TailCallSelf { a, argc },
+            (Some(sym), Some(argc)) if tail => Instr::TailCallGlobal { sym, a, argc },
+            (Some(sym), Some(argc)) => Instr::CallGlobal { sym, a, argc },
+            (global, _) => {
+                if let Some(sym) = global {
+                    // After the arguments, where CallGlobal would look the global up.
+                    self.emit(Instr::LoadGlobal { dst: a, sym }, span);
                 }
+                if tail { Instr::TailCall { a, argc } } else { Instr::Call { a, argc } }
             }
-            _ if tail => Instr::TailCall { a, argc },
-            _ => Instr::Call { a, argc },
         };
         self.emit(instr, span);
         self.next = a.0 as u32 + 1;
@@ -602,13 +604,8 @@ impl<'a> FnGen<'a> {
                     self.finish(to, dst, span);
                 }
             },
-            ExprKind::SelfRef | ExprKind::Global(_) | ExprKind::Lambda(_) if to == To::Effect => {
-                // Only a global's load has an effect: an unbound one raises.
-                if let ExprKind::Global(name) = &e.kind {
-                    let (dst, sym) = (self.temp(span)?, self.tables.symbol(name));
-                    self.emit(Instr::LoadGlobal { dst, sym }, span);
-                }
-            }
+            // Nothing to do for their effect (a global's load stays: an unbound one raises).
+            ExprKind::SelfRef | ExprKind::Lambda(_) if to == To::Effect => {}
             ExprKind::SelfRef => {
                 let dst = self.target(to, span)?;
                 self.emit(Instr::LoadSelf { dst }, span);
@@ -775,7 +772,7 @@ impl<'a> FnGen<'a> {
                         match (op.def().instr, &self.operands(&args, &[])?[..]) {
                             (Form::Unary(instr), &[src]) => instr(dst, src),
                             (Form::Binary(instr), &[a, b]) => instr(dst, a, b),
-                            _ => return error(span, "internal compiler error: an intrinsic with the wrong operand count"),
+                            _ => return error(span, "internal compiler error: an intrinsic's operand count"),
                         }
                     }
                 };
