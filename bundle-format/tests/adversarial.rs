@@ -185,7 +185,11 @@ fn the_verifier_rejects_each_broken_rule() {
             "register 4 out of range",
             Box::new(entry_runs(vec![Instr::Move { dst: Slot(0), src: Slot(4) }, return_r0])),
         ),
-        ("frame smaller than its code", "register 3 out of range", Box::new(|b: &mut Bundle| b.protos[0].registers = 3)),
+        (
+            "frame smaller than its code",
+            "register 3 out of range",
+            Box::new(|b: &mut Bundle| b.protos[0].registers = 3),
+        ),
         (
             "more parameters than registers",
             "more parameters than registers",

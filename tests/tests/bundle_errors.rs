@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bundle_format::header::{digest, FLAG_DEBUG, HEADER_LEN, MIN_FORMAT_VERSION};
+use bundle_format::opcodes::{Argc, Slot};
 use bundle_format::{read_bundle, verify_bundle, write_bundle, FORMAT_VERSION};
 use sema_e2e::{compile_bundle, run_with_timeout, tool, Outcome, TempDir};
 
@@ -373,14 +374,16 @@ fn verifier_rejects_an_out_of_range_constant() {
     let mut code = Vec::new();
     let too_far = bundle.constants.len() as u32;
     for instr in [
-        bundle_format::Instr::Const {
+        bundle_format::Instr::LoadConst {
+            dst: Slot(0),
             idx: bundle_format::bundle::ConstIdx(too_far),
         },
-        bundle_format::Instr::Return {},
+        bundle_format::Instr::Return { src: Slot(0) },
     ] {
         instr.encode(&mut code);
     }
     bundle.protos[entry].code = code;
+    bundle.protos[entry].registers = bundle.protos[entry].registers.max(1);
     let bytes = write_bundle(&bundle);
     let outcome = run_bytes("verify-const", &bytes);
     let message =
@@ -388,4 +391,33 @@ fn verifier_rejects_an_out_of_range_constant() {
     assert_eq!(verify_bundle(bundle).unwrap_err().to_string(), message);
     assert_refused(&outcome, FILE, &message);
     assert!(message.starts_with("invalid bundle:"));
+}
+
+#[test]
+fn verifier_rejects_a_call_window_beyond_the_frame() {
+    let mut bundle = read_bundle(good_bundle()).expect("the test bundle reads");
+    let entry = bundle.entry.0 as usize;
+    let registers = bundle.protos[entry].registers.max(1);
+    let mut code = Vec::new();
+    // The callee in the last register, its one argument one past the frame.
+    for instr in [
+        bundle_format::Instr::Call {
+            a: Slot(registers - 1),
+            argc: Argc(1),
+        },
+        bundle_format::Instr::Return { src: Slot(0) },
+    ] {
+        instr.encode(&mut code);
+    }
+    bundle.protos[entry].code = code;
+    bundle.protos[entry].registers = registers;
+    let bytes = write_bundle(&bundle);
+    let outcome = run_bytes("verify-window", &bytes);
+    let message = format!(
+        "invalid bundle: function {entry}, byte 0: Call uses registers {}..{}, beyond the frame's {registers}",
+        registers - 1,
+        registers as u32 + 1
+    );
+    assert_eq!(verify_bundle(bundle).unwrap_err().to_string(), message);
+    assert_refused(&outcome, FILE, &message);
 }
