@@ -377,7 +377,7 @@ impl<'a> FnGen<'a> {
     fn operands(&mut self, args: &[&Expr], targets: &[Option<Slot>]) -> Result<Vec<Slot>> {
         let mut keep = vec![false; args.len()];
         for i in (0..args.len()).rev() {
-            let (Some(reg), ExprKind::Local(local)) = (self.in_place(&args[i]), &args[i].kind) else { continue };
+            let (Some(reg), ExprKind::Local(local)) = (self.in_place(args[i]), &args[i].kind) else { continue };
             let overwritten = targets.iter().take(i).any(|&t| t == Some(reg));
             let disturbed = args.iter().zip(&keep).skip(i + 1).any(|(later, &kept)| {
                 let same_read = kept && matches!(later.kind, ExprKind::Local(l) if l == *local);
@@ -888,10 +888,13 @@ fn short_int(e: &Expr) -> Option<ShortInt> {
     }
 }
 
+/// Builds a compare-and-branch instruction from its registers and target.
+type FusedBranch = fn(SmallSlot, SmallSlot, Label) -> Instr<Label>;
+
 /// The compare-and-branch instruction of a comparison intrinsic that jumps when its
 /// result's truthiness is `when`.
-fn fused_branch(op: Intrinsic, when: bool) -> Option<fn(SmallSlot, SmallSlot, Label) -> Instr<Label>> {
-    let branch: fn(SmallSlot, SmallSlot, Label) -> Instr<Label> = match (op, when) {
+fn fused_branch(op: Intrinsic, when: bool) -> Option<FusedBranch> {
+    let branch: FusedBranch = match (op, when) {
         (Intrinsic::Lt, false) => |a, b, target| Instr::LtJumpIfFalse { a, b, target },
         (Intrinsic::Lt, true) => |a, b, target| Instr::LtJumpIfTrue { a, b, target },
         (Intrinsic::Gt, false) => |a, b, target| Instr::GtJumpIfFalse { a, b, target },
