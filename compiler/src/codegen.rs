@@ -257,7 +257,8 @@ impl<'a> FnGen<'a> {
     fn alloc(&mut self, n: u32, span: Span) -> Result<Slot> {
         let first = self.next;
         if first + n > u16::MAX as u32 {
-            return error(span, "function too large: it needs more than 65535 registers; split it into smaller functions");
+            let message = "function too large: it needs more than 65535 registers; split it into smaller functions";
+            return error(span, message);
         }
         self.next = first + n;
         self.registers = self.registers.max(self.next);
@@ -299,7 +300,8 @@ impl<'a> FnGen<'a> {
     /// A call of the running function by itself with exactly its parameters (a named
     /// let's loop call), which `TailCallSelf` runs by restarting the frame.
     fn is_self_call(&self, callee: &Expr, args: &[Expr]) -> bool {
-        matches!(callee.kind, ExprKind::SelfRef) && self.function.rest.is_none() && args.len() == self.function.params.len()
+        let function = self.function;
+        matches!(callee.kind, ExprKind::SelfRef) && function.rest.is_none() && args.len() == function.params.len()
     }
 
     fn capture_index(&self, local: LocalId) -> CaptureIdx {
@@ -375,7 +377,7 @@ impl<'a> FnGen<'a> {
     fn operands(&mut self, args: &[&Expr], targets: &[Option<Slot>]) -> Result<Vec<Slot>> {
         let mut keep = vec![false; args.len()];
         for i in (0..args.len()).rev() {
-            let (Some(reg), ExprKind::Local(local)) = (self.in_place(&args[i]), &args[i].kind) else { continue };
+            let (Some(reg), ExprKind::Local(local)) = (self.in_place(args[i]), &args[i].kind) else { continue };
             let overwritten = targets.iter().take(i).any(|&t| t == Some(reg));
             let disturbed = args.iter().zip(&keep).skip(i + 1).any(|(later, &kept)| {
                 let same_read = kept && matches!(later.kind, ExprKind::Local(l) if l == *local);
@@ -521,32 +523,32 @@ impl<'a> FnGen<'a> {
     /// first register, which is returned and stays allocated (the rest is freed).
     fn call(&mut self, e: &Expr, tail: bool) -> Result<Slot> {
         let span = e.span;
-        let (a, args) = match &e.kind {
-            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => (self.temp(span)?, args),
-            ExprKind::Call(callee, args) => (self.fresh(callee)?, args),
-            ExprKind::CallGlobal(_, args) => (self.temp(span)?, args),
+        let (callee, global, args) = match &e.kind {
+            ExprKind::Call(callee, args) => (Some(&**callee), None, args),
+            ExprKind::CallGlobal(name, args) => (None, Some(name), args),
             _ => unreachable!("only calls have a call window"),
+        };
+        let self_call = tail && callee.is_some_and(|callee| self.is_self_call(callee, args));
+        let a = match callee {
+            Some(callee) if !self_call => self.fresh(callee)?,
+            _ => self.temp(span)?,
         };
         for arg in args {
             self.fresh(arg)?;
         }
         let argc = Self::argc(args.len(), span)?;
-        let instr = match &e.kind {
-            ExprKind::Call(callee, args) if tail && self.is_self_call(callee, args) => Instr::TailCallSelf { a, argc },
-            ExprKind::CallGlobal(name, _) => {
-                let sym = self.tables.symbol(name);
-                match u8::try_from(args.len()).map(SmallArgc) {
-                    Ok(argc) if tail => Instr::TailCallGlobal { sym, a, argc },
-                    Ok(argc) => Instr::CallGlobal { sym, a, argc },
-                    Err(_) => {
-                        // After the arguments, as CallGlobal looks the global up.
-                        self.emit(Instr::LoadGlobal { dst: a, sym }, span);
-                        if tail { Instr::TailCall { a, argc } } else { Instr::Call { a, argc } }
-                    }
+        let small_argc = u8::try_from(args.len()).ok().map(SmallArgc);
+        let instr = match (global.map(|name| self.tables.symbol(name)), small_argc) {
+            _ if self_call => Instr::TailCallSelf { a, argc },
+            (Some(sym), Some(argc)) if tail => Instr::TailCallGlobal { sym, a, argc },
+            (Some(sym), Some(argc)) => Instr::CallGlobal { sym, a, argc },
+            (global, _) => {
+                if let Some(sym) = global {
+                    // After the arguments, where CallGlobal would look the global up.
+                    self.emit(Instr::LoadGlobal { dst: a, sym }, span);
                 }
+                if tail { Instr::TailCall { a, argc } } else { Instr::Call { a, argc } }
             }
-            _ if tail => Instr::TailCall { a, argc },
-            _ => Instr::Call { a, argc },
         };
         self.emit(instr, span);
         self.next = a.0 as u32 + 1;
@@ -602,13 +604,8 @@ impl<'a> FnGen<'a> {
                     self.finish(to, dst, span);
                 }
             },
-            ExprKind::SelfRef | ExprKind::Global(_) | ExprKind::Lambda(_) if to == To::Effect => {
-                // Only a global's load has an effect: an unbound one raises.
-                if let ExprKind::Global(name) = &e.kind {
-                    let (dst, sym) = (self.temp(span)?, self.tables.symbol(name));
-                    self.emit(Instr::LoadGlobal { dst, sym }, span);
-                }
-            }
+            // Nothing to do for their effect (a global's load stays: an unbound one raises).
+            ExprKind::SelfRef | ExprKind::Lambda(_) if to == To::Effect => {}
             ExprKind::SelfRef => {
                 let dst = self.target(to, span)?;
                 self.emit(Instr::LoadSelf { dst }, span);
@@ -775,7 +772,7 @@ impl<'a> FnGen<'a> {
                         match (op.def().instr, &self.operands(&args, &[])?[..]) {
                             (Form::Unary(instr), &[src]) => instr(dst, src),
                             (Form::Binary(instr), &[a, b]) => instr(dst, a, b),
-                            _ => return error(span, "internal compiler error: an intrinsic with the wrong operand count"),
+                            _ => return error(span, "internal compiler error: an intrinsic's operand count"),
                         }
                     }
                 };
@@ -891,10 +888,13 @@ fn short_int(e: &Expr) -> Option<ShortInt> {
     }
 }
 
+/// Builds a compare-and-branch instruction from its registers and target.
+type FusedBranch = fn(SmallSlot, SmallSlot, Label) -> Instr<Label>;
+
 /// The compare-and-branch instruction of a comparison intrinsic that jumps when its
 /// result's truthiness is `when`.
-fn fused_branch(op: Intrinsic, when: bool) -> Option<fn(SmallSlot, SmallSlot, Label) -> Instr<Label>> {
-    let branch: fn(SmallSlot, SmallSlot, Label) -> Instr<Label> = match (op, when) {
+fn fused_branch(op: Intrinsic, when: bool) -> Option<FusedBranch> {
+    let branch: FusedBranch = match (op, when) {
         (Intrinsic::Lt, false) => |a, b, target| Instr::LtJumpIfFalse { a, b, target },
         (Intrinsic::Lt, true) => |a, b, target| Instr::LtJumpIfTrue { a, b, target },
         (Intrinsic::Gt, false) => |a, b, target| Instr::GtJumpIfFalse { a, b, target },
@@ -908,4 +908,102 @@ fn fused_branch(op: Intrinsic, when: bool) -> Option<fn(SmallSlot, SmallSlot, La
         _ => return None,
     };
     Some(branch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code of the function named `name` in `source`, and its register count.
+    fn code_of(source: &str, name: &str) -> (Vec<Instr<Label>>, u16) {
+        let program = crate::front_end(source, "t.sema").expect("compiles");
+        let mut tables = Tables::default();
+        let codes = generate(&program, &mut tables).expect("generates");
+        let sym = tables.symbols.iter().position(|s| s == name).expect("the function's name is a symbol");
+        let code = codes.iter().find(|c| c.name == Some(SymIdx(sym as u32))).expect("the function exists");
+        let instrs = code.asm.iter().filter_map(|item| if let Asm::Op(i, _) = item { Some(*i) } else { None });
+        (instrs.collect(), code.registers)
+    }
+
+    fn r(i: u16) -> Slot {
+        Slot(i)
+    }
+
+    #[test]
+    fn operands_are_read_in_place() {
+        let (code, registers) = code_of("(define (f a b) (+ a b))", "f");
+        assert_eq!(code, vec![Instr::Add { dst: r(2), a: r(0), b: r(1) }, Instr::Return { src: r(2) }]);
+        assert_eq!(registers, 3);
+        let (code, _) = code_of("(define (f x) (* x x))", "f");
+        assert_eq!(code[0], Instr::Mul { dst: r(1), a: r(0), b: r(0) });
+    }
+
+    #[test]
+    fn a_local_a_later_operand_assigns_is_copied_first() {
+        let (code, _) = code_of("(define (f x) (+ x (begin (set! x 5) x)))", "f");
+        // x is dead after the copy (the set! kills it), so the copy moves.
+        assert_eq!(code[0], Instr::MoveOut { dst: r(2), src: r(0) }, "{code:?}");
+        assert!(code.contains(&Instr::Add { dst: r(1), a: r(2), b: r(3) }), "{code:?}");
+    }
+
+    #[test]
+    fn a_last_use_argument_moves_out_and_an_earlier_one_copies() {
+        let (code, _) = code_of("(define (f acc k) (g (h acc) acc))", "f");
+        assert_eq!(code[0], Instr::Move { dst: r(4), src: r(0) }, "{code:?}");
+        assert_eq!(code[2], Instr::MoveOut { dst: r(4), src: r(0) }, "{code:?}");
+    }
+
+    #[test]
+    fn small_integer_literals_fold_into_the_instruction() {
+        let (code, _) = code_of("(define (f n) (- n 1))", "f");
+        assert_eq!(code[0], Instr::SubInt { dst: r(1), a: r(0), value: ShortInt(1) });
+        let (code, _) = code_of("(define (f n) (+ n 40000))", "f");
+        assert_eq!(code[0], Instr::LoadInt { dst: r(2), value: SmallInt(40000) });
+        assert_eq!(code[1], Instr::Add { dst: r(1), a: r(0), b: r(2) });
+    }
+
+    #[test]
+    fn a_named_let_is_a_loop_with_a_fused_test() {
+        let source = "(define (f n) (let loop ((i 0) (acc 0)) (if (< i n) (loop (+ i 1) (+ acc i)) acc)))";
+        let (code, _) = code_of(source, "f");
+        assert!(matches!(code[2], Instr::LtJumpIfFalse { a: SmallSlot(1), b: SmallSlot(0), .. }), "{code:?}");
+        assert!(code.contains(&Instr::AddInt { dst: r(3), a: r(1), value: ShortInt(1) }), "{code:?}");
+        assert!(code.iter().any(|i| matches!(i, Instr::Jump { .. })), "{code:?}");
+        let calls = code.iter().filter(|i| i.window().is_some()).count();
+        assert_eq!(calls, 0, "{code:?}");
+    }
+
+    #[test]
+    fn a_loop_s_new_values_are_all_computed_before_any_is_stored() {
+        let source = "(define (f n) (let loop ((a 1) (b 2) (i 0)) (if (= i n) (list a b) (loop b a (+ i 1)))))";
+        let (code, _) = code_of(source, "f");
+        let jump = code.iter().position(|i| matches!(i, Instr::Jump { .. })).expect("the loop jumps back");
+        // b and a are copied to temporaries, then all three move into the variables.
+        let moves: Vec<_> = code[jump - 3..jump].to_vec();
+        assert!(moves.iter().all(|i| matches!(i, Instr::MoveOut { .. })), "{code:?}");
+    }
+
+    #[test]
+    fn comparisons_of_high_registers_branch_on_a_flag() {
+        let params: Vec<String> = (0..300).map(|i| format!("a{i}")).collect();
+        let source = format!("(define (f {}) (if (< a299 a0) 1 2))", params.join(" "));
+        let (code, _) = code_of(&source, "f");
+        assert_eq!(code[0], Instr::Lt { dst: r(300), a: r(299), b: r(0) });
+        assert!(matches!(code[1], Instr::JumpIfFalse { src: Slot(300), .. }), "{code:?}");
+    }
+
+    #[test]
+    fn a_call_to_a_global_with_many_arguments_loads_it() {
+        let args = vec!["1"; 300].join(" ");
+        let (code, _) = code_of(&format!("(define (f) (g {args}) 0)"), "f");
+        let call = code.iter().position(|i| matches!(i, Instr::Call { .. })).expect("a Call");
+        assert!(matches!(code[call - 1], Instr::LoadGlobal { dst: Slot(0), .. }), "{code:?}");
+        assert_eq!(code[call], Instr::Call { a: r(0), argc: Argc(300) });
+    }
+
+    #[test]
+    fn let_registers_are_reused_after_their_scope() {
+        let (_, registers) = code_of("(define (f) (g (let ((a (h))) a)) (g (let ((b (h))) b)))", "f");
+        assert_eq!(registers, 3);
+    }
 }

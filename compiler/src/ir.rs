@@ -99,9 +99,10 @@ impl Expr {
             ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::SelfRef | ExprKind::Global(_) | ExprKind::Lambda(_) => {
                 Vec::new()
             }
-            ExprKind::SetLocal(_, v) | ExprKind::SetGlobal(_, v) | ExprKind::DefineGlobal(_, v) | ExprKind::Throw(v) => {
-                vec![&**v]
-            }
+            ExprKind::SetLocal(_, v)
+            | ExprKind::SetGlobal(_, v)
+            | ExprKind::DefineGlobal(_, v)
+            | ExprKind::Throw(v) => vec![&**v],
             ExprKind::Let(bindings, body) => bindings.iter().map(|(_, init)| init).chain([&**body]).collect(),
             ExprKind::Declare(_, body) => vec![&**body],
             ExprKind::If(t, a, b) => vec![&**t, &**a, &**b],

@@ -1,7 +1,7 @@
 //! Last-use analysis: which reads of a local are the last before the local dies.
 //!
-//! Code generation turns such a read into `MoveLocal`, which takes the value out of
-//! its slot instead of copying it. The value then reaches its consumer with one
+//! Code generation turns such a read into `MoveOut`, which takes the value out of
+//! its register instead of copying it. The value then reaches its consumer with one
 //! reference fewer, so `(assoc acc k v)` on a fold's accumulator finds the map
 //! unshared and updates it in place instead of copying it.
 //!

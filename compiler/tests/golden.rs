@@ -1,4 +1,4 @@
-//! Golden IR and disassembly: each `golden/NAME.sema` shows one folding or peephole
+//! Golden IR and disassembly: each `golden/NAME.sema` shows one folding or code generation
 //! rule (or one code shape such as a tail call); `NAME.ir` and `NAME.asm` hold what
 //! `semac --emit=ir` / `--emit=asm` print for it. Run with `SEMA_BLESS=1` to rewrite
 //! the expected files after an intended change, then review the diff.

@@ -29,8 +29,8 @@ fn emit_ir_and_asm_print_the_program_after_passes() {
     assert!(asm.success());
     let text = stdout(&asm);
     assert!(text.contains("function f1 inc: arity 1"), "{text}");
-    assert!(text.contains("AddLocalInt l0 1"), "{text}");
-    assert!(text.contains("Int 42"), "{text}");
+    assert!(text.contains("AddInt r1 r0 1"), "{text}");
+    assert!(text.contains("LoadInt r1 42"), "{text}");
     assert!(!dir.path().join("app.semb").exists(), "--emit ir/asm must not write a bundle");
 }
 

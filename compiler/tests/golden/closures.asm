@@ -1,23 +1,21 @@
 
-function f0 <lambda> (entry): arity 0, locals 0, stack 1, captures []
-  0000           Closure f1
-  0005           StoreGlobal s0  ; counter
-  0010           Nil
-  0011           Return
+function f0 <lambda> (entry): arity 0, registers 2, captures []
+  0000           Closure r0 f1
+  0007           StoreGlobal s0 r0  ; counter
+  0014           LoadNil r1
+  0017           Return r1
 
-function f1 counter: arity 0, locals 2, stack 1, captures []
-  0000           Int 0
-  0005           StoreLocal l0
-  0008           MakeCell l0
-  0011           Int 1
-  0016           StoreLocal l1
-  0019           Closure f2
-  0024           Return
+function f1 counter: arity 0, registers 3, captures []
+  0000           LoadInt r0 0
+  0007           MakeCell r0
+  0010           LoadInt r1 1
+  0017           Closure r2 f2
+  0024           Return r2
 
-function f2 <lambda>: arity 0, locals 0, stack 2, captures [l0 l1]
-  0000           LoadCellCapture c0
-  0003           LoadCapture c1
-  0006           Add
-  0007           StoreCellCapture c0
-  0010           LoadCellCapture c0
-  0013           Return
+function f2 <lambda>: arity 0, registers 3, captures [r0 r1]
+  0000           LoadCellCapture r1 c0
+  0005           LoadCapture r2 c1
+  0010           Add r0 r1 r2
+  0017           StoreCellCapture c0 r0
+  0022           LoadCellCapture r0 c0
+  0027           Return r0

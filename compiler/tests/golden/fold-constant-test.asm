@@ -1,11 +1,9 @@
 k0 = "yes"
 
-function f0 <lambda> (entry): arity 0, locals 0, stack 1, captures []
-  0000           Const k0  ; "yes"
-  0005           CallGlobal s0 #1  ; println
-  0012           Pop
-  0013           False
-  0014           CallGlobal s0 #1  ; println
-  0021           Pop
-  0022           Int 5
-  0027           TailCallGlobal s0 #1  ; println
+function f0 <lambda> (entry): arity 0, registers 2, captures []
+  0000           LoadConst r1 k0  ; "yes"
+  0007           CallGlobal s0 r0 #1  ; println
+  0015           LoadFalse r1
+  0018           CallGlobal s0 r0 #1  ; println
+  0026           LoadInt r1 5
+  0033           TailCallGlobal s0 r0 #1  ; println

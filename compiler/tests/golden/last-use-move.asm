@@ -1,52 +1,47 @@
 k0 = {}
 k1 = :a
 
-function f0 <lambda> (entry): arity 0, locals 0, stack 1, captures []
-  0000           Closure f1
-  0005           StoreGlobal s0  ; tally
-  0010           Closure f2
-  0015           StoreGlobal s1  ; in-loop
-  0020           Closure f3
-  0025           StoreGlobal s2  ; guarded
-  0030           Nil
-  0031           Return
+function f0 <lambda> (entry): arity 0, registers 2, captures []
+  0000           Closure r0 f1
+  0007           StoreGlobal s0 r0  ; tally
+  0014           Closure r0 f2
+  0021           StoreGlobal s1 r0  ; in-loop
+  0028           Closure r0 f3
+  0035           StoreGlobal s2 r0  ; guarded
+  0042           LoadNil r1
+  0045           Return r1
 
-function f1 tally: arity 2, locals 2, stack 5, captures []
-  0000           LoadLocal2 l0 l1
-  0005           MoveLocal l0
-  0008           MoveLocal l1
-  0011           Int 0
-  0016           CallGlobal s3 #3  ; get
-  0023           Int 1
-  0028           Add
-  0029           TailCallGlobal s4 #3  ; assoc
+function f1 tally: arity 2, registers 10, captures []
+  0000           Move r3 r0
+  0005           Move r4 r1
+  0010           MoveOut r7 r0
+  0015           MoveOut r8 r1
+  0020           LoadInt r9 0
+  0027           CallGlobal s3 r6 #3  ; get
+  0035           AddInt r5 r6 1
+  0042           TailCallGlobal s4 r2 #3  ; assoc
 
-function f2 in-loop: arity 1, locals 3, stack 4, captures []
-  0000           Int 0
-  0005           StoreLocal l1
-  0008           Const k0  ; {}
-  0013           StoreLocal l2
-  0016           LoadLocal2 l1 l0
-  0021           NumEqJumpIfTrue @60
-  0026           AddLocalInt l1 1
-  0033           MoveLocal l2
-  0036           LoadLocal l1
-  0039           MoveLocal l1
-  0042           CallGlobal s4 #3  ; assoc
-  0049           StoreLocal l2
-  0052           StoreLocal l1
-  0055           Jump @16
-  0060           MoveLocal l2
-  0063           Return
+function f2 in-loop: arity 1, registers 8, captures []
+  0000           LoadInt r1 0
+  0007           LoadConst r2 k0  ; {}
+  0014           NumEqJumpIfTrue r1 r0 @66
+  0021           AddInt r3 r1 1
+  0028           MoveOut r5 r2
+  0033           Move r6 r1
+  0038           MoveOut r7 r1
+  0043           CallGlobal s4 r4 #3  ; assoc
+  0051           MoveOut r1 r3
+  0056           MoveOut r2 r4
+  0061           Jump @14
+  0066           Return r2
 
-function f3 guarded: arity 1, locals 2, stack 3, captures []
-  0000           PushHandler @27
-  0005           LoadLocal l0
-  0008           Const k1  ; :a
-  0013           Int 1
-  0018           CallGlobal s4 #3  ; assoc
-  0025           PopHandler
-  0026           Return
-  0027           StoreLocal l1
-  0030           MoveLocal l0
-  0033           Return
+function f3 guarded: arity 1, registers 7, captures []
+  0000           PushHandler r2 @43
+  0007           Move r4 r0
+  0012           LoadConst r5 k1  ; :a
+  0019           LoadInt r6 1
+  0026           CallGlobal s4 r3 #3  ; assoc
+  0034           MoveOut r1 r3
+  0039           PopHandler
+  0040           Return r1
+  0043           Return r0

@@ -1,54 +1,48 @@
 k0 = 'done
 
-function f0 <lambda> (entry): arity 0, locals 0, stack 1, captures []
-  0000           Closure f1
-  0005           StoreGlobal s0  ; loop
-  0010           Closure f2
-  0015           StoreGlobal s1  ; f
-  0020           Closure f3
-  0025           StoreGlobal s2  ; h
-  0030           Closure f4
-  0035           StoreGlobal s3  ; k
-  0040           Nil
-  0041           Return
+function f0 <lambda> (entry): arity 0, registers 2, captures []
+  0000           Closure r0 f1
+  0007           StoreGlobal s0 r0  ; loop
+  0014           Closure r0 f2
+  0021           StoreGlobal s1 r0  ; f
+  0028           Closure r0 f3
+  0035           StoreGlobal s2 r0  ; h
+  0042           Closure r0 f4
+  0049           StoreGlobal s3 r0  ; k
+  0056           LoadNil r1
+  0059           Return r1
 
-function f1 loop: arity 1, locals 1, stack 2, captures []
-  0000           LoadLocal l0
-  0003           Int 0
-  0008           NumEqJumpIfFalse @19
-  0013           Const k0  ; 'done
-  0018           Return
-  0019           SubLocalInt l0 1
-  0026           TailCallGlobal s0 #1  ; loop
+function f1 loop: arity 1, registers 3, captures []
+  0000           LoadInt r1 0
+  0007           NumEqJumpIfFalse r0 r1 @24
+  0014           LoadConst r1 k0  ; 'done
+  0021           Return r1
+  0024           SubInt r2 r0 1
+  0031           TailCallGlobal s0 r1 #1  ; loop
 
-function f2 f: arity 1, locals 1, stack 2, captures []
-  0000           LoadLocal l0
-  0003           Int 1
-  0008           NumEqJumpIfFalse @23
-  0013           MoveLocal l0
-  0016           TailCallGlobal s5 #1  ; g
-  0023           LoadLocal l0
-  0026           JumpIfFalse @45
-  0031           SubLocalInt l0 1
-  0038           TailCallGlobal s5 #1  ; g
-  0045           Nil
-  0046           Return
+function f2 f: arity 1, registers 3, captures []
+  0000           LoadInt r1 1
+  0007           NumEqJumpIfFalse r0 r1 @27
+  0014           MoveOut r2 r0
+  0019           TailCallGlobal s5 r1 #1  ; g
+  0027           JumpIfFalse r0 @49
+  0034           SubInt r2 r0 1
+  0041           TailCallGlobal s5 r1 #1  ; g
+  0049           LoadNil r1
+  0052           Return r1
 
-function f3 h: arity 1, locals 1, stack 1, captures []
-  0000           LoadLocal l0
-  0003           JumpIfFalseOrPop @18
-  0008           MoveLocal l0
-  0011           TailCallGlobal s5 #1  ; g
-  0018           Return
+function f3 h: arity 1, registers 4, captures []
+  0000           Move r1 r0
+  0005           JumpIfFalse r1 @25
+  0012           MoveOut r3 r0
+  0017           TailCallGlobal s5 r2 #1  ; g
+  0025           Return r1
 
-function f4 k: arity 0, locals 1, stack 2, captures []
-  0000           Int 0
-  0005           StoreLocal l0
-  0008           LoadLocal l0
-  0011           Int 10
-  0016           LtJumpIfFalse @36
-  0021           AddLocalInt l0 1
-  0028           StoreLocal l0
-  0031           Jump @8
-  0036           MoveLocal l0
-  0039           Return
+function f4 k: arity 0, registers 2, captures []
+  0000           LoadInt r0 0
+  0007           LoadInt r1 10
+  0014           LtJumpIfFalse r0 r1 @38
+  0021           AddInt r1 r0 1
+  0028           MoveOut r0 r1
+  0033           Jump @7
+  0038           Return r0
