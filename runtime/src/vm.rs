@@ -92,12 +92,11 @@ impl Frames {
         Some(slot)
     }
 
-    /// Removes the top frame and returns its base and its number of registers.
+    /// Removes the top frame and returns its base.
     #[inline(always)]
-    fn pop(&mut self) -> Option<(usize, usize)> {
+    fn pop(&mut self) -> Option<usize> {
         self.len = self.len.checked_sub(1)?;
-        let frame = &self.slots[self.len];
-        Some((frame.base, frame.closure.proto.registers as usize))
+        Some(self.slots[self.len].base)
     }
 
     fn truncate(&mut self, len: usize) {
@@ -859,7 +858,9 @@ impl Vm {
                 }
                 Instr::Return { src } => {
                     let result = std::mem::take(&mut reg!(src));
-                    match self.return_from_frame(result, stop_depth) {
+                    let registers = closure.proto.registers as usize;
+                    clear_values(&mut self.stack[base..base + registers]);
+                    match self.pop_frame(result, stop_depth) {
                         Some(v) => return Ok(v),
                         None => reload!(),
                     }
@@ -1066,8 +1067,16 @@ impl Vm {
     /// nil, so nothing it held stays shared. Returns the value when the popped frame
     /// was the one this `run` invocation was started for.
     fn return_from_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
-        let (base, registers) = self.frames.pop().expect("a frame to return from");
+        let frame = self.frames.last().expect("a frame to return from");
+        let (base, registers) = (frame.base, frame.closure.proto.registers as usize);
         clear_values(&mut self.stack[base..base + registers]);
+        self.pop_frame(result, stop_depth)
+    }
+
+    /// `return_from_frame` once the frame's registers are reset.
+    #[inline(always)]
+    fn pop_frame(&mut self, result: Value, stop_depth: usize) -> Option<Value> {
+        let base = self.frames.pop().expect("a frame to return from");
         self.drop_handlers_above(self.frames.len());
         if self.frames.len() == stop_depth {
             return Some(result);
@@ -1095,11 +1104,15 @@ fn owns_nothing(value: &Value) -> bool {
 /// is forgotten; the value itself is copied bit for bit.
 #[inline(always)]
 fn share(value: &Value) -> Value {
-    std::mem::forget(value.clone());
+    // Numbers (most registers) are copied without the out-of-line clone.
+    if !owns_nothing(value) {
+        std::mem::forget(value.clone());
+    }
     // SAFETY: cloning any `Value` is a bitwise copy plus, for the variants that own
     // something, one more strong count on an `Rc` (value.rs: every variant is an
     // immediate, a `&'static` or an `Rc`-based handle, never a `Box` or a `Vec`).
-    // The forgotten clone took that count, so the bitwise copy owns it.
+    // The forgotten clone took that count, so the bitwise copy owns it; a value that
+    // owns nothing is its bits.
     unsafe { std::ptr::read(value) }
 }
 
