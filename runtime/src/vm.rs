@@ -540,8 +540,10 @@ impl Vm {
                             let frame = self.frames.at_mut(handler.frame);
                             frame.pc = handler.target;
                             let (base, end) = (frame.base, frame.base + frame.closure.proto.registers as usize);
-                            // Whatever unwound, the frame's registers are the stack's end again.
-                            self.fit_stack(end);
+                            // What the unwound frames held is dropped; the stack keeps its
+                            // length, which callers' frames may reach beyond `end`.
+                            extend_nil(&mut self.stack, end);
+                            clear_values(&mut self.stack[end..]);
                             self.stack[base + handler.dst] = err.to_map();
                         }
                         _ => {
@@ -982,16 +984,6 @@ impl Vm {
             unsafe { self.stack.set_len(len) }
         } else {
             self.stack.truncate(len);
-        }
-    }
-
-    /// Makes the stack end at `len`: dropping what is above, or adding nils.
-    #[inline(always)]
-    fn fit_stack(&mut self, len: usize) {
-        if self.stack.len() > len {
-            self.truncate_stack(len);
-        } else {
-            extend_nil(&mut self.stack, len);
         }
     }
 
