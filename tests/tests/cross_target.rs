@@ -30,7 +30,7 @@ fn an_aarch64_executable_built_on_this_machine_runs_under_qemu() {
     const EM_AARCH64: u16 = 183;
     assert_eq!(u16::from_le_bytes([exe[0x12], exe[0x13]]), EM_AARCH64, "not an AArch64 executable");
     let verified = run_tool("semarun", build.path(), &["--verify", "app"]);
-    assert_eq!(verified.stdout_text(), "app: ok (embedded program, format version 2, verified)\n");
+    assert_eq!(verified.stdout_text(), format!("app: ok (embedded program, format version {}, verified)\n", bundle_format::FORMAT_VERSION));
 
     let elsewhere = TempDir::new("cross-run");
     fs::rename(build.path().join("app"), elsewhere.path().join("app")).unwrap();

@@ -252,13 +252,13 @@ fn info_and_verify_describe_an_executable() {
     let out = run_with_timeout(info, TIMEOUT).unwrap();
     assert!(out.success(), "{}", out.describe_end());
     let text = stdout(&out);
-    for line in ["kind:           executable", "format version: 2", "debug info:     yes", "modules:        prog.sema", "assets:         2 (8 bytes)", "  assets/one.txt (5 bytes)", "  assets/two/three.txt (3 bytes)"] {
+    for line in ["kind:           executable", format!("format version: {}", bundle_format::FORMAT_VERSION).as_str(), "debug info:     yes", "modules:        prog.sema", "assets:         2 (8 bytes)", "  assets/one.txt (5 bytes)", "  assets/two/three.txt (3 bytes)"] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     let mut verify = Command::new(tool("semarun"));
     verify.current_dir(dir.path()).args(["--verify", "prog"]);
     let out = run_with_timeout(verify, TIMEOUT).unwrap();
-    assert_eq!(stdout(&out), "prog: ok (embedded program, format version 2, verified)\n");
+    assert_eq!(stdout(&out), format!("prog: ok (embedded program, format version {}, verified)\n", bundle_format::FORMAT_VERSION));
     let mut plain = Command::new(tool("semarun"));
     plain.args(["--info"]).arg(tool("semarun"));
     let out = run_with_timeout(plain, TIMEOUT).unwrap();
@@ -354,5 +354,5 @@ fn a_runtime_built_for_another_machine_is_accepted() {
     let mut verify = Command::new(tool("semarun"));
     verify.current_dir(dir.path()).args(["--verify", "prog-aarch64"]);
     let out = run_with_timeout(verify, TIMEOUT).unwrap();
-    assert_eq!(stdout(&out), "prog-aarch64: ok (embedded program, format version 2, verified)\n");
+    assert_eq!(stdout(&out), format!("prog-aarch64: ok (embedded program, format version {}, verified)\n", bundle_format::FORMAT_VERSION));
 }

@@ -132,7 +132,7 @@ fn info_and_verify_name_the_signing_key() {
     assert!(info.contains(&format!("signature:      Ed25519 by key {id_a} (valid)\n")), "{info}");
     assert!(semarun(dir.path(), &["--info", "plain.semb"]).stdout_text().contains("signature:      none\n"));
     let out = semarun(dir.path(), &["--verify-key", "a.pub", "--verify", "signed.semb"]);
-    assert_eq!(out.stdout_text(), format!("signed.semb: ok (bundle, format version 2, verified, signed by key {id_a})\n"));
+    assert_eq!(out.stdout_text(), format!("signed.semb: ok (bundle, format version {}, verified, signed by key {id_a})\n", bundle_format::FORMAT_VERSION));
     let out = semarun(dir.path(), &["--verify-key", "b.pub", "--verify", "signed.semb"]);
     assert_eq!(out.code(), Some(2));
 }
