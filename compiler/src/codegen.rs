@@ -536,6 +536,9 @@ impl<'a> FnGen<'a> {
         for arg in args {
             self.fresh(arg)?;
         }
+        for reg in self.dead_after_arguments(args) {
+            self.emit(Instr::LoadNil { dst: reg }, span);
+        }
         let argc = Self::argc(args.len(), span)?;
         let small_argc = u8::try_from(args.len()).ok().map(SmallArgc);
         let instr = match (global.map(|name| self.tables.symbol(name)), small_argc) {
@@ -553,6 +556,33 @@ impl<'a> FnGen<'a> {
         self.emit(instr, span);
         self.next = a.0 as u32 + 1;
         Ok(a)
+    }
+
+    /// The registers of locals that an argument copied into the call's window and whose
+    /// last use is a later argument, as in `(assoc m k (+ (get m k) 1))`: dead once the
+    /// arguments are computed, they are reset before the call, so the window holds the
+    /// only reference and the callee can update the value in place (copy-on-write).
+    fn dead_after_arguments(&self, args: &[Expr]) -> Vec<Slot> {
+        let mut dead = Vec::new();
+        for (i, arg) in args.iter().enumerate() {
+            let ExprKind::Local(local) = arg.kind else { continue };
+            if !self.plain(local) || self.last_use(arg) {
+                continue;
+            }
+            let reg = self.reg_of(local);
+            if !dead.contains(&reg) && args[i + 1..].iter().any(|later| self.last_use_in_place(later, local)) {
+                dead.push(reg);
+            }
+        }
+        dead
+    }
+
+    /// Whether `e` contains the last use of `local` as an intrinsic's operand, which is
+    /// read in place (a last use copied anywhere else moves out, leaving nil).
+    fn last_use_in_place(&self, e: &Expr, local: LocalId) -> bool {
+        let last_read = |arg: &Expr| matches!(arg.kind, ExprKind::Local(l) if l == local) && self.last_use(arg);
+        let here = matches!(&e.kind, ExprKind::Intrinsic(_, args) if args.iter().any(last_read));
+        here || e.children().into_iter().any(|child| self.last_use_in_place(child, local))
     }
 
     /// A list, vector or map built from items compiled into consecutive registers at
@@ -951,6 +981,20 @@ mod tests {
         let (code, _) = code_of("(define (f acc k) (g (h acc) acc))", "f");
         assert_eq!(code[0], Instr::Move { dst: r(4), src: r(0) }, "{code:?}");
         assert_eq!(code[2], Instr::MoveOut { dst: r(4), src: r(0) }, "{code:?}");
+    }
+
+    #[test]
+    fn an_accumulator_read_again_by_a_later_argument_is_the_window_s_only_reference() {
+        // m is copied into assoc's window (the get reads it later), then its own
+        // register is reset before the call, so assoc can update the map in place.
+        let (code, _) = code_of("(define (f m k) (assoc m k (+ (get m k) 1)))", "f");
+        let call = code.iter().position(|i| matches!(i, Instr::TailCallGlobal { .. })).expect("a tail call");
+        let get = code.iter().position(|i| matches!(i, Instr::Get { .. })).expect("the get");
+        assert!(code[get..call].contains(&Instr::LoadNil { dst: r(0) }), "{code:?}");
+        assert!(code.contains(&Instr::Move { dst: r(3), src: r(0) }), "{code:?}");
+        // Not when m lives on after the call.
+        let (code, _) = code_of("(define (f m k) (g (assoc m k (get m k)) m))", "f");
+        assert!(!code.contains(&Instr::LoadNil { dst: r(0) }), "{code:?}");
     }
 
     #[test]

@@ -623,12 +623,20 @@ impl Vm {
                 }
             };
         }
-        // Register `$r` of the running frame, as a place. In bounds: the operand is
-        // below the frame's registers (V4) and the stack reaches the frame's last
-        // register while it runs.
+        // Register `$r` of the running frame, shared (`reg!`) or to write (`reg_mut!`).
+        // SAFETY: in bounds: the operand is below the frame's registers (V4), and the
+        // stack reaches the frame's last register while it runs (it only ever shrinks
+        // back to where a builtin's call into Sema began, above every suspended frame:
+        // `run_closure`). The references live within one instruction, during which
+        // nothing grows the stack: the builtins called there get operands, not the VM.
         macro_rules! reg {
             ($r:expr) => {
-                self.stack[base + $r.0 as usize]
+                unsafe { &*self.stack.as_ptr().add(base + $r.0 as usize) }
+            };
+        }
+        macro_rules! reg_mut {
+            ($r:expr) => {
+                unsafe { &mut *self.stack.as_mut_ptr().add(base + $r.0 as usize) }
             };
         }
         // Stores `$value` (evaluated first) into register `$r`. A number there is
@@ -636,7 +644,7 @@ impl Vm {
         macro_rules! set {
             ($r:expr, $value:expr) => {{
                 let value = $value;
-                let place = &mut reg!($r);
+                let place = reg_mut!($r);
                 if owns_nothing(place) {
                     std::mem::forget(std::mem::replace(place, value));
                 } else {
@@ -648,7 +656,7 @@ impl Vm {
         // mixed types, strings, errors) goes through the builtin's own definition.
         macro_rules! arith {
             ($dst:expr, $a:expr, $b:expr, $int:expr, $float:expr, $slow:path) => {{
-                let (x, y) = (&reg!($a), &reg!($b));
+                let (x, y) = (reg!($a), reg!($b));
                 let fast = match (x, y) {
                     (Value::Int(x), Value::Int(y)) => $int(*x, *y),
                     (Value::Float(x), Value::Float(y)) => Some($float(*x, *y)),
@@ -665,7 +673,7 @@ impl Vm {
         // materialised in between.
         macro_rules! compare_branch {
             ($a:expr, $b:expr, $int:expr, $float:expr, $slow:path, $jump_when:expr, $target:expr) => {{
-                let (x, y) = (&reg!($a), &reg!($b));
+                let (x, y) = (reg!($a), reg!($b));
                 let holds = match (x, y) {
                     (Value::Int(x), Value::Int(y)) => $int(x, y),
                     (Value::Float(x), Value::Float(y)) => $float(x, y),
@@ -680,7 +688,7 @@ impl Vm {
         // definition (overflow, floats, errors).
         macro_rules! int_arith {
             ($dst:expr, $a:expr, $value:expr, $checked:ident, $slow:path) => {{
-                let x = &reg!($a);
+                let x = reg!($a);
                 let k = $value.0 as i64;
                 let result = match x {
                     Value::Int(n) => match n.$checked(k) {
@@ -740,17 +748,17 @@ impl Vm {
                 Instr::LoadFalse { dst } => set!(dst, Value::Bool(false)),
                 Instr::LoadInt { dst, value } => set!(dst, Value::Int(value.0 as i64)),
                 Instr::LoadConst { dst, idx } => set!(dst, share(&closure.proto.unit.constants[idx.0 as usize])),
-                Instr::Move { dst, src } => set!(dst, share(&reg!(src))),
-                Instr::MoveOut { dst, src } => set!(dst, std::mem::take(&mut reg!(src))),
+                Instr::Move { dst, src } => set!(dst, share(reg!(src))),
+                Instr::MoveOut { dst, src } => set!(dst, std::mem::take(reg_mut!(src))),
                 Instr::LoadCapture { dst, idx } => set!(dst, share(&closure.captures[idx.0 as usize])),
                 Instr::MakeCell { reg } => {
-                    let v = std::mem::take(&mut reg!(reg));
-                    reg!(reg) = Value::Cell(Rc::new(RefCell::new(v)));
+                    let v = std::mem::take(reg_mut!(reg));
+                    *reg_mut!(reg) = Value::Cell(Rc::new(RefCell::new(v)));
                 }
-                Instr::LoadCell { dst, cell } => set!(dst, tri!(cell_get(&reg!(cell)))),
+                Instr::LoadCell { dst, cell } => set!(dst, tri!(cell_get(reg!(cell)))),
                 Instr::StoreCell { cell, src } => {
-                    let v = share(&reg!(src));
-                    tri!(cell_set(&reg!(cell), v));
+                    let v = share(reg!(src));
+                    tri!(cell_set(reg!(cell), v));
                 }
                 // A counter or accumulator a closure keeps.
                 Instr::LoadCellCapture { dst, idx } => match &closure.captures[idx.0 as usize] {
@@ -761,7 +769,7 @@ impl Vm {
                     }
                 },
                 Instr::StoreCellCapture { idx, src } => {
-                    let v = share(&reg!(src));
+                    let v = share(reg!(src));
                     tri!(cell_set(&closure.captures[idx.0 as usize], v));
                 }
                 Instr::LoadGlobal { dst, sym } => match self.globals.get(sym.0 as usize) {
@@ -773,7 +781,7 @@ impl Vm {
                     }
                 },
                 Instr::StoreGlobal { sym, src } => {
-                    let v = share(&reg!(src));
+                    let v = share(reg!(src));
                     let index = sym.0 as usize;
                     if index >= self.globals.len() {
                         self.globals.resize(index + 1, None);
@@ -859,7 +867,7 @@ impl Vm {
                     pc = 0;
                 }
                 Instr::Return { src } => {
-                    let result = std::mem::take(&mut reg!(src));
+                    let result = std::mem::take(reg_mut!(src));
                     let registers = closure.proto.registers as usize;
                     clear_values(&mut self.stack[base..base + registers]);
                     match self.pop_frame(result, stop_depth) {
@@ -889,7 +897,7 @@ impl Vm {
                     self.handlers.pop();
                 }
                 Instr::Throw { src } => {
-                    let v = share(&reg!(src));
+                    let v = share(reg!(src));
                     save_pc!();
                     return Err(Error::thrown(v));
                 }
@@ -917,27 +925,27 @@ impl Vm {
                 Instr::AddInt { dst, a, value } => int_arith!(dst, a, value, checked_add, builtins::numbers::add2),
                 Instr::SubInt { dst, a, value } => int_arith!(dst, a, value, checked_sub, builtins::numbers::sub2),
                 Instr::Not { dst, src } => set!(dst, Value::Bool(!reg!(src).truthy())),
-                Instr::Neg { dst, src } => set!(dst, tri!(crate::num::negate(&reg!(src)))),
+                Instr::Neg { dst, src } => set!(dst, tri!(crate::num::negate(reg!(src)))),
                 Instr::Car { dst, src } => {
-                    let head = match &reg!(src) {
+                    let head = match reg!(src) {
                         Value::List(list) => list.first().map_or(Value::Nil, share),
                         other => tri!(builtins::lists::car1(other)),
                     };
                     set!(dst, head);
                 }
-                Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(&reg!(src)))),
+                Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(reg!(src)))),
                 Instr::IsNull { dst, src } => {
-                    let t = &reg!(src);
+                    let t = reg!(src);
                     set!(dst, Value::Bool(matches!(t, Value::Nil) || matches!(t, Value::List(l) if l.is_empty())));
                 }
-                Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(&reg!(src), Value::List(l) if !l.is_empty()))),
-                Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(&reg!(a)), share(&reg!(b)))),
-                Instr::Get { dst, a, b } => set!(dst, tri!(map_lookup(&reg!(a), &reg!(b))).map_or(Value::Nil, share)),
+                Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::List(l) if !l.is_empty()))),
+                Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(reg!(a)), share(reg!(b)))),
+                Instr::Get { dst, a, b } => set!(dst, tri!(map_lookup(reg!(a), reg!(b))).map_or(Value::Nil, share)),
                 Instr::Equal { dst, a, b } => set!(dst, Value::Bool(reg!(a) == reg!(b))),
                 Instr::Nth { dst, a, b } => {
                     // A vector element in range is shared in place; everything else
                     // (lists, arrays, errors) goes through the builtin.
-                    let item = match (&reg!(a), &reg!(b)) {
+                    let item = match (reg!(a), reg!(b)) {
                         (Value::Vector(items), Value::Int(i)) if (*i as u64) < items.len() as u64 => share(&items[*i as usize]),
                         (seq, index) => tri!(builtins::lists::nth2(seq, index)),
                     };
@@ -1135,6 +1143,16 @@ fn move_arguments(stack: &mut [Value], base: usize, args: usize, argc: usize) {
 /// while it runs.
 #[inline(always)]
 fn prepare_frame(stack: &mut Vec<Value>, proto: &FuncProto, base: usize, argc: usize) -> Result<()> {
+    // The common case inline: exact arity, and the stack already long enough.
+    if !proto.rest && argc == proto.arity as usize && base + proto.registers as usize <= stack.len() {
+        return Ok(());
+    }
+    prepare_frame_fully(stack, proto, base, argc)
+}
+
+/// `prepare_frame`'s other cases: an arity error, a rest list, a stack to extend.
+#[inline(never)]
+fn prepare_frame_fully(stack: &mut Vec<Value>, proto: &FuncProto, base: usize, argc: usize) -> Result<()> {
     let arity = proto.arity as usize;
     if proto.rest {
         if argc < arity {
