@@ -630,14 +630,16 @@ impl Vm {
         // `run_closure`). The references live within one instruction, during which
         // nothing grows the stack: the builtins called there get operands, not the VM.
         macro_rules! reg {
-            ($r:expr) => {
+            ($r:expr) => {{
+                debug_assert!(base + ($r.0 as usize) < self.stack.len(), "register outside the stack");
                 unsafe { &*self.stack.as_ptr().add(base + $r.0 as usize) }
-            };
+            }};
         }
         macro_rules! reg_mut {
-            ($r:expr) => {
+            ($r:expr) => {{
+                debug_assert!(base + ($r.0 as usize) < self.stack.len(), "register outside the stack");
                 unsafe { &mut *self.stack.as_mut_ptr().add(base + $r.0 as usize) }
-            };
+            }};
         }
         // Stores `$value` (evaluated first) into register `$r`. A number there is
         // overwritten without running the out-of-line drop glue.
