@@ -1004,20 +1004,16 @@ impl Vm {
         match callee {
             Value::Closure(closure) => {
                 if tail {
+                    // The arguments become the running frame's parameters; the callee is
+                    // checked against them and, unless it is the running closure, installed.
                     let frame = self.frames.last().expect("a running frame");
-                    let base = frame.base;
-                    if Rc::ptr_eq(&frame.closure, &closure) && !closure.proto.rest && argc == closure.proto.arity as usize {
-                        self.restart_frame(base, at + 1, argc, closure.proto.registers as usize);
-                        self.frames.last_mut().expect("a running frame").pc = 0;
-                        return Ok(Invoked::Frame);
-                    }
-                    let registers = self.frames.last().expect("a running frame").closure.proto.registers as usize;
-                    move_arguments(&mut self.stack, base, at + 1, argc);
-                    clear_values(&mut self.stack[base + argc..base + registers]);
-                    self.drop_handlers_above(self.frames.len() - 1);
+                    let (base, registers) = (frame.base, frame.closure.proto.registers as usize);
+                    self.restart_frame(base, at + 1, argc, registers);
                     prepare_frame(&mut self.stack, &closure.proto, base, argc)?;
                     let frame = self.frames.last_mut().expect("a running frame");
-                    frame.closure = closure;
+                    if !Rc::ptr_eq(&frame.closure, &closure) {
+                        frame.closure = closure;
+                    }
                     frame.pc = 0;
                 } else {
                     self.enter(closure, at + 1, argc)?;
