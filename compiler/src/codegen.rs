@@ -189,6 +189,10 @@ struct FnGen<'a> {
     last_uses: HashSet<*const Expr>,
     /// The inlined named lets being generated: their top label and variables.
     loops: HashMap<FnId, (Label, Vec<LocalId>)>,
+    /// Literals loaded once before the loops being generated, and their registers:
+    /// an intrinsic in a loop's body reads them there instead of reloading them on
+    /// every iteration.
+    hoisted: Vec<(Literal, Slot)>,
 }
 
 impl<'a> FnGen<'a> {
@@ -209,6 +213,7 @@ impl<'a> FnGen<'a> {
             next_label: 0,
             last_uses: liveness::last_uses(program, fn_id),
             loops: HashMap::new(),
+            hoisted: Vec::new(),
         };
         let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
         for &param in &params {
@@ -293,6 +298,15 @@ impl<'a> FnGen<'a> {
         }
     }
 
+    /// The register already holding the value of `e`, read in place: a plain local's,
+    /// or a literal's hoisted out of the running loop.
+    fn held(&self, e: &Expr) -> Option<Slot> {
+        match &e.kind {
+            ExprKind::Const(literal) => self.hoisted.iter().find(|(l, _)| same_literal(l, literal)).map(|&(_, reg)| reg),
+            _ => self.in_place(e),
+        }
+    }
+
     fn last_use(&self, e: &Expr) -> bool {
         self.last_uses.contains(&(e as *const Expr))
     }
@@ -337,7 +351,7 @@ impl<'a> FnGen<'a> {
     fn deliver(&mut self, to: To, src: Slot, e: &Expr) {
         match to {
             To::Reg(dst) if dst != src => {
-                let keeps = self.in_place(e) == Some(src) && !self.last_use(e);
+                let keeps = self.held(e) == Some(src) && !self.last_use(e);
                 self.emit(if keeps { Instr::Move { dst, src } } else { Instr::MoveOut { dst, src } }, e.span);
             }
             To::Reg(_) | To::Effect => {}
@@ -345,10 +359,10 @@ impl<'a> FnGen<'a> {
         }
     }
 
-    /// The value of `e` in some register: a plain local where it is, anything else in
-    /// a new temporary (`fresh`).
+    /// The value of `e` in some register: a plain local or a hoisted literal where it
+    /// is, anything else in a new temporary (`fresh`).
     fn expr_reg(&mut self, e: &Expr) -> Result<Slot> {
-        match self.in_place(e) {
+        match self.held(e) {
             Some(reg) => Ok(reg),
             None => self.fresh(e),
         }
@@ -369,26 +383,36 @@ impl<'a> FnGen<'a> {
         }
     }
 
-    /// The registers holding the values of `args`, evaluated in order. A plain local is
-    /// read where it is unless a later argument mentions it (it might assign it, or
-    /// move it out at its last use), or one of `targets` before its own is that local's
-    /// register (the caller writes `targets[i]` from the `i`th register, in order).
-    /// Anything else is computed into a new temporary.
-    fn operands(&mut self, args: &[&Expr], targets: &[Option<Slot>]) -> Result<Vec<Slot>> {
+    /// The registers holding the values of `args`, evaluated in order. A hoisted
+    /// literal is read where it is; so is a plain local, unless a later argument
+    /// mentions it (it might assign it, or move it out at its last use), or one of
+    /// `targets` written before its own is that local's register (the caller writes
+    /// `targets[i]` from the `i`th register, in order, after computing them all; an
+    /// argument with a register in `into` is computed straight into it instead, and
+    /// that target counts as written first). Anything else is computed into a new
+    /// temporary.
+    fn operands(&mut self, args: &[&Expr], targets: &[Option<Slot>], into: &[Option<Slot>]) -> Result<Vec<Slot>> {
         let mut keep = vec![false; args.len()];
         for i in (0..args.len()).rev() {
-            let (Some(reg), ExprKind::Local(local)) = (self.in_place(args[i]), &args[i].kind) else { continue };
-            let overwritten = targets.iter().take(i).any(|&t| t == Some(reg));
+            let (Some(reg), ExprKind::Local(local)) = (self.in_place(args[i]), &args[i].kind) else {
+                keep[i] = self.held(args[i]).is_some();
+                continue;
+            };
+            let overwritten = targets.iter().take(i).chain(into).any(|&t| t == Some(reg));
             let disturbed = args.iter().zip(&keep).skip(i + 1).any(|(later, &kept)| {
                 let same_read = kept && matches!(later.kind, ExprKind::Local(l) if l == *local);
-                !same_read && mentions(later, *local)
+                !same_read && mentions(self.program, later, *local)
             });
             keep[i] = !overwritten && !disturbed;
         }
         let mut regs = Vec::with_capacity(args.len());
-        for (&arg, kept) in args.iter().zip(keep) {
-            regs.push(match self.in_place(arg) {
-                Some(reg) if kept => reg,
+        for (i, (&arg, kept)) in args.iter().zip(keep).enumerate() {
+            regs.push(match (into.get(i).copied().flatten(), self.held(arg)) {
+                (Some(dst), _) => {
+                    self.expr(arg, To::Reg(dst))?;
+                    dst
+                }
+                (None, Some(reg)) if kept => reg,
                 _ => self.fresh(arg)?,
             });
         }
@@ -455,7 +479,23 @@ impl<'a> FnGen<'a> {
             .iter()
             .map(|&var| (self.owned(var) && (raw || !self.boxed(var))).then(|| self.reg_of(var)))
             .collect();
-        let regs = self.operands(values, &targets)?;
+        // A new value whose variable no other value reads (`(+ i 1)` as the last) is
+        // computed straight into the variable's register, when its code writes there
+        // only with its last instruction: nothing read later still needs the old value.
+        let into: Vec<Option<Slot>> = targets
+            .iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (&target, value))| {
+                let var = vars[i];
+                let read_by_others = values.iter().enumerate().any(|(j, other)| {
+                    j != i && (if j > i { mentions(self.program, other, var) } else { matches!(other.kind, ExprKind::Local(l) if l == var) })
+                });
+                let direct = self.in_place(value).is_none() && writes_last(value) && !read_by_others;
+                target.filter(|_| direct)
+            })
+            .collect();
+        let regs = self.operands(values, &targets, &into)?;
         for (((&var, target), src), value) in vars.iter().zip(targets).zip(regs).zip(values) {
             match target {
                 Some(dst) => self.deliver(To::Reg(dst), src, value),
@@ -492,7 +532,7 @@ impl<'a> FnGen<'a> {
                 self.jump_when(&args[0], !when, target)?;
             }
             ExprKind::Intrinsic(op, args) if args.len() == 2 && fused_branch(*op, when).is_some() => {
-                let regs = self.operands(&[&args[0], &args[1]], &[])?;
+                let regs = self.operands(&[&args[0], &args[1]], &[], &[])?;
                 let small = |reg: Slot| u8::try_from(reg.0).ok().map(SmallSlot);
                 match (fused_branch(*op, when), small(regs[0]), small(regs[1])) {
                     (Some(branch), Some(a), Some(b)) => self.emit(branch(a, b, target), test.span),
@@ -745,6 +785,8 @@ impl<'a> FnGen<'a> {
                 }
             }
             ExprKind::Loop { steps, test, body, result } => {
+                let parts: Vec<&Expr> = steps.iter().map(|(_, step)| step).chain([&**test, &**body]).collect();
+                let outer = self.hoist_literals(&parts, span)?;
                 let top = self.label();
                 let done = self.label();
                 self.place(top);
@@ -755,6 +797,7 @@ impl<'a> FnGen<'a> {
                 self.assign_all(&vars, &values, false, span)?;
                 self.emit(Instr::Jump { target: top }, span);
                 self.place(done);
+                self.hoisted.truncate(outer);
                 self.expr(result, to)?;
             }
             ExprKind::Lambda(fn_id) => {
@@ -799,7 +842,7 @@ impl<'a> FnGen<'a> {
                     }
                     _ => {
                         let args: Vec<&Expr> = args.iter().collect();
-                        match (op.def().instr, &self.operands(&args, &[])?[..]) {
+                        match (op.def().instr, &self.operands(&args, &[], &[])?[..]) {
                             (Form::Unary(instr), &[src]) => instr(dst, src),
                             (Form::Binary(instr), &[a, b]) => instr(dst, a, b),
                             _ => return error(span, "internal compiler error: an intrinsic's operand count"),
@@ -844,6 +887,7 @@ impl<'a> FnGen<'a> {
                     let reg = self.fresh(init)?;
                     self.regs.insert(var, reg);
                 }
+                let outer = self.hoist_literals(&[body], span)?;
                 let top = self.label();
                 self.place(top);
                 // Fresh cells each iteration, as the loop function's entry made them.
@@ -854,6 +898,7 @@ impl<'a> FnGen<'a> {
                 }
                 self.loops.insert(*id, (top, vars.clone()));
                 self.expr(body, To::Return)?;
+                self.hoisted.truncate(outer);
             }
             ExprKind::Recur(id, args) => {
                 let Some((top, vars)) = self.loops.get(id).cloned().filter(|_| to == To::Return) else {
@@ -865,6 +910,28 @@ impl<'a> FnGen<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Loads the literals that intrinsics in `parts` (a loop's body) take as operands
+    /// into registers of their own, before the loop, unless an enclosing loop did.
+    /// Returns what `hoisted` is to be truncated to when the loop ends.
+    fn hoist_literals(&mut self, parts: &[&Expr], span: Span) -> Result<usize> {
+        let outer = self.hoisted.len();
+        let mut found = Vec::new();
+        for part in parts {
+            intrinsic_literals(part, &mut found);
+        }
+        for literal in found {
+            if self.hoisted.len() - outer == MAX_HOISTED_PER_LOOP {
+                break;
+            }
+            if !self.hoisted.iter().any(|(l, _)| same_literal(l, literal)) {
+                let reg = self.temp(span)?;
+                self.load_literal(literal, reg, span);
+                self.hoisted.push((literal.clone(), reg));
+            }
+        }
+        Ok(outer)
     }
 
     /// The value of `value` for an assignment whose own value goes to `to`: computed in
@@ -900,14 +967,54 @@ fn writes_last(e: &Expr) -> bool {
     )
 }
 
-/// Whether `e` reads or assigns `local` anywhere.
-fn mentions(e: &Expr, local: LocalId) -> bool {
+/// Most literals one loop keeps in registers: each costs a register of the frame
+/// (a frame's registers are reset on return) and a load on each entry to the loop.
+const MAX_HOISTED_PER_LOOP: usize = 8;
+
+/// The literals that intrinsics in `e` take as operands from a register, in order of
+/// appearance, nested functions aside (they are compiled on their own). A small
+/// integer added or subtracted is part of its instruction (`AddInt`) and not listed.
+fn intrinsic_literals<'e>(e: &'e Expr, found: &mut Vec<&'e Literal>) {
+    if let ExprKind::Intrinsic(op, args) = &e.kind {
+        let immediate = matches!(op, Intrinsic::Add | Intrinsic::Sub) && args.len() == 2 && short_int(&args[1]).is_some();
+        for (i, arg) in args.iter().enumerate() {
+            match &arg.kind {
+                ExprKind::Const(literal) if !(immediate && i == 1) && is_atom(literal) => found.push(literal),
+                _ => {}
+            }
+        }
+    }
+    for child in e.children() {
+        intrinsic_literals(child, found);
+    }
+}
+
+/// A literal that is one value with nothing inside (a number, string, character,
+/// symbol or keyword).
+fn is_atom(literal: &Literal) -> bool {
+    !matches!(
+        literal,
+        Literal::Nil | Literal::Bool(_) | Literal::List(_) | Literal::Vector(_) | Literal::Map(_) | Literal::Bytevector(_)
+    )
+}
+
+/// Literal equality that tells `0.0` from `-0.0` (and a NaN from nothing, harmlessly).
+fn same_literal(a: &Literal, b: &Literal) -> bool {
+    match (a, b) {
+        (Literal::Float(x), Literal::Float(y)) => x.to_bits() == y.to_bits(),
+        _ => a == b,
+    }
+}
+
+/// Whether `e` reads or assigns `local` anywhere, or makes a closure capturing it.
+fn mentions(program: &Program, e: &Expr, local: LocalId) -> bool {
     let here = match &e.kind {
         ExprKind::Local(l) | ExprKind::SetLocal(l, _) => *l == local,
         ExprKind::Loop { steps, .. } => steps.iter().any(|(l, _)| *l == local),
+        ExprKind::Lambda(child) => program.functions[*child as usize].captures.contains(&local),
         _ => false,
     };
-    here || e.children().into_iter().any(|child| mentions(child, local))
+    here || e.children().into_iter().any(|child| mentions(program, child, local))
 }
 
 /// An integer literal that fits the `AddInt`/`SubInt` operand.
@@ -1022,9 +1129,48 @@ mod tests {
         let source = "(define (f n) (let loop ((a 1) (b 2) (i 0)) (if (= i n) (list a b) (loop b a (+ i 1)))))";
         let (code, _) = code_of(source, "f");
         let jump = code.iter().position(|i| matches!(i, Instr::Jump { .. })).expect("the loop jumps back");
-        // b and a are copied to temporaries, then all three move into the variables.
-        let moves: Vec<_> = code[jump - 3..jump].to_vec();
+        // b and a are copied to temporaries and move into the variables after the
+        // counter, which no other value reads, is computed in its own register.
+        assert_eq!(code[jump - 3], Instr::AddInt { dst: r(3), a: r(3), value: ShortInt(1) }, "{code:?}");
+        let moves: Vec<_> = code[jump - 2..jump].to_vec();
         assert!(moves.iter().all(|i| matches!(i, Instr::MoveOut { .. })), "{code:?}");
+    }
+
+    #[test]
+    fn a_loop_value_read_by_a_later_value_goes_through_a_temporary() {
+        let source = "(define (f n) (let loop ((x 1) (y 0) (i 0)) (if (= i n) y (loop (* x 2) (+ y x) (+ i 1)))))";
+        let (code, _) = code_of(source, "f");
+        // x's new value is stored last (y's reads x); y's and i's are written in place.
+        assert!(code.contains(&Instr::Add { dst: r(2), a: r(2), b: r(1) }), "{code:?}");
+        assert!(code.contains(&Instr::AddInt { dst: r(3), a: r(3), value: ShortInt(1) }), "{code:?}");
+        let jump = code.iter().position(|i| matches!(i, Instr::Jump { .. })).expect("the loop jumps back");
+        assert!(matches!(code[jump - 1], Instr::MoveOut { dst: Slot(1), .. }), "{code:?}");
+    }
+
+    #[test]
+    fn a_loop_value_whose_variable_a_later_closure_captures_goes_through_a_temporary() {
+        // i is boxed: the closure must capture the cell, not i's next value.
+        let source = "(define (f n) (let loop ((i 0) (g nil)) (if (= i n) (g) (loop (+ i 1) (fn () (set! i i) i)))))";
+        let (code, _) = code_of(source, "f");
+        let closure = code.iter().position(|i| matches!(i, Instr::Closure { .. })).expect("the closure");
+        let increment = code.iter().position(|i| matches!(i, Instr::AddInt { .. })).expect("the increment");
+        assert!(matches!(code[increment], Instr::AddInt { dst, .. } if dst != r(1)), "{code:?}");
+        assert!(increment < closure, "{code:?}");
+    }
+
+    #[test]
+    fn literals_in_a_loop_are_loaded_once_before_it() {
+        let source = "(define (f x) (let loop ((x x) (i 0)) (if (> (* x x) 4.0) i (loop (* x 1.5) (+ i 1)))))";
+        let (code, _) = code_of(source, "f");
+        let top = code.iter().position(|i| matches!(i, Instr::Mul { .. })).expect("the loop's first product");
+        let loads = code.iter().filter(|i| matches!(i, Instr::LoadConst { .. })).count();
+        assert_eq!(loads, 2, "{code:?}");
+        assert!(code[..top].iter().filter(|i| matches!(i, Instr::LoadConst { .. })).count() == 2, "{code:?}");
+        // Read in place by the fused comparison and the product.
+        assert!(code.iter().any(|i| matches!(i, Instr::GtJumpIfFalse { .. })), "{code:?}");
+        // 0.0 and -0.0 are different literals.
+        let (code, _) = code_of("(define (f x) (let loop ((x x)) (if (< x 0.0) (loop (- x -0.0)) x)))", "f");
+        assert_eq!(code.iter().filter(|i| matches!(i, Instr::LoadConst { .. })).count(), 2, "{code:?}");
     }
 
     #[test]

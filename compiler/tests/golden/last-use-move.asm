@@ -30,8 +30,8 @@ function f2 in-loop: arity 1, registers 8, captures []
   0033           Move r6 r1
   0038           MoveOut r7 r1
   0043           CallGlobal s4 r4 #3  ; assoc
-  0051           MoveOut r1 r3
-  0056           MoveOut r2 r4
+  0051           MoveOut r2 r4
+  0056           MoveOut r1 r3
   0061           Jump @14
   0066           Return r2
 

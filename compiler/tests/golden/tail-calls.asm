@@ -41,8 +41,7 @@ function f3 h: arity 1, registers 4, captures []
 function f4 k: arity 0, registers 2, captures []
   0000           LoadInt r0 0
   0007           LoadInt r1 10
-  0014           LtJumpIfFalse r0 r1 @38
-  0021           AddInt r1 r0 1
-  0028           MoveOut r0 r1
-  0033           Jump @7
-  0038           Return r0
+  0014           LtJumpIfFalse r0 r1 @33
+  0021           AddInt r0 r0 1
+  0028           Jump @14
+  0033           Return r0
