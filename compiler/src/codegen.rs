@@ -168,8 +168,20 @@ enum To {
     Reg(Slot),
     /// Nowhere: only the effects (and errors) count.
     Effect,
-    /// Out of the function: `Return` or a tail call.
+    /// Out of the function: `Return` or a tail call; inside the body of a named let
+    /// inlined where its value is wanted (`exit`), out of the loop instead.
     Return,
+}
+
+/// Where the tail positions of an inlined named let's body go when the loop is not
+/// in tail position of its function: its value into `dst`, then a jump to `end`.
+#[derive(Clone, Copy)]
+struct LoopExit {
+    dst: Slot,
+    end: Label,
+    /// The first register the loop took (above `dst`): what lives there is the loop's
+    /// own and dead once it is left, so a value leaving from there moves.
+    floor: u32,
 }
 
 struct FnGen<'a> {
@@ -193,6 +205,8 @@ struct FnGen<'a> {
     /// an intrinsic in a loop's body reads them there instead of reloading them on
     /// every iteration.
     hoisted: Vec<(Literal, Slot)>,
+    /// Set inside the body of a named let inlined in other than tail position.
+    exit: Option<LoopExit>,
 }
 
 impl<'a> FnGen<'a> {
@@ -214,6 +228,7 @@ impl<'a> FnGen<'a> {
             last_uses: liveness::last_uses(program, fn_id),
             loops: HashMap::new(),
             hoisted: Vec::new(),
+            exit: None,
         };
         let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
         for &param in &params {
@@ -246,7 +261,14 @@ impl<'a> FnGen<'a> {
         Label(self.next_label - 1)
     }
 
+    /// Places `label` here. A jump to it just before is dropped: control falls through
+    /// (a loop's last exit, an `if` whose else branch is empty).
     fn place(&mut self, label: Label) {
+        if let Some(Asm::Op(Instr::Jump { target }, _)) = self.asm.last() {
+            if *target == label {
+                self.asm.pop();
+            }
+        }
         self.asm.push(Asm::Label(label));
     }
 
@@ -331,19 +353,41 @@ impl<'a> FnGen<'a> {
         u16::try_from(n).map(Argc).or_else(|_| error(span, "too many arguments in one call"))
     }
 
-    /// The register a value for `to` is computed in: its register, or a new temporary.
+    /// The register a value for `to` is computed in: its register (a loop's result
+    /// register when leaving an inlined loop), or a new temporary.
     fn target(&mut self, to: To, span: Span) -> Result<Slot> {
-        match to {
-            To::Reg(dst) => Ok(dst),
-            To::Effect | To::Return => self.temp(span),
+        match (to, self.exit) {
+            (To::Reg(dst), _) => Ok(dst),
+            (To::Return, Some(exit)) => Ok(exit.dst),
+            (To::Effect | To::Return, _) => self.temp(span),
         }
     }
 
     /// Ends a value computed in `reg` by `target`: in tail position it is returned.
     fn finish(&mut self, to: To, reg: Slot, span: Span) {
         if to == To::Return {
-            self.emit(Instr::Return { src: reg }, span);
+            self.leave(reg, span);
         }
+    }
+
+    /// Leaves with the value in `src`: returns it, or inside a loop inlined for its
+    /// value, hands it to the loop's destination and jumps past the loop.
+    fn leave(&mut self, src: Slot, span: Span) {
+        match self.exit {
+            None => self.emit(Instr::Return { src }, span),
+            Some(LoopExit { dst, end, floor }) => {
+                if src != dst {
+                    let owned = src.0 as u32 >= floor;
+                    self.emit(if owned { Instr::MoveOut { dst, src } } else { Instr::Move { dst, src } }, span);
+                }
+                self.emit(Instr::Jump { target: end }, span);
+            }
+        }
+    }
+
+    /// Whether a call in tail position leaves the function (a tail call).
+    fn tail(&self, to: To) -> bool {
+        to == To::Return && self.exit.is_none()
     }
 
     /// Copies a value already in `src` (a local or a finished temporary, the value of
@@ -355,7 +399,7 @@ impl<'a> FnGen<'a> {
                 self.emit(if keeps { Instr::Move { dst, src } } else { Instr::MoveOut { dst, src } }, e.span);
             }
             To::Reg(_) | To::Effect => {}
-            To::Return => self.emit(Instr::Return { src }, e.span),
+            To::Return => self.leave(src, e.span),
         }
     }
 
@@ -667,7 +711,7 @@ impl<'a> FnGen<'a> {
             ExprKind::Const(lit) => self.constant(lit, to, span)?,
             ExprKind::Local(local) => match (to, self.in_place(e)) {
                 (To::Effect, _) => {}
-                (To::Return, Some(reg)) => self.emit(Instr::Return { src: reg }, span),
+                (To::Return, Some(reg)) => self.leave(reg, span),
                 _ => {
                     let dst = self.target(to, span)?;
                     self.load_local(e, *local, dst);
@@ -820,9 +864,11 @@ impl<'a> FnGen<'a> {
                 self.finish(to, dst, span);
             }
             ExprKind::Call(..) | ExprKind::CallGlobal(..) => {
-                let result = self.call(e, to == To::Return)?;
-                if let To::Reg(dst) = to {
-                    self.emit(Instr::MoveOut { dst, src: result }, span);
+                let result = self.call(e, self.tail(to))?;
+                match to {
+                    To::Reg(dst) => self.emit(Instr::MoveOut { dst, src: result }, span),
+                    To::Return if !self.tail(to) => self.leave(result, span),
+                    _ => {}
                 }
             }
             ExprKind::MakeList(_) | ExprKind::MakeVector(_) | ExprKind::MakeMap(_) => {
@@ -865,7 +911,7 @@ impl<'a> FnGen<'a> {
                 self.emit(Instr::PopHandler {}, span);
                 let end = self.label();
                 match result {
-                    To::Reg(src) if to == To::Return => self.emit(Instr::Return { src }, span),
+                    To::Reg(src) if to == To::Return => self.leave(src, span),
                     _ => self.emit(Instr::Jump { target: end }, span),
                 }
                 self.place(handler_label);
@@ -880,9 +926,15 @@ impl<'a> FnGen<'a> {
                 self.emit(Instr::Throw { src }, span);
             }
             ExprKind::NamedLoop { id, vars, inits, body } => {
-                if to != To::Return {
-                    return error(span, "internal compiler error: an inlined named let outside tail position");
-                }
+                // In tail position the body's tail positions leave the function (or
+                // an enclosing loop); anywhere else they leave this loop.
+                let exit = match to {
+                    To::Return => self.exit,
+                    To::Reg(_) | To::Effect => {
+                        let dst = self.target(to, span)?;
+                        Some(LoopExit { dst, end: self.label(), floor: self.next })
+                    }
+                };
                 for (&var, init) in vars.iter().zip(inits) {
                     let reg = self.fresh(init)?;
                     self.regs.insert(var, reg);
@@ -897,8 +949,13 @@ impl<'a> FnGen<'a> {
                     }
                 }
                 self.loops.insert(*id, (top, vars.clone()));
+                let enclosing = std::mem::replace(&mut self.exit, exit);
                 self.expr(body, To::Return)?;
+                self.exit = enclosing;
                 self.hoisted.truncate(outer);
+                if to != To::Return {
+                    self.place(exit.expect("set above").end);
+                }
             }
             ExprKind::Recur(id, args) => {
                 let Some((top, vars)) = self.loops.get(id).cloned().filter(|_| to == To::Return) else {
@@ -1156,6 +1213,20 @@ mod tests {
         let increment = code.iter().position(|i| matches!(i, Instr::AddInt { .. })).expect("the increment");
         assert!(matches!(code[increment], Instr::AddInt { dst, .. } if dst != r(1)), "{code:?}");
         assert!(increment < closure, "{code:?}");
+    }
+
+    #[test]
+    fn a_loop_whose_value_is_used_leaves_with_it_and_goes_on() {
+        let (code, _) = code_of("(define (f x) (list (let loop ((i 0)) (if (> i 3) x (loop (+ i 1)))) x))", "f");
+        // x lives on after the loop, so leaving with it copies it into the loop's
+        // result register (r2, the list's first item); no Return before the list's.
+        assert!(code.contains(&Instr::Move { dst: r(2), src: r(0) }), "{code:?}");
+        let returns = code.iter().filter(|i| matches!(i, Instr::Return { .. } | Instr::TailCallGlobal { .. })).count();
+        assert_eq!(returns, 1, "{code:?}");
+        assert!(!code.iter().any(|i| i.window().is_some() && !matches!(i, Instr::TailCallGlobal { .. })), "{code:?}");
+        // A value of the loop's own (the accumulator, r3) moves out to its result (r1).
+        let (code, _) = code_of("(define (f) (g (let loop ((i 0) (acc 0)) (if (= i 3) acc (loop (+ i 1) (+ acc i))))))", "f");
+        assert!(code.contains(&Instr::MoveOut { dst: r(1), src: r(3) }), "{code:?}");
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! Lowering turns `(let loop ((v init) ...) body)` into a closure `loop` over the
 //! variables and a call of it, which is what the language means in general: the name
 //! is a function value that can escape or be called anywhere. Most named lets only
-//! ever call `loop` in tail position of its own body, and sit in tail position of the
-//! enclosing function. This pass compiles those in place instead: the variables become
-//! locals of the enclosing function, the loop call stores the new values and jumps
-//! back (`NamedLoop`/`Recur`), and no closure is made and no frame pushed per
-//! iteration.
+//! ever call `loop` in tail position of its own body. This pass compiles those in
+//! place instead: the variables become locals of the enclosing function, the loop
+//! call stores the new values and jumps back (`NamedLoop`/`Recur`), and no closure is
+//! made and no frame pushed per iteration. A loop in tail position of its function
+//! returns from it; anywhere else (`(define total (let loop ...))`, an argument) its
+//! body's tail positions leave the loop with its value (code generation).
 //!
 //! What stays the same: every iteration still binds fresh variables (a variable that
 //! is captured and assigned gets a new cell at the top of each iteration, as the
@@ -17,8 +18,8 @@
 //!
 //! A named let qualifies when its name is used only as the callee of calls in tail
 //! position of its body, each with exactly as many arguments as variables (no closure
-//! captures the name, it is never passed as a value), and the named let itself is in
-//! tail position of its function. An inner named let whose body calls the outer loop
+//! captures the name, it is never passed as a value). An inner named let whose body
+//! calls the outer loop
 //! refers to it from another function (as lowered), which counts as a capture: the
 //! outer loop then stays a closure.
 
@@ -31,35 +32,21 @@ pub fn inline_named_lets(program: &mut Program) {
     for id in 0..program.functions.len() {
         let span = program.functions[id].span;
         let mut body = std::mem::replace(&mut program.functions[id].body, Expr::nil(span));
-        rewrite_tail(program, id as FnId, &mut body);
+        rewrite(program, id as FnId, &mut body);
         program.functions[id].body = body;
     }
 }
 
-/// Looks for qualifying named lets in the tail positions of `e`, an expression of
-/// function `host`.
-fn rewrite_tail(program: &mut Program, host: FnId, e: &mut Expr) {
+/// Inlines the qualifying named lets in `e`, an expression of function `host`.
+fn rewrite(program: &mut Program, host: FnId, e: &mut Expr) {
     if let Some((loop_fn, args)) = qualifying_named_let(program, e) {
         let looped = inline(program, host, loop_fn, args);
         let ExprKind::Let(_, inner) = &mut e.kind else { unreachable!("matched a Let") };
         **inner = looped;
         start_with_the_inits(e);
     }
-    match &mut e.kind {
-        ExprKind::If(_, then, otherwise) => {
-            rewrite_tail(program, host, then);
-            rewrite_tail(program, host, otherwise);
-        }
-        ExprKind::Seq(items) | ExprKind::And(items) | ExprKind::Or(items) => {
-            if let Some(last) = items.last_mut() {
-                rewrite_tail(program, host, last);
-            }
-        }
-        ExprKind::Let(_, body) | ExprKind::Declare(_, body) => rewrite_tail(program, host, body),
-        ExprKind::Loop { result, .. } => rewrite_tail(program, host, result),
-        ExprKind::Try(_, _, handler) => rewrite_tail(program, host, handler),
-        ExprKind::NamedLoop { body, .. } => rewrite_tail(program, host, body),
-        _ => {}
+    for child in children_mut(e) {
+        rewrite(program, host, child);
     }
 }
 
@@ -222,12 +209,19 @@ mod tests {
     #[test]
     fn a_tail_named_let_with_tail_self_calls_becomes_a_loop() {
         assert_eq!(loops("(define (f n) (let loop ((i 0) (acc 0)) (if (= i n) acc (loop (+ i 1) (+ acc i)))))"), 1);
-        // Nested loops in tail position are inlined one inside the other.
-        assert_eq!(loops("(define (f) (let a ((i 0)) (if (= i 3) i (a (let b ((j 0)) (if (= j i) (+ i 1) (b (+ j 1))))))))"), 1);
+        // Nested loops are inlined one inside the other, the inner one here where its
+        // value is the outer loop's next `i`.
+        assert_eq!(loops("(define (f) (let a ((i 0)) (if (= i 3) i (a (let b ((j 0)) (if (= j i) (+ i 1) (b (+ j 1))))))))"), 2);
         assert_eq!(loops("(define (f n) (let a ((i 0)) (if (= i n) i (let b ((j 0)) (if (= j 3) j (b (+ j 1)))))))"), 2);
         // An inner loop that calls the outer one captures its name (lowered as a
         // function of its own at the time), so only the inner loop is inlined.
         assert_eq!(loops("(define (f) (let a ((i 0)) (if (= i 3) i (let b ((j 0)) (if (= j 3) (a (+ i 1)) (b (+ j 1)))))))"), 1);
+    }
+
+    #[test]
+    fn a_named_let_whose_value_is_used_becomes_a_loop_too() {
+        assert_eq!(loops("(define (f) (+ 1 (let loop ((i 0)) (if (= i 3) i (loop (+ i 1))))))"), 1);
+        assert_eq!(loops("(define total (let loop ((i 0) (acc 0)) (if (= i 3) acc (loop (+ i 1) (+ acc i)))))"), 1);
     }
 
     #[test]
@@ -241,8 +235,6 @@ mod tests {
 
     #[test]
     fn loops_that_escape_or_recurse_stay_closures() {
-        // Not in tail position of the function.
-        assert_eq!(loops("(define (f) (+ 1 (let loop ((i 0)) (if (= i 3) i (loop (+ i 1))))))"), 0);
         // A non-tail self call.
         assert_eq!(loops("(define (f) (let count ((n 3)) (if (= n 0) 0 (+ 1 (count (- n 1))))))"), 0);
         // The name escapes as a value, or into a closure.
