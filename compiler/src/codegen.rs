@@ -207,6 +207,9 @@ struct FnGen<'a> {
     hoisted: Vec<(Literal, Slot)>,
     /// Set inside the body of a named let inlined in other than tail position.
     exit: Option<LoopExit>,
+    /// Where a self call in tail position jumps once it has assigned the parameters:
+    /// after the literals hoisted for it, before the parameters get their cells.
+    top: Label,
 }
 
 impl<'a> FnGen<'a> {
@@ -229,11 +232,18 @@ impl<'a> FnGen<'a> {
             loops: HashMap::new(),
             hoisted: Vec::new(),
             exit: None,
+            top: Label(0),
         };
         let params: Vec<LocalId> = function.params.iter().chain(function.rest.iter()).copied().collect();
         for &param in &params {
             gen.bind(param, function.span)?;
         }
+        if function.rest.is_none() && calls_itself(&function.body, function.params.len()) {
+            // The function may loop on itself: its literals are loaded once.
+            gen.hoist_literals(&[&function.body], function.span)?;
+        }
+        gen.top = gen.label();
+        gen.place(gen.top);
         for &param in &params {
             if gen.boxed(param) {
                 gen.emit(Instr::MakeCell { reg: gen.regs[&param] }, function.span);
@@ -333,8 +343,8 @@ impl<'a> FnGen<'a> {
         self.last_uses.contains(&(e as *const Expr))
     }
 
-    /// A call of the running function by itself with exactly its parameters (a named
-    /// let's loop call), which `TailCallSelf` runs by restarting the frame.
+    /// A call of the running function by itself with exactly its parameters, which in
+    /// tail position assigns them and jumps back to the top.
     fn is_self_call(&self, callee: &Expr, args: &[Expr]) -> bool {
         let function = self.function;
         matches!(callee.kind, ExprKind::SelfRef) && function.rest.is_none() && args.len() == function.params.len()
@@ -612,10 +622,9 @@ impl<'a> FnGen<'a> {
             ExprKind::CallGlobal(name, args) => (None, Some(name), args),
             _ => unreachable!("only calls have a call window"),
         };
-        let self_call = tail && callee.is_some_and(|callee| self.is_self_call(callee, args));
         let a = match callee {
-            Some(callee) if !self_call => self.fresh(callee)?,
-            _ => self.temp(span)?,
+            Some(callee) => self.fresh(callee)?,
+            None => self.temp(span)?,
         };
         for arg in args {
             self.fresh(arg)?;
@@ -626,7 +635,6 @@ impl<'a> FnGen<'a> {
         let argc = Self::argc(args.len(), span)?;
         let small_argc = u8::try_from(args.len()).ok().map(SmallArgc);
         let instr = match (global.map(|name| self.tables.symbol(name)), small_argc) {
-            _ if self_call => Instr::TailCallSelf { a, argc },
             (Some(sym), Some(argc)) if tail => Instr::TailCallGlobal { sym, a, argc },
             (Some(sym), Some(argc)) => Instr::CallGlobal { sym, a, argc },
             (global, _) => {
@@ -817,13 +825,30 @@ impl<'a> FnGen<'a> {
                     self.place(end);
                 } else {
                     // Each item but the last into the result's register, leaving early
-                    // with it when it settles the form.
+                    // with it when it settles the form. An item whose value is a
+                    // boolean (a comparison, `not`, `null?`) is a test instead, which
+                    // can fuse with its branch: when it settles the form, the value is
+                    // `#f` for an `and`, `#t` for an `or`.
                     let dst = self.target(to, span)?;
+                    let settled = self.label();
+                    let mut tests = false;
                     for item in rest {
-                        self.expr(item, To::Reg(dst))?;
-                        self.branch(dst, !is_and, end, item.span);
+                        if yields_boolean(item) {
+                            self.jump_when(item, !is_and, settled)?;
+                            tests = true;
+                        } else {
+                            self.expr(item, To::Reg(dst))?;
+                            self.branch(dst, !is_and, end, item.span);
+                        }
                     }
                     self.expr(last, if to == To::Return { to } else { To::Reg(dst) })?;
+                    if tests {
+                        if to != To::Return {
+                            self.emit(Instr::Jump { target: end }, span);
+                        }
+                        self.place(settled);
+                        self.emit(if is_and { Instr::LoadFalse { dst } } else { Instr::LoadTrue { dst } }, span);
+                    }
                     self.place(end);
                     self.finish(to, dst, span);
                 }
@@ -862,6 +887,13 @@ impl<'a> FnGen<'a> {
                 let dst = self.target(to, span)?;
                 self.emit(Instr::Closure { dst, proto: ProtoIdx(*fn_id) }, span);
                 self.finish(to, dst, span);
+            }
+            // A loop written as a function calling itself in tail position: the
+            // arguments become the parameters as a named let's next iteration.
+            ExprKind::Call(callee, args) if self.tail(to) && self.is_self_call(callee, args) => {
+                let values: Vec<&Expr> = args.iter().collect();
+                self.assign_all(&self.function.params, &values, true, span)?;
+                self.emit(Instr::Jump { target: self.top }, span);
             }
             ExprKind::Call(..) | ExprKind::CallGlobal(..) => {
                 let result = self.call(e, self.tail(to))?;
@@ -1063,6 +1095,21 @@ fn same_literal(a: &Literal, b: &Literal) -> bool {
     }
 }
 
+/// Whether `e` calls the function it belongs to (`SelfRef`) with `arity` arguments.
+fn calls_itself(e: &Expr, arity: usize) -> bool {
+    let here = matches!(&e.kind, ExprKind::Call(callee, args) if matches!(callee.kind, ExprKind::SelfRef) && args.len() == arity);
+    here || e.children().into_iter().any(|child| calls_itself(child, arity))
+}
+
+/// Whether the value of `e` is always `#t` or `#f`.
+fn yields_boolean(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Const(Literal::Bool(_)) => true,
+        ExprKind::Intrinsic(op, _) => op.yields_boolean(),
+        _ => false,
+    }
+}
+
 /// Whether `e` reads or assigns `local` anywhere, or makes a closure capturing it.
 fn mentions(program: &Program, e: &Expr, local: LocalId) -> bool {
     let here = match &e.kind {
@@ -1227,6 +1274,33 @@ mod tests {
         // A value of the loop's own (the accumulator, r3) moves out to its result (r1).
         let (code, _) = code_of("(define (f) (g (let loop ((i 0) (acc 0)) (if (= i 3) acc (loop (+ i 1) (+ acc i))))))", "f");
         assert!(code.contains(&Instr::MoveOut { dst: r(1), src: r(3) }), "{code:?}");
+    }
+
+    #[test]
+    fn a_function_calling_itself_in_tail_position_jumps_back() {
+        let source = "(define (f) (define (count xs n) (if (null? xs) n (count (cdr xs) (+ n 1.5)))) count)";
+        let (code, _) = code_of(source, "count");
+        // 1.5 is loaded once, before the top; the call assigns the parameters in place.
+        assert!(matches!(code[0], Instr::LoadConst { dst: Slot(2), .. }), "{code:?}");
+        assert!(code.contains(&Instr::Cdr { dst: r(0), src: r(0) }), "{code:?}");
+        assert!(code.contains(&Instr::Add { dst: r(1), a: r(1), b: r(2) }), "{code:?}");
+        assert!(matches!(code.last(), Some(Instr::Jump { .. })), "{code:?}");
+        assert!(!code.iter().any(|i| i.window().is_some()), "{code:?}");
+        // Not from inside a loop inlined for its value: there it is an ordinary call.
+        let source = "(define (f) (define (g n) (+ 1 (let loop ((i n)) (if (= i 0) (g 1) (loop (- i 1)))))) g)";
+        let (code, _) = code_of(source, "g");
+        assert!(code.iter().any(|i| matches!(i, Instr::Call { .. })), "{code:?}");
+    }
+
+    #[test]
+    fn boolean_items_of_and_or_are_tests() {
+        let (code, _) = code_of("(define (f a b) (and (not (= a b)) (< a 9) (g a)))", "f");
+        assert!(code.iter().any(|i| matches!(i, Instr::NumEqJumpIfTrue { a: SmallSlot(0), b: SmallSlot(1), .. })), "{code:?}");
+        assert!(!code.iter().any(|i| matches!(i, Instr::Not { .. } | Instr::NumEq { .. })), "{code:?}");
+        // When one settles the form, its value is #f (#t for an or).
+        assert!(code.contains(&Instr::LoadFalse { dst: r(2) }), "{code:?}");
+        let (code, _) = code_of("(define (f a) (or (null? a) (g a)))", "f");
+        assert!(code.contains(&Instr::LoadTrue { dst: r(1) }), "{code:?}");
     }
 
     #[test]

@@ -122,6 +122,22 @@ impl Intrinsic {
         &TABLE[self as usize]
     }
 
+    /// Whether its value is always `#t` or `#f` (when it does not raise).
+    pub fn yields_boolean(self) -> bool {
+        matches!(
+            self,
+            Intrinsic::Lt
+                | Intrinsic::Gt
+                | Intrinsic::Le
+                | Intrinsic::Ge
+                | Intrinsic::NumEq
+                | Intrinsic::Not
+                | Intrinsic::IsNull
+                | Intrinsic::IsPair
+                | Intrinsic::Equal
+        )
+    }
+
     /// The intrinsic for a call of global `name` with `argc` arguments.
     pub fn lookup(name: &str, argc: usize) -> Option<Intrinsic> {
         TABLE.iter().find(|def| def.argc == Some(argc) && def.names.contains(&name)).map(|def| def.op)
