@@ -406,10 +406,9 @@ opcodes! {
     21 CallGlobal { sym: SymIdx, a: Slot, argc: SmallArgc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Next);
     /// return G[sym](R[a+1] .. R[a+argc]), reusing this frame
     22 TailCallGlobal { sym: SymIdx, a: Slot, argc: SmallArgc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Exit);
-    /// return self(R[a+1] .. R[a+argc]) by restarting this frame at pc 0 with the
-    /// arguments as its parameters (a named let's next iteration); argc is the
-    /// function's arity and it has no rest parameter (V9)
-    23 TailCallSelf { a: Slot, argc: Argc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Exit);
+    /// R[a] := self(R[a+1] .. R[a+argc]): a call of the running closure (a local
+    /// function's recursion), which need not be loaded into R[a]
+    23 CallSelf { a: Slot, argc: Argc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Next);
     /// return R[src] to the caller
     24 Return { src: Slot } window(None) flow(Flow::Exit);
     /// R[dst] := a closure of `proto`, capturing what its capture descriptors name in this frame
@@ -496,6 +495,10 @@ opcodes! {
     63 NumEqJumpIfFalse { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
     /// if (= R[a] R[b]) then pc := target
     64 NumEqJumpIfTrue { a: SmallSlot, b: SmallSlot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if (null? R[src]) then pc := target
+    65 JumpIfNull { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if not (null? R[src]) then pc := target
+    66 JumpIfNotNull { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -8,7 +8,7 @@
 //! only runs with a handler installed. It also checks the constant pool (collections refer only to
 //! earlier constants, big numbers are decimal text, chars are scalar values), the
 //! prototypes' arities and capture descriptors, and the entry function.
-//! The VM's unchecked fast paths cite these rules by name (V1..V9 below).
+//! The VM's unchecked fast paths cite these rules by name (V1..V8 below).
 
 use std::fmt;
 
@@ -212,14 +212,7 @@ fn check_operands(bundle: &Bundle, proto: &Proto, instr: &Instr<ByteOffset>) -> 
             ));
         }
     }
-    // V9: a self tail call passes exactly the parameters, so the VM can restart the
-    // frame without an arity check.
-    match *instr {
-        Instr::TailCallSelf { argc, .. } if proto.rest || argc.0 != proto.arity => {
-            Err(format!("self tail call with {} arguments in a function of arity {}{}", argc.0, proto.arity, if proto.rest { " and a rest parameter" } else { "" }))
-        }
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// The range check of one operand, by its kind, wherever it appears.

@@ -309,7 +309,7 @@ fn every_register_window_must_fit_in_the_frame() {
         (3, Box::new(|a| Instr::TailCall { a: Slot(a), argc: Argc(2) })),
         (3, Box::new(|a| Instr::CallGlobal { sym: SymIdx(0), a: Slot(a), argc: SmallArgc(2) })),
         (3, Box::new(|a| Instr::TailCallGlobal { sym: SymIdx(0), a: Slot(a), argc: SmallArgc(2) })),
-        (3, Box::new(|a| Instr::TailCallSelf { a: Slot(a), argc: Argc(2) })),
+        (3, Box::new(|a| Instr::CallSelf { a: Slot(a), argc: Argc(2) })),
         (3, Box::new(|dst| Instr::MakeList { dst: Slot(dst), count: Count(3) })),
         (3, Box::new(|dst| Instr::MakeVector { dst: Slot(dst), count: Count(3) })),
         (4, Box::new(|dst| Instr::MakeMap { dst: Slot(dst), pairs: Count(2) })),
@@ -363,17 +363,3 @@ fn operands_without_a_range_take_every_value() {
     assert!(message.contains("CallGlobal uses registers 0..256, beyond the frame's 255"), "{message}");
 }
 
-#[test]
-fn a_self_tail_call_must_pass_exactly_the_parameters() {
-    let self_call = |argc| [Instr::TailCallSelf { a: Slot(0), argc: Argc(argc) }];
-    verify_bundle(with_function(0, false, 1, &self_call(0))).expect("argc equal to the arity is accepted");
-    verify_bundle(with_function(2, false, 3, &self_call(2))).expect("argc equal to the arity is accepted");
-
-    let message = rejection(with_function(0, false, 2, &self_call(1)));
-    assert!(message.contains("self tail call with 1 arguments in a function of arity 0"), "{message}");
-    let message = rejection(with_function(2, false, 3, &self_call(1)));
-    assert!(message.contains("self tail call with 1 arguments in a function of arity 2"), "{message}");
-
-    let message = rejection(with_function(0, true, 1, &self_call(0)));
-    assert!(message.contains("and a rest parameter"), "{message}");
-}

@@ -565,7 +565,7 @@ impl<'a> FnGen<'a> {
     /// the whole form (false in an `and`, true in an `or`) jumps straight to the
     /// outcome; when the form settles the other way, the items before the last skip
     /// past it instead. A `not` flips the branch; a comparison of two operands in
-    /// registers below 256 branches in the same instruction.
+    /// registers below 256 branches in the same instruction, and so does `null?`.
     fn jump_when(&mut self, test: &Expr, when: bool, target: Label) -> Result<()> {
         let mark = self.next;
         match &test.kind {
@@ -584,6 +584,10 @@ impl<'a> FnGen<'a> {
             }
             ExprKind::Intrinsic(Intrinsic::Not, args) if args.len() == 1 => {
                 self.jump_when(&args[0], !when, target)?;
+            }
+            ExprKind::Intrinsic(Intrinsic::IsNull, args) if args.len() == 1 => {
+                let src = self.expr_reg(&args[0])?;
+                self.emit(if when { Instr::JumpIfNull { src, target } } else { Instr::JumpIfNotNull { src, target } }, test.span);
             }
             ExprKind::Intrinsic(op, args) if args.len() == 2 && fused_branch(*op, when).is_some() => {
                 let regs = self.operands(&[&args[0], &args[1]], &[], &[])?;
@@ -622,9 +626,11 @@ impl<'a> FnGen<'a> {
             ExprKind::CallGlobal(name, args) => (None, Some(name), args),
             _ => unreachable!("only calls have a call window"),
         };
+        // The running closure calling itself (not as a tail call) needs no load.
+        let self_call = !tail && callee.is_some_and(|callee| matches!(callee.kind, ExprKind::SelfRef));
         let a = match callee {
-            Some(callee) => self.fresh(callee)?,
-            None => self.temp(span)?,
+            Some(callee) if !self_call => self.fresh(callee)?,
+            _ => self.temp(span)?,
         };
         for arg in args {
             self.fresh(arg)?;
@@ -635,6 +641,7 @@ impl<'a> FnGen<'a> {
         let argc = Self::argc(args.len(), span)?;
         let small_argc = u8::try_from(args.len()).ok().map(SmallArgc);
         let instr = match (global.map(|name| self.tables.symbol(name)), small_argc) {
+            _ if self_call => Instr::CallSelf { a, argc },
             (Some(sym), Some(argc)) if tail => Instr::TailCallGlobal { sym, a, argc },
             (Some(sym), Some(argc)) => Instr::CallGlobal { sym, a, argc },
             (global, _) => {

@@ -802,6 +802,16 @@ impl Vm {
                         jump_to!(target);
                     }
                 }
+                Instr::JumpIfNull { src, target } => {
+                    if is_null(reg!(src)) {
+                        jump_to!(target);
+                    }
+                }
+                Instr::JumpIfNotNull { src, target } => {
+                    if !is_null(reg!(src)) {
+                        jump_to!(target);
+                    }
+                }
                 Instr::Call { a, argc } | Instr::TailCall { a, argc } => {
                     burn_fuel!();
                     let at = base + a.0 as usize;
@@ -860,12 +870,17 @@ impl Vm {
                         Invoked::Returned(v) => return Ok(v),
                     }
                 }
-                Instr::TailCallSelf { a, argc } => {
+                Instr::CallSelf { a, argc } => {
                     burn_fuel!();
-                    // V9: argc is the arity and there is no rest parameter, so the
-                    // arguments become the parameters as they are.
-                    let registers = closure.proto.registers as usize;
-                    self.restart_frame(base, base + a.0 as usize + 1, argc.0 as usize, registers);
+                    save_pc!();
+                    if self.frames.len() >= MAX_FRAMES {
+                        tri!(Err(stack_overflow()));
+                    }
+                    let at = base + a.0 as usize + 1;
+                    tri!(prepare_frame(&mut self.stack, &closure.proto, at, argc.0 as usize));
+                    // The same closure runs on: no reference count, no reload.
+                    self.frames.push_shared(&closure, at);
+                    base = at;
                     pc = 0;
                 }
                 Instr::Return { src } => {
@@ -936,10 +951,7 @@ impl Vm {
                     set!(dst, head);
                 }
                 Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(reg!(src)))),
-                Instr::IsNull { dst, src } => {
-                    let t = reg!(src);
-                    set!(dst, Value::Bool(matches!(t, Value::Nil) || matches!(t, Value::List(l) if l.is_empty())));
-                }
+                Instr::IsNull { dst, src } => set!(dst, Value::Bool(is_null(reg!(src)))),
                 Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::List(l) if !l.is_empty()))),
                 Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(reg!(a)), share(reg!(b)))),
                 Instr::Get { dst, a, b } => set!(dst, tri!(map_lookup(reg!(a), reg!(b))).map_or(Value::Nil, share)),
@@ -1087,6 +1099,12 @@ impl Vm {
         }
         None
     }
+}
+
+/// `null?`: nil or the empty list.
+#[inline(always)]
+fn is_null(value: &Value) -> bool {
+    matches!(value, Value::Nil) || matches!(value, Value::List(l) if l.is_empty())
 }
 
 /// Whether dropping `value` would free nothing: the common immediates, whose drop the

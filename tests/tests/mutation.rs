@@ -1667,7 +1667,7 @@ fn proto(
 
 /// The crafted bundles, each with what it aims at. Byte offsets in the code: LoadNil,
 /// LoadTrue, LoadFalse, LoadSelf, Return and Throw are 3 bytes; Move, MoveOut, LoadCell,
-/// LoadCellCapture, Jump, Call, TailCall and TailCallSelf 5; CallGlobal 8; the rest 7.
+/// LoadCellCapture, Jump, Call, TailCall and CallSelf 5; CallGlobal 8; the rest 7.
 fn crafted_bundles() -> Vec<(&'static str, Bundle)> {
     use bundle_format::opcodes::{Argc, Count, ShortInt, SmallArgc, SmallInt, SmallSlot};
     use Instr::*;
@@ -2112,7 +2112,7 @@ fn crafted_bundles() -> Vec<(&'static str, Bundle)> {
             ),
         ),
         (
-            "a self tail call loop: (let loop ((i 0)) (loop (+ i 1)))",
+            "unbounded self recursion: (define (f i) (+ 1 (f (+ i 1))))",
             one(
                 &[],
                 vec![],
@@ -2142,10 +2142,11 @@ fn crafted_bundles() -> Vec<(&'static str, Bundle)> {
                                 a: r(0),
                                 value: ShortInt(1),
                             },
-                            TailCallSelf {
+                            CallSelf {
                                 a: r(1),
                                 argc: Argc(1),
                             },
+                            ret(1),
                         ],
                     ),
                 ],
