@@ -70,7 +70,43 @@ const _: () = assert!(std::mem::size_of::<Value>() == 16);
 /// A function value: a prototype and the values (or cells) it captured.
 pub struct Closure {
     pub proto: Rc<FuncProto>,
-    pub captures: Box<[Value]>,
+    pub captures: Captures,
+}
+
+/// A closure's captured values. Most closures capture one or two, which are kept in
+/// the closure itself: making one is then a single allocation, not two.
+pub enum Captures {
+    /// `len` values (at most 2) in `items`; the others are nil.
+    Inline { len: u8, items: [Value; 2] },
+    Heap(Box<[Value]>),
+}
+
+impl Captures {
+    pub const NONE: Captures = Captures::Inline { len: 0, items: [Value::Nil, Value::Nil] };
+
+    /// The values of an iterator that knows its length.
+    pub fn from_exact(values: impl ExactSizeIterator<Item = Value>) -> Captures {
+        let len = values.len();
+        if len > 2 {
+            return Captures::Heap(values.collect());
+        }
+        let mut items = [Value::Nil, Value::Nil];
+        for (item, value) in items.iter_mut().zip(values) {
+            *item = value;
+        }
+        Captures::Inline { len: len as u8, items }
+    }
+}
+
+impl std::ops::Deref for Captures {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        match self {
+            Captures::Inline { len, items } => &items[..*len as usize],
+            Captures::Heap(items) => items,
+        }
+    }
 }
 
 /// A complex number `re + im·i`. Both parts are real numbers (fixnum, bignum, rational

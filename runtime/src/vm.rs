@@ -23,7 +23,7 @@ use crate::error::{Error, Result, TraceFrame};
 use crate::interner::Sym;
 use crate::list::List;
 use crate::program::{FuncProto, Program};
-use crate::value::{Closure, SortedMap, Value};
+use crate::value::{Captures, Closure, SortedMap, Value};
 
 /// Most frames live at once (non-tail recursion depth).
 pub const MAX_FRAMES: usize = 100_000;
@@ -366,7 +366,7 @@ impl Vm {
         if self.globals.len() < Sym::count() {
             self.globals.resize(Sym::count(), None);
         }
-        let entry = Closure { proto: program.entry.clone(), captures: Box::new([]) };
+        let entry = Closure { proto: program.entry.clone(), captures: Captures::NONE };
         self.call(&Value::Closure(Rc::new(entry)), &[])
     }
 
@@ -376,7 +376,7 @@ impl Vm {
         if self.globals.len() < Sym::count() {
             self.globals.resize(Sym::count(), None);
         }
-        let entry = Rc::new(Closure { proto: self.program.entry.clone(), captures: Box::new([]) });
+        let entry = Rc::new(Closure { proto: self.program.entry.clone(), captures: Captures::NONE });
         self.call(&Value::Closure(entry), &[])
     }
 
@@ -818,6 +818,16 @@ impl Vm {
                     let callee = std::mem::take(&mut self.stack[at]);
                     let tail = matches!(instr, Instr::TailCall { .. });
                     save_pc!();
+                    // The common case, a closure called (not in tail position), skips
+                    // `invoke`: its `Rc` goes straight into the new frame.
+                    let callee = match callee {
+                        Value::Closure(callee) if !tail => {
+                            tri!(self.enter(callee, at + 1, argc.0 as usize));
+                            reload!();
+                            continue;
+                        }
+                        other => other,
+                    };
                     match tri!(self.invoke(callee, at, argc.0 as usize, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
                         Invoked::Value(v) => set!(a, v),
@@ -884,7 +894,13 @@ impl Vm {
                     pc = 0;
                 }
                 Instr::Return { src } => {
-                    let result = std::mem::take(reg_mut!(src));
+                    // A number is read as its tag and payload, as it was written: a
+                    // whole-value move of it stalls on store forwarding.
+                    let result = match *reg!(src) {
+                        Value::Int(n) => Value::Int(n),
+                        Value::Float(x) => Value::Float(x),
+                        _ => std::mem::take(reg_mut!(src)),
+                    };
                     let registers = closure.proto.registers as usize;
                     clear_values(&mut self.stack[base..base + registers]);
                     match self.pop_frame(result, stop_depth) {
@@ -977,14 +993,10 @@ impl Vm {
     #[inline(never)]
     fn make_closure(&self, running: &Closure, index: usize, base: usize) -> Value {
         let proto = running.proto.unit.protos()[index].clone();
-        let captures: Box<[Value]> = proto
-            .captures
-            .iter()
-            .map(|c| match *c {
-                Capture::Local(slot) => self.stack[base + slot.0 as usize].clone(),
-                Capture::Outer(idx) => running.captures[idx.0 as usize].clone(),
-            })
-            .collect();
+        let captures = Captures::from_exact(proto.captures.iter().map(|c| match *c {
+            Capture::Local(slot) => self.stack[base + slot.0 as usize].clone(),
+            Capture::Outer(idx) => running.captures[idx.0 as usize].clone(),
+        }));
         Value::Closure(Rc::new(Closure { proto, captures }))
     }
 

@@ -606,7 +606,7 @@ pub(crate) mod tests {
     use crate::interner::Sym;
     use crate::printer::repr;
     use crate::program::{FuncProto, Program};
-    use crate::value::Closure;
+    use crate::value::{Captures, Closure};
     use bundle_format::opcodes::{Count, Instr, Slot, SmallArgc, SmallInt, SymIdx};
 
     pub(crate) fn vm() -> Vm {
@@ -637,7 +637,7 @@ pub(crate) mod tests {
     /// A closure running `code` with `arity` parameters in registers 0.. and four
     /// more registers.
     pub(crate) fn closure(arity: u16, code: Vec<Instr>) -> Value {
-        Value::Closure(Rc::new(Closure { proto: proto(arity, code), captures: Box::new([]) }))
+        Value::Closure(Rc::new(Closure { proto: proto(arity, code), captures: Captures::NONE }))
     }
 
     /// A three-address instruction: destination, then two operand registers.
@@ -664,7 +664,7 @@ pub(crate) mod tests {
         let sym = SymIdx(Sym::intern(name).index() as u32);
         code.push(Instr::CallGlobal { sym, a: r(arity), argc: SmallArgc(arity as u8) });
         code.push(Instr::Return { src: r(arity) });
-        Value::Closure(Rc::new(Closure { proto: proto_with(arity, 2 * arity + 1, code), captures: Box::new([]) }))
+        Value::Closure(Rc::new(Closure { proto: proto_with(arity, 2 * arity + 1, code), captures: Captures::NONE }))
     }
 
     pub(crate) fn native(name: &str) -> Value {
