@@ -499,6 +499,12 @@ opcodes! {
     65 JumpIfNull { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
     /// if not (null? R[src]) then pc := target
     66 JumpIfNotNull { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
+    /// R[dst] := (nil? R[src])
+    67 IsNil { dst: Slot, src: Slot } window(None) flow(Flow::Next);
+    /// if (nil? R[src]) then pc := target
+    68 JumpIfNil { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
+    /// if not (nil? R[src]) then pc := target
+    69 JumpIfNotNil { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
 }
 
 /// Why a byte stream did not decode to an instruction.

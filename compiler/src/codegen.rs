@@ -565,7 +565,7 @@ impl<'a> FnGen<'a> {
     /// the whole form (false in an `and`, true in an `or`) jumps straight to the
     /// outcome; when the form settles the other way, the items before the last skip
     /// past it instead. A `not` flips the branch; a comparison of two operands in
-    /// registers below 256 branches in the same instruction, and so does `null?`.
+    /// registers below 256 branches in the same instruction, and so do `null?` and `nil?`.
     fn jump_when(&mut self, test: &Expr, when: bool, target: Label) -> Result<()> {
         let mark = self.next;
         match &test.kind {
@@ -588,6 +588,10 @@ impl<'a> FnGen<'a> {
             ExprKind::Intrinsic(Intrinsic::IsNull, args) if args.len() == 1 => {
                 let src = self.expr_reg(&args[0])?;
                 self.emit(if when { Instr::JumpIfNull { src, target } } else { Instr::JumpIfNotNull { src, target } }, test.span);
+            }
+            ExprKind::Intrinsic(Intrinsic::IsNil, args) if args.len() == 1 => {
+                let src = self.expr_reg(&args[0])?;
+                self.emit(if when { Instr::JumpIfNil { src, target } } else { Instr::JumpIfNotNil { src, target } }, test.span);
             }
             ExprKind::Intrinsic(op, args) if args.len() == 2 && fused_branch(*op, when).is_some() => {
                 let regs = self.operands(&[&args[0], &args[1]], &[], &[])?;

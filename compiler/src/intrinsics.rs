@@ -109,6 +109,7 @@ intrinsics! {
     Cdr ["cdr", "rest"] argc(Some(1)) nary(false) => unary Cdr, fold(Fold::Never);
     Cons ["cons"] argc(Some(2)) nary(false) => binary Cons, fold(Fold::Never);
     IsNull ["null?"] argc(Some(1)) nary(false) => unary IsNull, fold(Fold::Never);
+    IsNil ["nil?"] argc(Some(1)) nary(false) => unary IsNil, fold(Fold::Never);
     IsPair ["pair?"] argc(Some(1)) nary(false) => unary IsPair, fold(Fold::Never);
     Get ["get"] argc(Some(2)) nary(false) => binary Get, fold(Fold::Never);
     Mod ["mod", "modulo"] argc(Some(2)) nary(false) => binary Mod, fold(Fold::Binary(numbers::mod2));
@@ -133,6 +134,7 @@ impl Intrinsic {
                 | Intrinsic::NumEq
                 | Intrinsic::Not
                 | Intrinsic::IsNull
+                | Intrinsic::IsNil
                 | Intrinsic::IsPair
                 | Intrinsic::Equal
         )

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::interner::Sym;
 use crate::list::List;
 use crate::num;
+use crate::text::Text;
 use crate::value::{HashMap, SortedMap, Value};
 
 // ---------------------------------------------------------------------------------------
@@ -36,7 +37,7 @@ impl Value {
     }
 
     /// A list of strings.
-    pub fn str_list<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Value {
+    pub fn str_list<S: Into<Text>>(items: impl IntoIterator<Item = S>) -> Value {
         Value::list(items.into_iter().map(Value::str).collect())
     }
 

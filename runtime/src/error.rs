@@ -284,11 +284,11 @@ fn frame_map(frame: &TraceFrame, k: &ErrorKeys) -> Rc<SortedMap> {
         }
         let kw = Value::Keyword;
         let mut map = SortedMap::new();
-        map.insert(kw(k.name), Value::Str(frame.function.clone()));
+        map.insert(kw(k.name), Value::str(frame.function.clone()));
         map.insert(kw(k.line), Value::Int(frame.line as i64));
         map.insert(kw(k.col), Value::Int(frame.col as i64));
         if let Some(file) = &frame.file {
-            map.insert(kw(k.file), Value::Str(file.clone()));
+            map.insert(kw(k.file), Value::str(file.clone()));
         }
         let map = Rc::new(map);
         if cache.len() >= CAPACITY {

@@ -18,6 +18,7 @@ use crate::builtins::Builtin;
 use crate::interner::Sym;
 use crate::list::List;
 use crate::program::FuncProto;
+use crate::text::Text;
 
 pub type SortedMap = BTreeMap<Value, Value>;
 pub use crate::hashmap::HashMap;
@@ -41,7 +42,8 @@ pub enum Value {
     Rational(Rc<BigRational>),
     /// A non-real number; see [`Complex`].
     Complex(Rc<Complex>),
-    Str(Rc<String>),
+    /// Text of up to 14 bytes inline, longer text shared (see [`Text`]).
+    Str(Text),
     List(List),
     Vector(Rc<Vec<Value>>),
     Map(Rc<SortedMap>),
@@ -152,8 +154,8 @@ impl Value {
         !matches!(self, Value::Nil | Value::Bool(false))
     }
 
-    pub fn str(text: impl Into<String>) -> Value {
-        Value::Str(Rc::new(text.into()))
+    pub fn str(text: impl Into<Text>) -> Value {
+        Value::Str(text.into())
     }
 
     pub fn list(items: Vec<Value>) -> Value {

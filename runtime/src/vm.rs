@@ -812,6 +812,16 @@ impl Vm {
                         jump_to!(target);
                     }
                 }
+                Instr::JumpIfNil { src, target } => {
+                    if matches!(reg!(src), Value::Nil) {
+                        jump_to!(target);
+                    }
+                }
+                Instr::JumpIfNotNil { src, target } => {
+                    if !matches!(reg!(src), Value::Nil) {
+                        jump_to!(target);
+                    }
+                }
                 Instr::Call { a, argc } | Instr::TailCall { a, argc } => {
                     burn_fuel!();
                     let at = base + a.0 as usize;
@@ -968,6 +978,7 @@ impl Vm {
                 }
                 Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(reg!(src)))),
                 Instr::IsNull { dst, src } => set!(dst, Value::Bool(is_null(reg!(src)))),
+                Instr::IsNil { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::Nil))),
                 Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::List(l) if !l.is_empty()))),
                 Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(reg!(a)), share(reg!(b)))),
                 Instr::Get { dst, a, b } => set!(dst, tri!(map_lookup(reg!(a), reg!(b))).map_or(Value::Nil, share)),

@@ -5,14 +5,13 @@
 //! passes or receives is a char index. `string/split` is on the 1BRC hot path and
 //! searches with `memchr`.
 
-use std::rc::Rc;
-
 use memchr::memmem;
 use num_bigint::{BigInt, BigUint};
 use num_rational::BigRational;
 
 use super::{pure, with_vm, Builtin};
 use crate::error::{Error, Result};
+use crate::list::List;
 use crate::num;
 use crate::number_syntax::{string_to_number, NumberLit};
 use crate::printer::{repr, write_display};
@@ -257,7 +256,22 @@ fn slice(args: &[Value]) -> Result<Value> {
 fn split(s: &Value, sep: &Value) -> Result<Value> {
     let s = s.expect_str()?;
     let sep = sep.expect_str()?;
+    if let [byte] = sep.as_bytes() {
+        return Ok(Value::List(split_at_byte(s, *byte)));
+    }
     Ok(Value::list(split_fields(s, sep)))
+}
+
+/// The fields of `s` between occurrences of `byte`, consed from the last: the list is
+/// the only allocation besides the fields themselves.
+fn split_at_byte(s: &str, byte: u8) -> List {
+    let mut fields = List::EMPTY;
+    let mut end = s.len();
+    for at in memchr::memchr_iter(byte, s.as_bytes()).rev() {
+        fields = List::cons(Value::str(&s[at + 1..end]), fields);
+        end = at;
+    }
+    List::cons(Value::str(&s[..end]), fields)
 }
 
 fn split_fields(s: &str, sep: &str) -> Vec<Value> {
@@ -269,12 +283,6 @@ fn split_fields(s: &str, sep: &str) -> Vec<Value> {
             fields.extend(s.char_indices().map(|(i, c)| Value::str(&s[i..i + c.len_utf8()])));
             fields.push(Value::str(""));
             return fields;
-        }
-        [byte] => {
-            for at in memchr::memchr_iter(*byte, s.as_bytes()) {
-                fields.push(Value::str(&s[start..at]));
-                start = at + 1;
-            }
         }
         needle => {
             for at in memmem::find_iter(s.as_bytes(), needle) {
@@ -675,14 +683,14 @@ fn type_keyword(v: &Value) -> Value {
 
 fn symbol_name(v: &Value) -> Result<Value> {
     match v {
-        Value::Symbol(s) => Ok(Value::Str(Rc::new(s.name()))),
+        Value::Symbol(s) => Ok(Value::str(s.name())),
         other => Err(Error::type_error("symbol", other)),
     }
 }
 
 fn keyword_name(v: &Value) -> Result<Value> {
     match v {
-        Value::Keyword(k) => Ok(Value::Str(Rc::new(k.name()))),
+        Value::Keyword(k) => Ok(Value::str(k.name())),
         other => Err(Error::type_error("keyword", other)),
     }
 }
