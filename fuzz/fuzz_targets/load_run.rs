@@ -9,7 +9,10 @@
 //!
 //! Programs that could leave the process, touch the world or wait a long time (`exit`,
 //! stdin, files, processes, `shell`, the environment, signals, `sleep`...) are loaded
-//! and verified but not run. The program runs on a thread with
+//! and verified but not run. Those that do run get the permission policy of
+//! compile-time code, reading only under an empty directory, so a builtin the names
+//! below miss (`stream/open-output` wrote files into the working directory) is
+//! refused rather than run. The program runs on a thread with
 //! a large stack, as under `semarun` (builtins that call back into Sema nest on it,
 //! and the interner is per thread).
 #![no_main]
@@ -35,6 +38,13 @@ fn has_side_effects(bytes: &[u8]) -> bool {
     }
 }
 
+/// An empty directory, the only place a fuzzed program may read.
+fn empty_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("sema-fuzz-empty");
+    std::fs::create_dir_all(&dir).expect("create the fuzz target's empty directory");
+    dir
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut bytes = data.to_vec();
     if bytes.len() >= HEADER_LEN {
@@ -55,6 +65,7 @@ fuzz_target!(|data: &[u8]| {
                     program,
                     vec!["semarun".into(), "fuzz.semb".into(), "--".into()],
                 );
+                vm.restrict(sema_runtime::permissions::Policy::read_only_under(&empty_dir()));
                 vm.set_fuel(FUEL);
                 let _ = vm.run_program();
                 sema_runtime::builtins::io::flush_stdout();
