@@ -1,4 +1,4 @@
-//! The process allocator: the system allocator, with two additions.
+//! The process allocator: the system allocator, with three additions.
 //!
 //! * Running out of memory ends the run with a clean error report and exit status 1
 //!   instead of an abort signal, after writing out what the program printed so far.
@@ -7,12 +7,16 @@
 //!   a catchable error once it is over the limit; an allocation that would take it past
 //!   the hard ceiling (the limit and a quarter more) ends the run at once, because one
 //!   builtin call can allocate a lot without taking a step.
+//! * Blocks of up to 136 bytes come from, and go back to, a per-thread list of freed
+//!   blocks (`small_blocks`) before `System`.
 //!
 //! The report is written with a raw `write(2)` and the process leaves with `_exit`:
 //! nothing on that path may allocate.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, AtomicPtr, AtomicUsize, Ordering::Relaxed};
+
+use crate::small_blocks;
 
 pub struct SemaAllocator;
 
@@ -103,13 +107,18 @@ fn past_ceiling() -> ! {
     out_of_memory(owner().map_or("Error: out of memory\n", |o| o.ceiling_report).as_bytes())
 }
 
-// SAFETY: every method forwards to `System` with the same arguments and returns its
-// result unchanged; only a null result (allocation failure) or going past the memory
-// ceiling is diverted, to a report and `_exit`, which never return.
+// SAFETY: a layout of a small-block class gets a block of that class
+// (`small_blocks`: at least its size, and its alignment is at most the block's) and gives it
+// back there; every other layout is forwarded to `System` with the same arguments. A
+// null result (allocation failure) or going past the memory ceiling is diverted, to a
+// report and `_exit`, which never return.
 unsafe impl GlobalAlloc for SemaAllocator {
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc(layout);
+        let ptr = match small_blocks::class_of(layout) {
+            Some(class) => small_blocks::take(class),
+            None => System.alloc(layout),
+        };
         if ptr.is_null() {
             out_of_memory(MESSAGE);
         }
@@ -119,7 +128,16 @@ unsafe impl GlobalAlloc for SemaAllocator {
 
     #[inline(never)]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let ptr = System.alloc_zeroed(layout);
+        let ptr = match small_blocks::class_of(layout) {
+            Some(class) => {
+                let block = small_blocks::take(class);
+                if !block.is_null() {
+                    std::ptr::write_bytes(block, 0, layout.size());
+                }
+                block
+            }
+            None => System.alloc_zeroed(layout),
+        };
         if ptr.is_null() {
             out_of_memory(MESSAGE);
         }
@@ -129,18 +147,42 @@ unsafe impl GlobalAlloc for SemaAllocator {
 
     #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
+        match small_blocks::class_of(layout) {
+            Some(class) => small_blocks::give(ptr, class),
+            None => System.dealloc(ptr, layout),
+        }
         account(-(layout.size() as isize));
     }
 
     #[inline(never)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let ptr = System.realloc(ptr, layout, new_size);
-        if ptr.is_null() {
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let (old_class, new_class) = (small_blocks::class_of(layout), small_blocks::class_of(new_layout));
+        let new = match (old_class, new_class) {
+            // The block already has the new size's class: it is big enough.
+            (Some(old), Some(new)) if old == new => ptr,
+            (None, None) => System.realloc(ptr, layout, new_size),
+            // Into or out of a class: a new block, the bytes, the old block given back.
+            _ => {
+                let new = match new_class {
+                    Some(class) => small_blocks::take(class),
+                    None => System.alloc(new_layout),
+                };
+                if !new.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                    match old_class {
+                        Some(class) => small_blocks::give(ptr, class),
+                        None => System.dealloc(ptr, layout),
+                    }
+                }
+                new
+            }
+        };
+        if new.is_null() {
             out_of_memory(MESSAGE);
         }
         account(new_size as isize - layout.size() as isize);
-        ptr
+        new
     }
 }
 

@@ -24,6 +24,7 @@ pub mod number_syntax;
 pub mod printer;
 pub mod program;
 pub mod quarantine;
+mod small_blocks;
 pub mod text;
 pub mod value;
 pub mod vm;
