@@ -505,6 +505,10 @@ opcodes! {
     68 JumpIfNil { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
     /// if not (nil? R[src]) then pc := target
     69 JumpIfNotNil { src: Slot, target: Target } window(None) flow(Flow::Branch(target));
+    /// R[dst] := (min R[a] R[b])
+    70 Min { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
+    /// R[dst] := (max R[a] R[b])
+    71 Max { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
 }
 
 /// Why a byte stream did not decode to an instruction.

@@ -115,6 +115,8 @@ intrinsics! {
     Mod ["mod", "modulo"] argc(Some(2)) nary(false) => binary Mod, fold(Fold::Binary(numbers::mod2));
     Equal ["equal?", "eq?"] argc(Some(2)) nary(false) => binary Equal, fold(Fold::Never);
     Nth ["nth"] argc(Some(2)) nary(false) => binary Nth, fold(Fold::Never);
+    Min ["min"] argc(Some(2)) nary(false) => binary Min, fold(Fold::Binary(numbers::min2));
+    Max ["max"] argc(Some(2)) nary(false) => binary Max, fold(Fold::Binary(numbers::max2));
 }
 
 impl Intrinsic {

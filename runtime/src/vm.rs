@@ -978,6 +978,23 @@ impl Vm {
                 }
                 Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(reg!(src)))),
                 Instr::IsNull { dst, src } => set!(dst, Value::Bool(is_null(reg!(src)))),
+                // The builtin's own fast paths: the first argument wins ties and NaN.
+                Instr::Min { dst, a, b } => {
+                    let v = match (reg!(a), reg!(b)) {
+                        (Value::Int(x), Value::Int(y)) => Value::Int(if y < x { *y } else { *x }),
+                        (Value::Float(x), Value::Float(y)) => Value::Float(if y < x { *y } else { *x }),
+                        (x, y) => tri!(builtins::numbers::min2(x, y)),
+                    };
+                    set!(dst, v);
+                }
+                Instr::Max { dst, a, b } => {
+                    let v = match (reg!(a), reg!(b)) {
+                        (Value::Int(x), Value::Int(y)) => Value::Int(if y > x { *y } else { *x }),
+                        (Value::Float(x), Value::Float(y)) => Value::Float(if y > x { *y } else { *x }),
+                        (x, y) => tri!(builtins::numbers::max2(x, y)),
+                    };
+                    set!(dst, v);
+                }
                 Instr::IsNil { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::Nil))),
                 Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::List(l) if !l.is_empty()))),
                 Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(reg!(a)), share(reg!(b)))),

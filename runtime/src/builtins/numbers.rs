@@ -163,6 +163,16 @@ fn chain(args: &[Value], test: fn(&Value, &Value) -> Result<Value>) -> Result<Va
     Ok(Value::Bool(true))
 }
 
+/// Two-argument `min` (the `Min` instruction off its fast paths, and folding).
+pub fn min2(a: &Value, b: &Value) -> Result<Value> {
+    extreme(&[a.clone(), b.clone()], Ordering::Less)
+}
+
+/// Two-argument `max`.
+pub fn max2(a: &Value, b: &Value) -> Result<Value> {
+    extreme(&[a.clone(), b.clone()], Ordering::Greater)
+}
+
 /// `max`/`min`: the extreme value, as a float when any argument is a float.
 fn extreme(args: &[Value], want: Ordering) -> Result<Value> {
     // Two numbers of one kind (1brc's min and max of floats) take no clones; the
