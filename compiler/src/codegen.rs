@@ -1275,9 +1275,9 @@ mod tests {
 
     #[test]
     fn a_loop_whose_value_is_used_leaves_with_it_and_goes_on() {
-        let (code, _) = code_of("(define (f x) (list (let loop ((i 0)) (if (> i 3) x (loop (+ i 1)))) x))", "f");
+        let (code, _) = code_of("(define (f x) (g (let loop ((i 0)) (if (> i 3) x (loop (+ i 1)))) x))", "f");
         // x lives on after the loop, so leaving with it copies it into the loop's
-        // result register (r2, the list's first item); no Return before the list's.
+        // result register (r2, the call's first argument); no Return before the call.
         assert!(code.contains(&Instr::Move { dst: r(2), src: r(0) }), "{code:?}");
         let returns = code.iter().filter(|i| matches!(i, Instr::Return { .. } | Instr::TailCallGlobal { .. })).count();
         assert_eq!(returns, 1, "{code:?}");

@@ -477,6 +477,14 @@ impl Lowerer<'_> {
             }
             let lowered_args = args.iter().map(|a| self.lower(a)).collect::<Result<Vec<_>>>()?;
             return Ok(match self.resolve(name, head.span) {
+                // `(vector a b)` and `(list a b)` build what `[a b]` and `'(a b)` with
+                // computed items build: one instruction, no builtin call.
+                Expr { kind: ExprKind::Global(name), .. }
+                    if (name == "vector" || name == "list") && !self.program_globals.contains(&name) =>
+                {
+                    let kind = if name == "vector" { ExprKind::MakeVector(lowered_args) } else { ExprKind::MakeList(lowered_args) };
+                    Expr::new(kind, span)
+                }
                 Expr { kind: ExprKind::Global(name), .. } => {
                     match Intrinsic::lookup(&name, lowered_args.len()) {
                         Some(op) if !self.program_globals.contains(&name) => {

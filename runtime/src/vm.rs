@@ -920,8 +920,13 @@ impl Vm {
                 }
                 Instr::Closure { dst, proto } => set!(dst, self.make_closure(&closure, proto.0 as usize, base)),
                 Instr::MakeList { dst, count } => {
-                    let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
-                    set!(dst, Value::List(List::from_iter_exact(items.into_iter())));
+                    // Consed from the last item: no vector in between.
+                    let start = base + dst.0 as usize;
+                    let mut list = List::EMPTY;
+                    for item in self.stack[start..start + count.0 as usize].iter_mut().rev() {
+                        list = List::cons(std::mem::take(item), list);
+                    }
+                    set!(dst, Value::List(list));
                 }
                 Instr::MakeVector { dst, count } => {
                     let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
