@@ -6,7 +6,6 @@
 //! immutable heap string. The two forms are one type, so every string operation sees a
 //! `&str` and never which form it has (docs/values.md).
 
-use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
@@ -115,18 +114,6 @@ impl Deref for Text {
     }
 }
 
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        self
-    }
-}
-
-impl Borrow<str> for Text {
-    fn borrow(&self) -> &str {
-        self
-    }
-}
-
 impl PartialEq for Text {
     #[inline]
     fn eq(&self, other: &Text) -> bool {
@@ -182,12 +169,6 @@ impl From<Rc<String>> for Text {
     /// Shares the string when the text is too long to be inline.
     fn from(text: Rc<String>) -> Text {
         Text::inline(&text).unwrap_or_else(|| Text::heap(text))
-    }
-}
-
-impl From<char> for Text {
-    fn from(c: char) -> Text {
-        Text::new(c.encode_utf8(&mut [0; 4]))
     }
 }
 

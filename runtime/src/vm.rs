@@ -813,12 +813,12 @@ impl Vm {
                     }
                 }
                 Instr::JumpIfNil { src, target } => {
-                    if matches!(reg!(src), Value::Nil) {
+                    if reg!(src).is_nil() {
                         jump_to!(target);
                     }
                 }
                 Instr::JumpIfNotNil { src, target } => {
-                    if !matches!(reg!(src), Value::Nil) {
+                    if !reg!(src).is_nil() {
                         jump_to!(target);
                     }
                 }
@@ -920,13 +920,10 @@ impl Vm {
                 }
                 Instr::Closure { dst, proto } => set!(dst, self.make_closure(&closure, proto.0 as usize, base)),
                 Instr::MakeList { dst, count } => {
-                    // Consed from the last item: no vector in between.
+                    // Consed straight from the registers: no vector in between.
                     let start = base + dst.0 as usize;
-                    let mut list = List::EMPTY;
-                    for item in self.stack[start..start + count.0 as usize].iter_mut().rev() {
-                        list = List::cons(std::mem::take(item), list);
-                    }
-                    set!(dst, Value::List(list));
+                    let items = self.stack[start..start + count.0 as usize].iter_mut().map(std::mem::take);
+                    set!(dst, Value::List(List::from_iter_exact(items)));
                 }
                 Instr::MakeVector { dst, count } => {
                     let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
@@ -983,24 +980,9 @@ impl Vm {
                 }
                 Instr::Cdr { dst, src } => set!(dst, tri!(builtins::lists::cdr1(reg!(src)))),
                 Instr::IsNull { dst, src } => set!(dst, Value::Bool(is_null(reg!(src)))),
-                // The builtin's own fast paths: the first argument wins ties and NaN.
-                Instr::Min { dst, a, b } => {
-                    let v = match (reg!(a), reg!(b)) {
-                        (Value::Int(x), Value::Int(y)) => Value::Int(if y < x { *y } else { *x }),
-                        (Value::Float(x), Value::Float(y)) => Value::Float(if y < x { *y } else { *x }),
-                        (x, y) => tri!(builtins::numbers::min2(x, y)),
-                    };
-                    set!(dst, v);
-                }
-                Instr::Max { dst, a, b } => {
-                    let v = match (reg!(a), reg!(b)) {
-                        (Value::Int(x), Value::Int(y)) => Value::Int(if y > x { *y } else { *x }),
-                        (Value::Float(x), Value::Float(y)) => Value::Float(if y > x { *y } else { *x }),
-                        (x, y) => tri!(builtins::numbers::max2(x, y)),
-                    };
-                    set!(dst, v);
-                }
-                Instr::IsNil { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::Nil))),
+                Instr::Min { dst, a, b } => set!(dst, tri!(builtins::numbers::min2(reg!(a), reg!(b)))),
+                Instr::Max { dst, a, b } => set!(dst, tri!(builtins::numbers::max2(reg!(a), reg!(b)))),
+                Instr::IsNil { dst, src } => set!(dst, Value::Bool(reg!(src).is_nil())),
                 Instr::IsPair { dst, src } => set!(dst, Value::Bool(matches!(reg!(src), Value::List(l) if !l.is_empty()))),
                 Instr::Cons { dst, a, b } => set!(dst, builtins::lists::cons2(share(reg!(a)), share(reg!(b)))),
                 Instr::Get { dst, a, b } => set!(dst, tri!(map_lookup(reg!(a), reg!(b))).map_or(Value::Nil, share)),

@@ -163,24 +163,36 @@ fn chain(args: &[Value], test: fn(&Value, &Value) -> Result<Value>) -> Result<Va
     Ok(Value::Bool(true))
 }
 
-/// Two-argument `min` (the `Min` instruction off its fast paths, and folding).
+/// Two-argument `min`: the builtin's and the `Min` instruction's (and folding's).
+#[inline]
 pub fn min2(a: &Value, b: &Value) -> Result<Value> {
-    extreme(&[a.clone(), b.clone()], Ordering::Less)
+    extreme_of_two(a, b, Ordering::Less).map_or_else(|| extreme(&[a.clone(), b.clone()], Ordering::Less), Ok)
 }
 
 /// Two-argument `max`.
+#[inline]
 pub fn max2(a: &Value, b: &Value) -> Result<Value> {
-    extreme(&[a.clone(), b.clone()], Ordering::Greater)
+    extreme_of_two(a, b, Ordering::Greater).map_or_else(|| extreme(&[a.clone(), b.clone()], Ordering::Greater), Ok)
+}
+
+/// Two numbers of one kind (1brc's min and max of floats), without clones; the result
+/// is the same as the general loop's (the first argument wins ties and NaN). `None`
+/// for any other pair.
+#[inline(always)]
+fn extreme_of_two(a: &Value, b: &Value, want: Ordering) -> Option<Value> {
+    match (a, b) {
+        (Value::Float(a), Value::Float(b)) => Some(Value::Float(if b.partial_cmp(a) == Some(want) { *b } else { *a })),
+        (Value::Int(a), Value::Int(b)) => Some(Value::Int(if b.cmp(a) == want { *b } else { *a })),
+        _ => None,
+    }
 }
 
 /// `max`/`min`: the extreme value, as a float when any argument is a float.
 fn extreme(args: &[Value], want: Ordering) -> Result<Value> {
-    // Two numbers of one kind (1brc's min and max of floats) take no clones; the
-    // result is the same as the general loop's (the first argument wins ties and NaN).
-    match args {
-        [Value::Float(a), Value::Float(b)] => return Ok(Value::Float(if b.partial_cmp(a) == Some(want) { *b } else { *a })),
-        [Value::Int(a), Value::Int(b)] => return Ok(Value::Int(if b.cmp(a) == want { *b } else { *a })),
-        _ => {}
+    if let [a, b] = args {
+        if let Some(v) = extreme_of_two(a, b, want) {
+            return Ok(v);
+        }
     }
     let mut best = expect_number(&args[0])?.clone();
     let mut any_float = matches!(best, Value::Float(_));
