@@ -18,9 +18,9 @@ pub const MAGIC: [u8; 8] = [0x89, b'S', b'M', b'B', b'\r', b'\n', 0x1a, b'\n'];
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 32;
 /// The version this crate writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest version this crate still reads.
-pub const MIN_FORMAT_VERSION: u32 = 4;
+pub const MIN_FORMAT_VERSION: u32 = 5;
 /// Flag bit: the payload ends with a debug section.
 pub const FLAG_DEBUG: u32 = 1;
 /// Flag bit: a 104-byte Ed25519 signature block follows the payload. Older readers

@@ -64,6 +64,12 @@ pub struct Count(pub u32);
 /// An integer literal small enough to live in the instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SmallInt(pub i32);
+/// The registers from R[0] below this bound are the ones a function may have written
+/// when it returns (its parameters and every register its code names on a path to
+/// the return): the ones the return resets. Frames run deep in recursions that leave
+/// at a base case having touched a few of their registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Written(pub u16);
 /// An integer literal of an instruction that also names two registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct ShortInt(pub i16);
@@ -92,6 +98,7 @@ pub enum TypedOperand<T> {
     Count(Count),
     Int(SmallInt),
     ShortInt(ShortInt),
+    Written(Written),
     Target(T),
 }
 
@@ -183,6 +190,7 @@ plain_operand!(SmallArgc, u8, 1, "#", SmallArgc);
 plain_operand!(Count, u32, 4, "n", Count);
 plain_operand!(SmallInt, i32, 4, "", Int);
 plain_operand!(ShortInt, i16, 2, "", ShortInt);
+plain_operand!(Written, u16, 2, "w", Written);
 operand!(ByteOffset, u32, 4, "@");
 
 /// A run of consecutive registers an instruction reads or writes as a whole (a call's
@@ -409,8 +417,8 @@ opcodes! {
     /// R[a] := self(R[a+1] .. R[a+argc]): a call of the running closure (a local
     /// function's recursion), which need not be loaded into R[a]
     23 CallSelf { a: Slot, argc: Argc } window(Some((a.0 as u32, argc.0 as u32 + 1))) flow(Flow::Next);
-    /// return R[src] to the caller
-    24 Return { src: Slot } window(None) flow(Flow::Exit);
+    /// return R[src] to the caller, resetting R[0] .. R[written-1]
+    24 Return { src: Slot, written: Written } window(None) flow(Flow::Exit);
     /// R[dst] := a closure of `proto`, capturing what its capture descriptors name in this frame
     25 Closure { dst: Slot, proto: ProtoIdx } window(None) flow(Flow::Next);
     /// R[dst] := a list of R[dst] .. R[dst+count-1]

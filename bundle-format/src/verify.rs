@@ -235,6 +235,11 @@ fn check_operand<T>(bundle: &Bundle, proto: &Proto, operand: TypedOperand<T>) ->
             Err(format!("symbol {} out of range", sym.0))
         }
         TypedOperand::Slot(slot) => register(slot.0),
+        // A return resets the registers below the bound: all of them exist.
+        TypedOperand::Written(w) if w.0 > proto.registers => {
+            Err(format!("written-register bound {} out of range", w.0))
+        }
+        TypedOperand::Written(_) => Ok(()),
         TypedOperand::SmallSlot(slot) => register(slot.0 as u16),
         TypedOperand::Capture(idx) => capture(idx),
         TypedOperand::Proto(target) => {
@@ -330,7 +335,7 @@ pub fn check_flow(instrs: &[Instr<InstrIndex>]) -> Result<(), FlowError> {
 mod tests {
     use super::*;
     use crate::bundle::{ConstIdx, ProtoIdx, SymIdx};
-    use crate::opcodes::{Argc, Count, Slot, SmallArgc};
+    use crate::opcodes::{Argc, Count, Slot, SmallArgc, Written};
 
     /// A bundle whose entry runs `code`, with one constant, one symbol, four registers,
     /// no captures and one function.
@@ -378,7 +383,7 @@ mod tests {
                 continue;
             }
             let mut code = bytes[..len].to_vec();
-            code.extend(encode(&[Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0) }]));
+            code.extend(encode(&[Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0), written: Written(0) }]));
             let rejected = verify_bundle(bundle(code)).expect_err(instr.mnemonic());
             assert_eq!(rejected.pc, Some(0), "{}: {}", instr.mnemonic(), rejected.message);
             assert!(
@@ -397,7 +402,7 @@ mod tests {
             Instr::StoreGlobal { sym: SymIdx(0), src: Slot(0) },
             Instr::Closure { dst: Slot(3), proto: ProtoIdx(0) },
             Instr::CallGlobal { sym: SymIdx(0), a: Slot(1), argc: SmallArgc(2) },
-            Instr::Return { src: Slot(3) },
+            Instr::Return { src: Slot(3), written: Written(0) },
         ]);
         assert!(verify_bundle(bundle(code)).is_ok());
     }
@@ -413,7 +418,7 @@ mod tests {
             (Instr::MakeVector { dst: Slot(2), count: Count(u32::MAX) }, false),
             (Instr::MakeMap { dst: Slot(0), pairs: Count(3) }, false),
         ] {
-            let code = encode(&[instr, Instr::Return { src: Slot(0) }]);
+            let code = encode(&[instr, Instr::Return { src: Slot(0), written: Written(0) }]);
             let verdict = verify_bundle(bundle(code));
             assert_eq!(verdict.is_ok(), fits, "{instr:?}: {verdict:?}");
             if let Err(err) = verdict {
@@ -430,18 +435,18 @@ mod tests {
             Instr::PushHandler { dst: Slot(0), target: ByteOffset(11) },
             Instr::LoadNil { dst: Slot(0) },
             Instr::PopHandler {},
-            Instr::Return { src: Slot(0) },
+            Instr::Return { src: Slot(0), written: Written(0) },
         ]);
         assert!(verify_bundle(bundle(code)).is_ok());
         // Without the PopHandler the fall-through reaches the Return with one handler.
         let joined = encode(&[
             Instr::PushHandler { dst: Slot(0), target: ByteOffset(10) },
             Instr::LoadNil { dst: Slot(0) },
-            Instr::Return { src: Slot(0) },
+            Instr::Return { src: Slot(0), written: Written(0) },
         ]);
         let err = verify_bundle(bundle(joined)).expect_err("a join with 0 and 1 handlers");
         assert!(err.message.contains("inconsistent handlers"), "{}", err.message);
-        let unbalanced = encode(&[Instr::PopHandler {}, Instr::Return { src: Slot(0) }]);
+        let unbalanced = encode(&[Instr::PopHandler {}, Instr::Return { src: Slot(0), written: Written(0) }]);
         let err = verify_bundle(bundle(unbalanced)).expect_err("PopHandler with none installed");
         assert!(err.message.contains("without a handler"), "{}", err.message);
     }

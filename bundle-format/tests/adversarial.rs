@@ -6,7 +6,7 @@ use bundle_format::bundle::{
     Bundle, Capture, CaptureIdx, ConstIdx, Constant, DebugInfo, LineEntry, Proto, ProtoDebug, ProtoIdx, Slot, SymIdx,
 };
 use bundle_format::header::{HEADER_LEN, MAGIC};
-use bundle_format::opcodes::{Argc, ByteOffset, Count, Instr, ShortInt, SmallArgc, SmallInt, SmallSlot};
+use bundle_format::opcodes::{Argc, ByteOffset, Count, Instr, ShortInt, SmallArgc, SmallInt, SmallSlot, Written};
 use bundle_format::{read_bundle, verify_bundle, write_bundle, ReadError};
 
 fn code(instrs: &[Instr<ByteOffset>]) -> Vec<u8> {
@@ -26,18 +26,18 @@ fn sample() -> Bundle {
         Instr::Call { a: Slot(2), argc: Argc(0) },
         Instr::LoadConst { dst: Slot(3), idx: ConstIdx(2) },
         Instr::CallGlobal { sym: SymIdx(0), a: Slot(1), argc: SmallArgc(2) },
-        Instr::Return { src: Slot(1) },
+        Instr::Return { src: Slot(1), written: Written(0) },
     ]);
     // if the captured value is below 100: return it + 1, else nil. Byte offsets: the
-    // LoadCapture is 5 bytes, LoadInt 7, LtJumpIfFalse 7, AddInt 7, Return 3.
+    // LoadCapture is 5 bytes, LoadInt 7, LtJumpIfFalse 7, AddInt 7, Return 5.
     let inner = code(&[
         Instr::LoadCapture { dst: Slot(0), idx: CaptureIdx(0) },
         Instr::LoadInt { dst: Slot(1), value: SmallInt(100) },
-        Instr::LtJumpIfFalse { a: SmallSlot(0), b: SmallSlot(1), target: ByteOffset(29) },
+        Instr::LtJumpIfFalse { a: SmallSlot(0), b: SmallSlot(1), target: ByteOffset(31) },
         Instr::AddInt { dst: Slot(0), a: Slot(0), value: ShortInt(1) },
-        Instr::Return { src: Slot(0) },
+        Instr::Return { src: Slot(0), written: Written(0) },
         Instr::LoadNil { dst: Slot(0) },
-        Instr::Return { src: Slot(0) },
+        Instr::Return { src: Slot(0), written: Written(0) },
     ]);
     Bundle {
         symbols: vec!["println".into(), "k".into()],
@@ -171,7 +171,7 @@ fn rejection(bundle: Bundle) -> String {
 
 #[test]
 fn the_verifier_rejects_each_broken_rule() {
-    let return_r0 = Instr::Return { src: Slot(0) };
+    let return_r0 = Instr::Return { src: Slot(0), written: Written(0) };
     let entry_runs = |instrs: Vec<Instr<ByteOffset>>| move |b: &mut Bundle| b.protos[0].code = code(&instrs);
     let cases: Vec<(&str, &str, Box<dyn Fn(&mut Bundle)>)> = vec![
         ("unknown opcode", "unknown opcode", Box::new(|b: &mut Bundle| b.protos[1].code[0] = 0xee)),
@@ -278,7 +278,7 @@ fn every_register_operand_of_an_instruction_is_checked() {
         (lt(2, 1), false),
         (lt(1, 2), false),
     ] {
-        let bundle = with_function(0, false, 2, &[instr, Instr::Return { src: Slot(0) }]);
+        let bundle = with_function(0, false, 2, &[instr, Instr::Return { src: Slot(0), written: Written(0) }]);
         if fits {
             verify_bundle(bundle).unwrap_or_else(|e| panic!("{instr:?}: {e}"));
         } else {
@@ -292,7 +292,7 @@ fn every_register_operand_of_an_instruction_is_checked() {
 fn a_small_slot_reaches_the_last_register_it_can_name() {
     let compare = [
         Instr::NumEqJumpIfFalse { a: SmallSlot(255), b: SmallSlot(0), target: ByteOffset(7) },
-        Instr::Return { src: Slot(0) },
+        Instr::Return { src: Slot(0), written: Written(0) },
     ];
     verify_bundle(with_function(0, false, 256, &compare)).expect("r255 of 256 registers is accepted");
     let message = rejection(with_function(0, false, 255, &compare));
@@ -316,10 +316,10 @@ fn every_register_window_must_fit_in_the_frame() {
     ];
     for (len, at) in windows {
         let fitting = at(4 - len);
-        verify_bundle(with_function(2, false, 4, &[fitting, Instr::Return { src: Slot(0) }]))
+        verify_bundle(with_function(2, false, 4, &[fitting, Instr::Return { src: Slot(0), written: Written(0) }]))
             .unwrap_or_else(|e| panic!("{fitting:?}: {e}"));
         let beyond = at(5 - len);
-        let message = rejection(with_function(2, false, 4, &[beyond, Instr::Return { src: Slot(0) }]));
+        let message = rejection(with_function(2, false, 4, &[beyond, Instr::Return { src: Slot(0), written: Written(0) }]));
         let expected = format!("{} uses registers {}..5, beyond the frame's 4", beyond.mnemonic(), 5 - len);
         assert!(message.contains(&expected), "{beyond:?}: {message}");
     }
@@ -329,7 +329,7 @@ fn every_register_window_must_fit_in_the_frame() {
         Instr::MakeVector { dst: Slot(3), count: Count(u32::MAX) },
         Instr::MakeMap { dst: Slot(3), pairs: Count(u32::MAX) },
     ] {
-        let message = rejection(with_function(2, false, 4, &[huge, Instr::Return { src: Slot(0) }]));
+        let message = rejection(with_function(2, false, 4, &[huge, Instr::Return { src: Slot(0), written: Written(0) }]));
         assert!(message.contains("beyond the frame"), "{huge:?}: {message}");
     }
 }
@@ -345,7 +345,7 @@ fn operands_without_a_range_take_every_value() {
         Instr::SubInt { dst: Slot(0), a: Slot(0), value: ShortInt(i16::MAX) },
         Instr::MakeList { dst: Slot(255), count: Count(0) },
         Instr::CallGlobal { sym: SymIdx(0), a: Slot(0), argc: SmallArgc(u8::MAX) },
-        Instr::Return { src: Slot(0) },
+        Instr::Return { src: Slot(0), written: Written(0) },
     ];
     let read = read_bundle(&write_bundle(&with_function(0, false, 256, &instrs))).expect("reads");
     let bytes = &read.protos[1].code;

@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use bundle_format::bundle::{Capture, Constant};
 use bundle_format::opcodes::{
     Argc, CaptureIdx, ConstIdx, Count, Instr, ProtoIdx, ShortInt, Slot, SmallArgc, SmallInt, SmallSlot, SymIdx,
+    Written,
 };
 
 use crate::error::{error, Result};
@@ -24,6 +25,10 @@ use crate::intrinsics::{Form, Intrinsic};
 use crate::ir::{Expr, ExprKind, FnId, Function, Literal, LocalId, Program};
 use crate::liveness;
 use crate::syntax::Span;
+
+/// A return's reset bound until the assembler works it out (`assemble::written_bounds`).
+/// Out of every frame's range: a return the assembler missed fails verification.
+const UNBOUNDED: Written = Written(u16::MAX);
 
 /// A symbolic jump destination in one function's code before assembly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -119,7 +124,7 @@ pub fn generate(program: &Program, tables: &mut Tables) -> Result<Vec<FnCode>> {
             None if !program.functions[id].captures.is_empty() => {
                 let span = program.functions[id].span;
                 let r0 = Slot(0);
-                code.asm = vec![Asm::Op(Instr::LoadNil { dst: r0 }, span), Asm::Op(Instr::Return { src: r0 }, span)];
+                code.asm = vec![Asm::Op(Instr::LoadNil { dst: r0 }, span), Asm::Op(Instr::Return { src: r0, written: UNBOUNDED }, span)];
                 code.registers = code.registers.max(1);
             }
             None => {}
@@ -384,7 +389,7 @@ impl<'a> FnGen<'a> {
     /// value, hands it to the loop's destination and jumps past the loop.
     fn leave(&mut self, src: Slot, span: Span) {
         match self.exit {
-            None => self.emit(Instr::Return { src }, span),
+            None => self.emit(Instr::Return { src, written: UNBOUNDED }, span),
             Some(LoopExit { dst, end, floor }) => {
                 if src != dst {
                     let owned = src.0 as u32 >= floor;
@@ -1184,7 +1189,7 @@ mod tests {
     #[test]
     fn operands_are_read_in_place() {
         let (code, registers) = code_of("(define (f a b) (+ a b))", "f");
-        assert_eq!(code, vec![Instr::Add { dst: r(2), a: r(0), b: r(1) }, Instr::Return { src: r(2) }]);
+        assert_eq!(code, vec![Instr::Add { dst: r(2), a: r(0), b: r(1) }, Instr::Return { src: r(2), written: UNBOUNDED }]);
         assert_eq!(registers, 3);
         let (code, _) = code_of("(define (f x) (* x x))", "f");
         assert_eq!(code[0], Instr::Mul { dst: r(1), a: r(0), b: r(0) });

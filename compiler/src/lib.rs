@@ -142,7 +142,8 @@ fn compile_forms_in(
     let mut debug = Vec::with_capacity(codes.len());
     for (id, code) in codes {
         let function = &program.functions[id as usize];
-        let assembled = assemble::assemble(&code.asm, function.span).map_err(at)?;
+        let frame = assemble::FrameShape { params: code.arity + code.rest as u16, registers: code.registers };
+        let assembled = assemble::assemble(&code.asm, function.span, frame).map_err(at)?;
         protos.push(Proto {
             name: code.name,
             arity: code.arity,

@@ -903,7 +903,7 @@ impl Vm {
                     base = at;
                     pc = 0;
                 }
-                Instr::Return { src } => {
+                Instr::Return { src, written } => {
                     // A number is read as its tag and payload, as it was written: a
                     // whole-value move of it stalls on store forwarding.
                     let result = match *reg!(src) {
@@ -911,8 +911,9 @@ impl Vm {
                         Value::Float(x) => Value::Float(x),
                         _ => std::mem::take(reg_mut!(src)),
                     };
-                    let registers = closure.proto.registers as usize;
-                    clear_values(&mut self.stack[base..base + registers]);
+                    // Only the registers this call may have written own anything
+                    // (the compiler's bound, which V4 keeps inside the frame).
+                    clear_values(&mut self.stack[base..base + written.0 as usize]);
                     match self.pop_frame(result, stop_depth) {
                         Some(v) => return Ok(v),
                         None => reload!(),
@@ -1160,13 +1161,16 @@ fn share(value: &Value) -> Value {
 }
 
 /// Adds nils until the stack ends at `len` (a frame's registers beyond its
-/// parameters start as nil). Pushed one by one: a frame has few, and `resize` is an
-/// out-of-line call.
+/// parameters start as nil): one capacity check, then plain writes.
 #[inline(always)]
 fn extend_nil(stack: &mut Vec<Value>, len: usize) {
-    while stack.len() < len {
-        stack.push(Value::Nil);
+    let Some(missing) = len.checked_sub(stack.len()) else { return };
+    stack.reserve(missing);
+    for slot in &mut stack.spare_capacity_mut()[..missing] {
+        slot.write(Value::Nil);
     }
+    // SAFETY: the `missing` slots after the old length were just written.
+    unsafe { stack.set_len(len) }
 }
 
 /// Moves the `argc` values at stack index `args` down to `base` (a tail call's

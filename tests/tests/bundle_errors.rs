@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bundle_format::header::{digest, FLAG_DEBUG, HEADER_LEN, MIN_FORMAT_VERSION};
-use bundle_format::opcodes::{Argc, Slot};
+use bundle_format::opcodes::{Argc, Slot, Written};
 use bundle_format::{read_bundle, verify_bundle, write_bundle, FORMAT_VERSION};
 use sema_e2e::{compile_bundle, run_with_timeout, tool, Outcome, TempDir};
 
@@ -378,7 +378,7 @@ fn verifier_rejects_an_out_of_range_constant() {
             dst: Slot(0),
             idx: bundle_format::bundle::ConstIdx(too_far),
         },
-        bundle_format::Instr::Return { src: Slot(0) },
+        bundle_format::Instr::Return { src: Slot(0), written: Written(0) },
     ] {
         instr.encode(&mut code);
     }
@@ -405,7 +405,7 @@ fn verifier_rejects_a_call_window_beyond_the_frame() {
             a: Slot(registers - 1),
             argc: Argc(1),
         },
-        bundle_format::Instr::Return { src: Slot(0) },
+        bundle_format::Instr::Return { src: Slot(0), written: Written(0) },
     ] {
         instr.encode(&mut code);
     }

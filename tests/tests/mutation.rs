@@ -339,7 +339,8 @@ fn operand_spans(instr: &Instr<ByteOffset>) -> Vec<(usize, usize)> {
             TypedOperand::Slot(_)
             | TypedOperand::Capture(_)
             | TypedOperand::Argc(_)
-            | TypedOperand::ShortInt(_) => 2,
+            | TypedOperand::ShortInt(_)
+            | TypedOperand::Written(_) => 2,
             TypedOperand::Const(_)
             | TypedOperand::Sym(_)
             | TypedOperand::Proto(_)
@@ -389,6 +390,7 @@ fn registers_used(code: &[u8]) -> u32 {
         instr.for_each_operand(|operand| match operand {
             TypedOperand::Slot(r) => used = used.max(r.0 as u32 + 1),
             TypedOperand::SmallSlot(r) => used = used.max(r.0 as u32 + 1),
+            TypedOperand::Written(w) => used = used.max(w.0 as u32),
             _ => {}
         });
         if let Some(w) = instr.window() {
@@ -1602,6 +1604,7 @@ fn semantic(base: &Base, rng: &mut Rng, sink: &mut Sink) {
                 rng.below(registers.min(256) as usize) as u32
             }
             TypedOperand::Capture(_) if captures > 0 => rng.below(captures) as u32,
+            TypedOperand::Written(_) => rng.below(registers as usize + 1) as u32,
             TypedOperand::Int(v) => literal(rng, v.0, i32::MIN, i32::MAX) as u32,
             // The low two bytes: an i16 in two's complement.
             TypedOperand::ShortInt(v) => {
@@ -1666,10 +1669,10 @@ fn proto(
 }
 
 /// The crafted bundles, each with what it aims at. Byte offsets in the code: LoadNil,
-/// LoadTrue, LoadFalse, LoadSelf, Return and Throw are 3 bytes; Move, MoveOut, LoadCell,
-/// LoadCellCapture, Jump, Call, TailCall and CallSelf 5; CallGlobal 8; the rest 7.
+/// LoadTrue, LoadFalse, LoadSelf and Throw are 3 bytes; Move, MoveOut, LoadCell,
+/// LoadCellCapture, Jump, Call, TailCall, CallSelf and Return 5; CallGlobal 8; the rest 7.
 fn crafted_bundles() -> Vec<(&'static str, Bundle)> {
-    use bundle_format::opcodes::{Argc, Count, ShortInt, SmallArgc, SmallInt, SmallSlot};
+    use bundle_format::opcodes::{Argc, Count, ShortInt, SmallArgc, SmallInt, SmallSlot, Written};
     use Instr::*;
     let one =
         |symbols: &[&str], constants: Vec<Constant>, protos: Vec<bundle_format::Proto>| Bundle {
@@ -1685,7 +1688,7 @@ fn crafted_bundles() -> Vec<(&'static str, Bundle)> {
         dst: Slot(dst),
         value: SmallInt(value),
     };
-    let ret = |src| Return { src: Slot(src) };
+    let ret = |src| Return { src: Slot(src), written: Written(0) };
     let call_global = |sym, a, argc| CallGlobal {
         sym: SymIdx(sym),
         a: Slot(a),
@@ -1903,7 +1906,7 @@ fn crafted_bundles() -> Vec<(&'static str, Bundle)> {
                         &[
                             PushHandler {
                                 dst: r(0),
-                                target: ByteOffset(13),
+                                target: ByteOffset(15),
                             },
                             LoadNil { dst: r(0) },
                             ret(0),

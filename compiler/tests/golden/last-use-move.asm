@@ -9,7 +9,7 @@ function f0 <lambda> (entry): arity 0, registers 2, captures []
   0028           Closure r0 f3
   0035           StoreGlobal s2 r0  ; guarded
   0042           LoadNil r1
-  0045           Return r1
+  0045           Return r1 w2
 
 function f1 tally: arity 2, registers 10, captures []
   0000           Move r3 r0
@@ -33,15 +33,15 @@ function f2 in-loop: arity 1, registers 8, captures []
   0051           MoveOut r2 r4
   0056           MoveOut r1 r3
   0061           Jump @14
-  0066           Return r2
+  0066           Return r2 w8
 
 function f3 guarded: arity 1, registers 7, captures []
-  0000           PushHandler r2 @43
+  0000           PushHandler r2 @45
   0007           Move r4 r0
   0012           LoadConst r5 k1  ; :a
   0019           LoadInt r6 1
   0026           CallGlobal s4 r3 #3  ; assoc
   0034           MoveOut r1 r3
   0039           PopHandler
-  0040           Return r1
-  0043           Return r0
+  0040           Return r1 w7
+  0045           Return r0 w7

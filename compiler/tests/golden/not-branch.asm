@@ -5,16 +5,16 @@ function f0 <lambda> (entry): arity 0, registers 2, captures []
   0014           Closure r0 f2
   0021           StoreGlobal s1 r0  ; g
   0028           LoadNil r1
-  0031           Return r1
+  0031           Return r1 w2
 
 function f1 f: arity 1, registers 2, captures []
-  0000           JumpIfTrue r0 @17
+  0000           JumpIfTrue r0 @19
   0007           LoadInt r1 1
-  0014           Return r1
-  0017           LoadInt r1 2
-  0024           Return r1
+  0014           Return r1 w2
+  0019           LoadInt r1 2
+  0026           Return r1 w2
 
 function f2 g: arity 2, registers 2, captures []
-  0000           LtJumpIfTrue r0 r1 @10
-  0007           Return r0
-  0010           Return r1
+  0000           LtJumpIfTrue r0 r1 @12
+  0007           Return r0 w2
+  0012           Return r1 w2

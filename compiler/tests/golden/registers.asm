@@ -9,22 +9,22 @@ function f0 <lambda> (entry): arity 0, registers 2, captures []
   0042           Closure r0 f4
   0049           StoreGlobal s3 r0  ; lets
   0056           LoadNil r1
-  0059           Return r1
+  0059           Return r1 w2
 
 function f1 add: arity 2, registers 3, captures []
   0000           Add r2 r0 r1
-  0007           Return r2
+  0007           Return r2 w3
 
 function f2 square: arity 1, registers 2, captures []
   0000           Mul r1 r0 r0
-  0007           Return r1
+  0007           Return r1 w2
 
 function f3 alias: arity 1, registers 4, captures []
   0000           MoveOut r2 r0
   0005           LoadInt r0 5
   0012           MoveOut r3 r0
   0017           Add r1 r2 r3
-  0024           Return r1
+  0024           Return r1 w4
 
 function f4 lets: arity 0, registers 3, captures []
   0000           CallGlobal s4 r2 #0  ; h

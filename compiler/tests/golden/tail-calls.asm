@@ -10,15 +10,15 @@ function f0 <lambda> (entry): arity 0, registers 2, captures []
   0042           Closure r0 f4
   0049           StoreGlobal s3 r0  ; k
   0056           LoadNil r1
-  0059           Return r1
+  0059           Return r1 w2
 
 function f1 loop: arity 1, registers 3, captures []
   0000           LoadInt r1 0
-  0007           NumEqJumpIfFalse r0 r1 @24
+  0007           NumEqJumpIfFalse r0 r1 @26
   0014           LoadConst r1 k0  ; 'done
-  0021           Return r1
-  0024           SubInt r2 r0 1
-  0031           TailCallGlobal s0 r1 #1  ; loop
+  0021           Return r1 w2
+  0026           SubInt r2 r0 1
+  0033           TailCallGlobal s0 r1 #1  ; loop
 
 function f2 f: arity 1, registers 3, captures []
   0000           LoadInt r1 1
@@ -29,14 +29,14 @@ function f2 f: arity 1, registers 3, captures []
   0034           SubInt r2 r0 1
   0041           TailCallGlobal s5 r1 #1  ; g
   0049           LoadNil r1
-  0052           Return r1
+  0052           Return r1 w2
 
 function f3 h: arity 1, registers 4, captures []
   0000           Move r1 r0
   0005           JumpIfFalse r1 @25
   0012           MoveOut r3 r0
   0017           TailCallGlobal s5 r2 #1  ; g
-  0025           Return r1
+  0025           Return r1 w2
 
 function f4 k: arity 0, registers 2, captures []
   0000           LoadInt r0 0
@@ -44,4 +44,4 @@ function f4 k: arity 0, registers 2, captures []
   0014           LtJumpIfFalse r0 r1 @33
   0021           AddInt r0 r0 1
   0028           Jump @14
-  0033           Return r0
+  0033           Return r0 w2

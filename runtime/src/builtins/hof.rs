@@ -607,10 +607,10 @@ pub(crate) mod tests {
     use crate::printer::repr;
     use crate::program::{FuncProto, Program};
     use crate::value::{Captures, Closure};
-    use bundle_format::opcodes::{Count, Instr, Slot, SmallArgc, SmallInt, SymIdx};
+    use bundle_format::opcodes::{Count, Instr, Slot, SmallArgc, SmallInt, SymIdx, Written};
 
     pub(crate) fn vm() -> Vm {
-        let entry = proto(0, vec![Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0) }]);
+        let entry = proto(0, vec![Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0), written: Written(0) }]);
         let program = Program { unit: entry.unit.clone(), entry };
         Vm::new(program, Vec::new())
     }
@@ -649,12 +649,12 @@ pub(crate) mod tests {
 
     /// `(fn (a b) (OP a b))`.
     fn binary(op: Op) -> Value {
-        closure(2, vec![op(r(2), r(0), r(1)), Instr::Return { src: r(2) }])
+        closure(2, vec![op(r(2), r(0), r(1)), Instr::Return { src: r(2), written: Written(0) }])
     }
 
     /// `(fn (x) (OP x k))`.
     fn with_int(op: Op, k: i32) -> Value {
-        closure(1, vec![Instr::LoadInt { dst: r(1), value: SmallInt(k) }, op(r(2), r(0), r(1)), Instr::Return { src: r(2) }])
+        closure(1, vec![Instr::LoadInt { dst: r(1), value: SmallInt(k) }, op(r(2), r(0), r(1)), Instr::Return { src: r(2), written: Written(0) }])
     }
 
     /// `(fn (args...) (NAME args...))` calling a global builtin: the arguments are
@@ -663,7 +663,7 @@ pub(crate) mod tests {
         let mut code: Vec<Instr> = (0..arity).map(|i| Instr::Move { dst: r(arity + 1 + i), src: r(i) }).collect();
         let sym = SymIdx(Sym::intern(name).index() as u32);
         code.push(Instr::CallGlobal { sym, a: r(arity), argc: SmallArgc(arity as u8) });
-        code.push(Instr::Return { src: r(arity) });
+        code.push(Instr::Return { src: r(arity), written: Written(0) });
         Value::Closure(Rc::new(Closure { proto: proto_with(arity, 2 * arity + 1, code), captures: Captures::NONE }))
     }
 
@@ -682,7 +682,7 @@ pub(crate) mod tests {
     #[test]
     fn map_filter_fold() {
         let mut vm = vm();
-        let square = closure(1, vec![Instr::Mul { dst: r(1), a: r(0), b: r(0) }, Instr::Return { src: r(1) }]);
+        let square = closure(1, vec![Instr::Mul { dst: r(1), a: r(0), b: r(0) }, Instr::Return { src: r(1), written: Written(0) }]);
         assert_eq!(call(&mut vm, "map", &[square.clone(), ints(&[1, 2, 3])]), "(1 4 9)");
         assert_eq!(call(&mut vm, "map", &[square.clone(), vector(&[4])]), "(16)");
         assert_eq!(call(&mut vm, "map", &[native("+"), ints(&[1, 2, 3]), vector(&[10, 20])]), "(11 22)");
@@ -728,7 +728,7 @@ pub(crate) mod tests {
                 Instr::MoveOut { dst: r(4), src: r(1) },
                 Instr::LoadInt { dst: r(5), value: SmallInt(1) },
                 Instr::CallGlobal { sym: SymIdx(Sym::intern("assoc").index() as u32), a: r(2), argc: SmallArgc(3) },
-                Instr::Return { src: r(2) },
+                Instr::Return { src: r(2), written: Written(0) },
             ],
         );
         let empty = Value::Map(Rc::new(SortedMap::new()));
@@ -760,7 +760,7 @@ pub(crate) mod tests {
                 Instr::Move { dst: r(1), src: r(0) },
                 Instr::Move { dst: r(2), src: r(0) },
                 Instr::MakeList { dst: r(1), count: Count(2) },
-                Instr::Return { src: r(1) },
+                Instr::Return { src: r(1), written: Written(0) },
             ],
         );
         assert_eq!(call(&mut vm, "flat-map", &[pair, ints(&[1, 2])]), "(1 1 2 2)");
@@ -809,7 +809,7 @@ pub(crate) mod tests {
                 Instr::Car { dst: r(2), src: r(0) },
                 Instr::Car { dst: r(3), src: r(1) },
                 Instr::Lt { dst: r(2), a: r(2), b: r(3) },
-                Instr::Return { src: r(2) },
+                Instr::Return { src: r(2), written: Written(0) },
             ],
         );
         let out = vm.call(&native("sort"), &[pairs, by_first]).unwrap();
@@ -848,7 +848,7 @@ pub(crate) mod tests {
             vec![
                 Instr::LoadInt { dst: r(2), value: SmallInt(1) },
                 Instr::Gt { dst: r(2), a: r(1), b: r(2) },
-                Instr::Return { src: r(2) },
+                Instr::Return { src: r(2), written: Written(0) },
             ],
         );
         assert_eq!(call(&mut vm, "map/filter", &[big_val, m.clone()]), "{:b 2}");
@@ -865,7 +865,7 @@ pub(crate) mod tests {
     #[test]
     fn promises() {
         let mut vm = vm();
-        let thunk = closure(0, vec![Instr::LoadInt { dst: r(0), value: SmallInt(42) }, Instr::Return { src: r(0) }]);
+        let thunk = closure(0, vec![Instr::LoadInt { dst: r(0), value: SmallInt(42) }, Instr::Return { src: r(0), written: Written(0) }]);
         let p = vm.call(&native("%make-promise"), &[thunk]).unwrap();
         assert_eq!(repr(&p), "<promise>");
         assert_eq!(call(&mut vm, "promise?", &[p.clone()]), "#t");

@@ -267,12 +267,23 @@ fn split(s: &Value, sep: &Value) -> Result<Value> {
 fn split_at_byte(s: &str, byte: u8) -> List {
     let mut fields = List::EMPTY;
     let mut end = s.len();
-    for at in memchr::memchr_iter(byte, s.as_bytes()).rev() {
-        fields = List::cons(Value::str(&s[at + 1..end]), fields);
+    let mut cons_field = |at: usize| {
+        fields = List::cons(Value::str(&s[at + 1..end]), std::mem::take(&mut fields));
         end = at;
+    };
+    // memchr's vector search costs more to set up than a short line takes to scan.
+    if s.len() <= SHORT_SCAN {
+        for (at, _) in s.bytes().enumerate().rev().filter(|&(_, b)| b == byte) {
+            cons_field(at);
+        }
+    } else {
+        memchr::memchr_iter(byte, s.as_bytes()).rev().for_each(cons_field);
     }
     List::cons(Value::str(&s[..end]), fields)
 }
+
+/// Strings up to this many bytes are scanned byte by byte rather than with memchr.
+const SHORT_SCAN: usize = 32;
 
 fn split_fields(s: &str, sep: &str) -> Vec<Value> {
     let mut fields = Vec::new();
