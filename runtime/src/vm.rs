@@ -103,13 +103,16 @@ impl Frames {
         self.len = self.len.min(len);
     }
 
+    // The top frame is read by index, one bounds check: `live().last()` checked `len`
+    // against the slots and then against zero, on every call and return.
+    #[inline(always)]
     fn last(&self) -> Option<&Frame> {
-        self.live().last()
+        self.slots.get(self.len.wrapping_sub(1))
     }
 
+    #[inline(always)]
     fn last_mut(&mut self) -> Option<&mut Frame> {
-        let len = self.len;
-        self.slots[..len].last_mut()
+        self.slots.get_mut(self.len.wrapping_sub(1))
     }
 
     fn live(&self) -> &[Frame] {
