@@ -610,7 +610,7 @@ pub(crate) mod tests {
     use bundle_format::opcodes::{Count, Instr, Slot, SmallArgc, SmallInt, SymIdx, Written};
 
     pub(crate) fn vm() -> Vm {
-        let entry = proto(0, vec![Instr::LoadNil { dst: Slot(0) }, Instr::Return { src: Slot(0), written: Written(0) }]);
+        let entry = proto(0, vec![Instr::LoadNil { dst: Slot(0) }, ret(Slot(0))]);
         let program = Program { unit: entry.unit.clone(), entry };
         Vm::new(program, Vec::new())
     }
@@ -619,7 +619,19 @@ pub(crate) mod tests {
         proto_with(arity, arity + 4, code)
     }
 
+    /// A return that resets every register of its frame (`proto_with` bounds it).
+    fn ret(src: Slot) -> Instr {
+        Instr::Return { src, written: Written(u16::MAX) }
+    }
+
     fn proto_with(arity: u16, registers: u16, code: Vec<Instr>) -> Rc<FuncProto> {
+        let code: Vec<Instr> = code
+            .into_iter()
+            .map(|instr| match instr {
+                Instr::Return { src, written } => Instr::Return { src, written: Written(written.0.min(registers)) },
+                other => other,
+            })
+            .collect();
         Rc::new(FuncProto {
             name: None,
             trace_name: crate::program::trace_name(None),
@@ -649,12 +661,12 @@ pub(crate) mod tests {
 
     /// `(fn (a b) (OP a b))`.
     fn binary(op: Op) -> Value {
-        closure(2, vec![op(r(2), r(0), r(1)), Instr::Return { src: r(2), written: Written(0) }])
+        closure(2, vec![op(r(2), r(0), r(1)), ret(r(2))])
     }
 
     /// `(fn (x) (OP x k))`.
     fn with_int(op: Op, k: i32) -> Value {
-        closure(1, vec![Instr::LoadInt { dst: r(1), value: SmallInt(k) }, op(r(2), r(0), r(1)), Instr::Return { src: r(2), written: Written(0) }])
+        closure(1, vec![Instr::LoadInt { dst: r(1), value: SmallInt(k) }, op(r(2), r(0), r(1)), ret(r(2))])
     }
 
     /// `(fn (args...) (NAME args...))` calling a global builtin: the arguments are
@@ -663,7 +675,7 @@ pub(crate) mod tests {
         let mut code: Vec<Instr> = (0..arity).map(|i| Instr::Move { dst: r(arity + 1 + i), src: r(i) }).collect();
         let sym = SymIdx(Sym::intern(name).index() as u32);
         code.push(Instr::CallGlobal { sym, a: r(arity), argc: SmallArgc(arity as u8) });
-        code.push(Instr::Return { src: r(arity), written: Written(0) });
+        code.push(ret(r(arity)));
         Value::Closure(Rc::new(Closure { proto: proto_with(arity, 2 * arity + 1, code), captures: Captures::NONE }))
     }
 
@@ -682,7 +694,7 @@ pub(crate) mod tests {
     #[test]
     fn map_filter_fold() {
         let mut vm = vm();
-        let square = closure(1, vec![Instr::Mul { dst: r(1), a: r(0), b: r(0) }, Instr::Return { src: r(1), written: Written(0) }]);
+        let square = closure(1, vec![Instr::Mul { dst: r(1), a: r(0), b: r(0) }, ret(r(1))]);
         assert_eq!(call(&mut vm, "map", &[square.clone(), ints(&[1, 2, 3])]), "(1 4 9)");
         assert_eq!(call(&mut vm, "map", &[square.clone(), vector(&[4])]), "(16)");
         assert_eq!(call(&mut vm, "map", &[native("+"), ints(&[1, 2, 3]), vector(&[10, 20])]), "(11 22)");
@@ -703,6 +715,25 @@ pub(crate) mod tests {
         assert_eq!(call(&mut vm, "reduce", &[native("+"), ints(&[])]), "ERR Eval error: reduce: empty list");
         assert_eq!(call(&mut vm, "reduce", &[native("+"), int(0), ints(&[])]), "ERR Arity error: reduce expects 2 args, got 3");
         assert_eq!(call(&mut vm, "for-each", &[square, ints(&[1])]), "nil");
+    }
+
+    #[test]
+    fn calls_into_sema_reuse_the_registers_above_the_calling_frame() {
+        let mut vm = vm();
+        let square = closure(1, vec![Instr::Mul { dst: r(1), a: r(0), b: r(0) }, ret(r(1))]);
+        let add = binary(|dst, a, b| Instr::Add { dst, a, b });
+        assert_eq!(call(&mut vm, "map", &[square.clone(), ints(&[1, 2])]), "(1 4)");
+        assert_eq!(call(&mut vm, "foldl", &[add.clone(), int(0), ints(&[1, 2])]), "3");
+        let reached = vm.stack_len();
+        assert_eq!(reached, 7, "kept for the next call: the placeholder and add's six registers");
+        let many: Vec<i64> = (0..1000).collect();
+        assert_eq!(call(&mut vm, "foldl", &[add, int(0), ints(&many)]), "499500");
+        assert_eq!(call(&mut vm, "map", &[square.clone(), ints(&many)]).len(), repr(&Value::list(many.iter().map(|n| int(n * n)).collect())).len());
+        assert_eq!(vm.stack_len(), reached, "a thousand calls take the same registers");
+        // A failing call is cut back; the next ones run in the same place.
+        assert!(call(&mut vm, "map", &[square.clone(), Value::list(vec![int(2), s("x")])]).starts_with("ERR"));
+        assert_eq!(call(&mut vm, "map", &[square, ints(&[5])]), "(25)");
+        assert!(vm.stack_len() <= reached);
     }
 
     #[test]
@@ -728,7 +759,7 @@ pub(crate) mod tests {
                 Instr::MoveOut { dst: r(4), src: r(1) },
                 Instr::LoadInt { dst: r(5), value: SmallInt(1) },
                 Instr::CallGlobal { sym: SymIdx(Sym::intern("assoc").index() as u32), a: r(2), argc: SmallArgc(3) },
-                Instr::Return { src: r(2), written: Written(0) },
+                ret(r(2)),
             ],
         );
         let empty = Value::Map(Rc::new(SortedMap::new()));
@@ -760,7 +791,7 @@ pub(crate) mod tests {
                 Instr::Move { dst: r(1), src: r(0) },
                 Instr::Move { dst: r(2), src: r(0) },
                 Instr::MakeList { dst: r(1), count: Count(2) },
-                Instr::Return { src: r(1), written: Written(0) },
+                ret(r(1)),
             ],
         );
         assert_eq!(call(&mut vm, "flat-map", &[pair, ints(&[1, 2])]), "(1 1 2 2)");
@@ -809,7 +840,7 @@ pub(crate) mod tests {
                 Instr::Car { dst: r(2), src: r(0) },
                 Instr::Car { dst: r(3), src: r(1) },
                 Instr::Lt { dst: r(2), a: r(2), b: r(3) },
-                Instr::Return { src: r(2), written: Written(0) },
+                ret(r(2)),
             ],
         );
         let out = vm.call(&native("sort"), &[pairs, by_first]).unwrap();
@@ -848,7 +879,7 @@ pub(crate) mod tests {
             vec![
                 Instr::LoadInt { dst: r(2), value: SmallInt(1) },
                 Instr::Gt { dst: r(2), a: r(1), b: r(2) },
-                Instr::Return { src: r(2), written: Written(0) },
+                ret(r(2)),
             ],
         );
         assert_eq!(call(&mut vm, "map/filter", &[big_val, m.clone()]), "{:b 2}");
@@ -865,7 +896,7 @@ pub(crate) mod tests {
     #[test]
     fn promises() {
         let mut vm = vm();
-        let thunk = closure(0, vec![Instr::LoadInt { dst: r(0), value: SmallInt(42) }, Instr::Return { src: r(0), written: Written(0) }]);
+        let thunk = closure(0, vec![Instr::LoadInt { dst: r(0), value: SmallInt(42) }, ret(r(0))]);
         let p = vm.call(&native("%make-promise"), &[thunk]).unwrap();
         assert_eq!(repr(&p), "<promise>");
         assert_eq!(call(&mut vm, "promise?", &[p.clone()]), "#t");
