@@ -136,7 +136,7 @@ fn more_symbols_than_a_bundle_holds_is_a_compile_error() {
 #[test]
 fn a_function_over_16_mib_of_code_is_a_compile_error() {
     let source = format!("(define (f)\n{})\n", "(g 1 2)\n".repeat(3_000_000));
-    let (dir, out) = semac("big-function", &source, &[]);
+    let (_dir, out) = semac("big-function", &source, &[]);
     assert_eq!(out.code(), Some(1), "{}", out.describe_end());
     let first = out.stderr_text().lines().next().unwrap_or_default().to_string();
     assert!(first.starts_with("main.sema:1:1: function too large: "), "{first}");
