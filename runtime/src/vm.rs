@@ -750,6 +750,19 @@ impl Vm {
                 pc = target;
             }};
         }
+        // Continues in the frame just pushed at `$base`, running `$next` (`None`: the
+        // running closure again). What `reload!` would read back from the frame is
+        // known here.
+        macro_rules! enter_new_frame {
+            ($next:expr, $base:expr) => {{
+                if let Some(next) = $next {
+                    closure = next;
+                    code = closure.proto.code.as_ptr();
+                }
+                pc = 0;
+                base = $base;
+            }};
+        }
         macro_rules! reload {
             () => {{
                 let frame = self.frames.last().expect("a frame to resume");
@@ -861,8 +874,9 @@ impl Vm {
                     // `invoke`: its `Rc` goes straight into the new frame.
                     let callee = match callee {
                         Value::Closure(callee) if !tail => {
+                            let next = (!Rc::ptr_eq(&closure, &callee)).then(|| callee.clone());
                             tri!(self.enter(callee, at + 1, argc.0 as usize));
-                            reload!();
+                            enter_new_frame!(next, at + 1);
                             continue;
                         }
                         other => other,
@@ -900,7 +914,8 @@ impl Vm {
                                 }
                                 tri!(prepare_frame(&mut self.stack, &callee.proto, at + 1, argc));
                                 self.frames.push_shared(callee, at + 1);
-                                reload!();
+                                let next = (!Rc::ptr_eq(&closure, callee)).then(|| callee.clone());
+                                enter_new_frame!(next, at + 1);
                                 continue;
                             }
                             Some(Some(Value::Native(builtin))) => {
