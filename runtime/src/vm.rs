@@ -436,11 +436,7 @@ impl Vm {
         let end = at + 1 + args.len();
         extend_nil(&mut self.stack, end);
         for (slot, arg) in self.stack[at + 1..end].iter_mut().zip(args) {
-            if owns_nothing(slot) {
-                std::mem::forget(std::mem::replace(slot, arg));
-            } else {
-                *slot = arg;
-            }
+            overwrite(slot, arg);
         }
         at
     }
@@ -670,17 +666,11 @@ impl Vm {
                 unsafe { &mut *self.stack.as_mut_ptr().add(base + $r.0 as usize) }
             }};
         }
-        // Stores `$value` (evaluated first) into register `$r`. A number there is
-        // overwritten without running the out-of-line drop glue.
+        // Stores `$value` (evaluated first) into register `$r` (`overwrite`).
         macro_rules! set {
             ($r:expr, $value:expr) => {{
                 let value = $value;
-                let place = reg_mut!($r);
-                if owns_nothing(place) {
-                    std::mem::forget(std::mem::replace(place, value));
-                } else {
-                    *place = value;
-                }
+                overwrite(reg_mut!($r), value);
             }};
         }
         // Two fixnums or two floats take the fast path; anything else (overflow,
@@ -1163,12 +1153,7 @@ impl Vm {
         if self.frames.len() == stop_depth {
             return Some(result);
         }
-        let place = &mut self.stack[base - 1];
-        if owns_nothing(place) {
-            std::mem::forget(std::mem::replace(place, result));
-        } else {
-            *place = result;
-        }
+        overwrite(&mut self.stack[base - 1], result);
         None
     }
 }
@@ -1184,6 +1169,17 @@ fn is_null(value: &Value) -> bool {
 #[inline(always)]
 fn owns_nothing(value: &Value) -> bool {
     matches!(value, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_))
+}
+
+/// Stores `value` into `place`. A number there is overwritten without running the
+/// out-of-line drop glue.
+#[inline(always)]
+fn overwrite(place: &mut Value, value: Value) {
+    if owns_nothing(place) {
+        std::mem::forget(std::mem::replace(place, value));
+    } else {
+        *place = value;
+    }
 }
 
 /// A clone of `value`, read as one 16-byte copy. `Value::clone` (out of line) writes
@@ -1208,13 +1204,9 @@ fn share(value: &Value) -> Value {
 /// parameters start as nil): one capacity check, then plain writes.
 #[inline(always)]
 fn extend_nil(stack: &mut Vec<Value>, len: usize) {
-    let Some(missing) = len.checked_sub(stack.len()) else { return };
-    stack.reserve(missing);
-    for slot in &mut stack.spare_capacity_mut()[..missing] {
-        slot.write(Value::Nil);
+    if stack.len() < len {
+        stack.resize_with(len, || Value::Nil);
     }
-    // SAFETY: the `missing` slots after the old length were just written.
-    unsafe { stack.set_len(len) }
 }
 
 /// Moves the `argc` values at stack index `args` down to `base` (a tail call's
