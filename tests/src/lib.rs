@@ -11,7 +11,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
@@ -160,11 +160,28 @@ pub fn run_tool(name: &str, dir: &Path, args: &[&str]) -> Outcome {
     run_with_timeout(cmd, Duration::from_secs(60)).unwrap_or_else(|e| panic!("cannot run {name}: {e}"))
 }
 
+/// Spawns `cmd`, retrying for a while when the kernel says the program file is busy.
+/// A test that writes an executable and then runs it can meet ETXTBSY: another test
+/// thread may fork while the file is still open for writing, and its child holds the
+/// descriptor until it execs. The window is short, so a bounded retry ends it.
+fn spawn_when_not_busy(cmd: &mut Command) -> io::Result<Child> {
+    let mut attempts = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == io::ErrorKind::ExecutableFileBusy && attempts < 100 => {
+                attempts += 1;
+                thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs `cmd` with stdin closed and stdout/stderr captured, killing it after `timeout`.
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> io::Result<Outcome> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
-    let mut child = cmd.spawn()?;
+    let mut child = spawn_when_not_busy(&mut cmd)?;
     let mut out_pipe = child.stdout.take().expect("piped stdout");
     let mut err_pipe = child.stderr.take().expect("piped stderr");
     let (out_tx, out_rx) = mpsc::channel();
