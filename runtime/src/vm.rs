@@ -631,6 +631,11 @@ impl Vm {
         // local `closure` keeps alive; the two change together (`reload!`). Fetching
         // through the slice took four dependent loads per instruction.
         let mut code: *const Instr = closure.proto.code.as_ptr();
+        // The running frame's register 0: `self.stack.as_mut_ptr() + base`, kept so
+        // that a register access is one add, not a reload of the stack and the base.
+        // `locate!` recomputes it after anything that may move the stack (a call, a
+        // builtin) or reaches it by reference, and wherever `base` changes.
+        let mut regs: *mut Value = self.stack.as_mut_ptr().wrapping_add(base);
 
         macro_rules! save_pc {
             () => {
@@ -654,17 +659,26 @@ impl Vm {
         // back to where a failed call from a builtin into Sema began, above every
         // suspended frame: `run_closure`). The references live within one instruction, during which
         // nothing grows the stack: the builtins called there get operands, not the VM.
+        // `regs` is register 0 of the running frame: `locate!` ran since the stack last
+        // moved or was borrowed (checked in debug builds).
         macro_rules! reg {
             ($r:expr) => {{
                 debug_assert!(base + ($r.0 as usize) < self.stack.len(), "register outside the stack");
-                unsafe { &*self.stack.as_ptr().add(base + $r.0 as usize) }
+                debug_assert!(std::ptr::eq(regs, self.stack.as_mut_ptr().wrapping_add(base)), "registers not located");
+                unsafe { &*regs.add($r.0 as usize) }
             }};
         }
         macro_rules! reg_mut {
             ($r:expr) => {{
                 debug_assert!(base + ($r.0 as usize) < self.stack.len(), "register outside the stack");
-                unsafe { &mut *self.stack.as_mut_ptr().add(base + $r.0 as usize) }
+                debug_assert!(std::ptr::eq(regs, self.stack.as_mut_ptr().wrapping_add(base)), "registers not located");
+                unsafe { &mut *regs.add($r.0 as usize) }
             }};
+        }
+        macro_rules! locate {
+            () => {
+                regs = self.stack.as_mut_ptr().wrapping_add(base)
+            };
         }
         // Stores `$value` (evaluated first) into register `$r` (`overwrite`).
         macro_rules! set {
@@ -678,16 +692,16 @@ impl Vm {
         macro_rules! arith {
             ($dst:expr, $a:expr, $b:expr, $int:expr, $float:expr, $slow:path) => {{
                 let (x, y) = (reg!($a), reg!($b));
-                let fast = match (x, y) {
-                    (Value::Int(x), Value::Int(y)) => $int(*x, *y),
-                    (Value::Float(x), Value::Float(y)) => Some($float(*x, *y)),
-                    _ => None,
-                };
-                let result = match fast {
-                    Some(result) => result,
-                    None => tri!($slow(x, y)),
-                };
-                set!($dst, result);
+                // Each path stores its own result: merged into one `Value` first, the
+                // fast results were stored with the slow path's padding bytes.
+                match (x, y) {
+                    (Value::Int(i), Value::Int(j)) => match $int(*i, *j) {
+                        Some(result) => set!($dst, result),
+                        None => set!($dst, tri!($slow(x, y))),
+                    },
+                    (Value::Float(i), Value::Float(j)) => set!($dst, $float(*i, *j)),
+                    _ => set!($dst, tri!($slow(x, y))),
+                }
             }};
         }
         // A comparison's fast path as in `arith!`, then the branch, with no boolean
@@ -711,14 +725,14 @@ impl Vm {
             ($dst:expr, $a:expr, $value:expr, $checked:ident, $slow:path) => {{
                 let x = reg!($a);
                 let k = $value.0 as i64;
-                let result = match x {
+                // The fast path stores on its own, as in `arith!`.
+                match x {
                     Value::Int(n) => match n.$checked(k) {
-                        Some(n) => Value::Int(n),
-                        None => tri!($slow(x, &Value::Int(k))),
+                        Some(n) => set!($dst, Value::Int(n)),
+                        None => set!($dst, tri!($slow(x, &Value::Int(k)))),
                     },
-                    _ => tri!($slow(x, &Value::Int(k))),
-                };
-                set!($dst, result);
+                    _ => set!($dst, tri!($slow(x, &Value::Int(k)))),
+                }
             }};
         }
         // Charged on every call and backward jump, so every loop and recursion pays.
@@ -751,6 +765,7 @@ impl Vm {
                 }
                 pc = 0;
                 base = $base;
+                locate!();
             }};
         }
         macro_rules! reload {
@@ -764,6 +779,7 @@ impl Vm {
                 }
                 pc = frame.pc;
                 base = frame.base;
+                locate!();
             }};
         }
 
@@ -857,7 +873,7 @@ impl Vm {
                 Instr::Call { a, argc } | Instr::TailCall { a, argc } => {
                     burn_fuel!();
                     let at = base + a.0 as usize;
-                    let callee = std::mem::take(&mut self.stack[at]);
+                    let callee = std::mem::take(reg_mut!(a));
                     let tail = matches!(instr, Instr::TailCall { .. });
                     save_pc!();
                     // The common case, a closure called (not in tail position), skips
@@ -873,7 +889,10 @@ impl Vm {
                     };
                     match tri!(self.invoke(callee, at, argc.0 as usize, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
-                        Invoked::Value(v) => set!(a, v),
+                        Invoked::Value(v) => {
+                            locate!();
+                            set!(a, v)
+                        }
                         Invoked::Returned(v) => return Ok(v),
                     }
                 }
@@ -892,6 +911,7 @@ impl Vm {
                             let proto = &closure.proto;
                             if Rc::ptr_eq(callee, &closure) && !proto.rest && argc == proto.arity as usize {
                                 self.restart_frame(base, at + 1, argc, proto.registers as usize);
+                                locate!();
                                 pc = 0;
                                 continue;
                             }
@@ -911,6 +931,7 @@ impl Vm {
                             Some(Some(Value::Native(builtin))) => {
                                 let builtin = *builtin;
                                 let result = tri!(self.call_builtin_at(builtin, at + 1, argc));
+                                locate!();
                                 set!(a, result);
                                 continue;
                             }
@@ -920,7 +941,10 @@ impl Vm {
                     let callee = tri!(self.global(sym));
                     match tri!(self.invoke(callee, at, argc, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
-                        Invoked::Value(v) => set!(a, v),
+                        Invoked::Value(v) => {
+                            locate!();
+                            set!(a, v)
+                        }
                         Invoked::Returned(v) => return Ok(v),
                     }
                 }
@@ -935,6 +959,7 @@ impl Vm {
                     // The same closure runs on: no reference count, no reload.
                     self.frames.push_shared(&closure, at);
                     base = at;
+                    locate!();
                     pc = 0;
                 }
                 Instr::Return { src, written } => {
@@ -958,14 +983,18 @@ impl Vm {
                     // Consed straight from the registers: no vector in between.
                     let start = base + dst.0 as usize;
                     let items = self.stack[start..start + count.0 as usize].iter_mut().map(std::mem::take);
-                    set!(dst, Value::List(List::from_iter_exact(items)));
+                    let list = Value::List(List::from_iter_exact(items));
+                    locate!();
+                    set!(dst, list);
                 }
                 Instr::MakeVector { dst, count } => {
                     let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
+                    locate!();
                     set!(dst, Value::vector(items));
                 }
                 Instr::MakeMap { dst, pairs } => {
                     let items = self.take_registers(base + dst.0 as usize, 2 * pairs.0 as usize);
+                    locate!();
                     set!(dst, make_map(items));
                 }
                 Instr::PushHandler { dst, target } => self.handlers.push(Handler {
