@@ -230,6 +230,13 @@ fn short_decimal(b: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// Rust's float syntax (what `string/to-float` and `float` accept), with the common
+/// short decimals read without the general parser (a fifth of the work per 1brc row
+/// went into it).
+pub fn parse_rust_float(text: &str) -> Option<f64> {
+    short_decimal(text.as_bytes()).or_else(|| text.parse::<f64>().ok())
+}
+
 /// string->number semantics (§7.4): trims surrounding space/tab/CR/LF, then parse_number;
 /// None when not a number (including "+5", "1.", ".5", "0x10", "1_000", ""). Errors of
 /// [`parse_number`] (zero denominator, complex) are None here. (Radixes other than 10
@@ -910,6 +917,18 @@ mod tests {
         }
         for text in ["1.", ".5", "-", "1.2.3", "1e5", "+1.5", "1234567890.1234567", "١.٢", "1_0.5", "-.5"] {
             assert!(short_decimal(text.as_bytes()).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn rust_float_syntax_is_the_general_parsers() {
+        for text in ["12.3", "-0.0", "+1.5", ".5", "5.", "1e5", "-2.5E-3", "inf", "-infinity", "NaN", "12", "1234567890.1234567"] {
+            let general = text.parse::<f64>().expect("a float");
+            let ours = parse_rust_float(text).expect("a float");
+            assert!(ours.to_bits() == general.to_bits() || (ours.is_nan() && general.is_nan()), "{text}");
+        }
+        for text in ["", "-", "1.2.3", "abc", " 1.5", "1_0.5", "0x10"] {
+            assert_eq!(parse_rust_float(text), None, "{text}");
         }
     }
 

@@ -60,23 +60,40 @@ impl Frames {
         self.len
     }
 
+    /// Pushes a frame; more than `MAX_FRAMES` is a stack overflow. Only a depth never
+    /// reached before needs that check: the kept slots are never more than
+    /// `MAX_FRAMES`, so a call that reuses one is within it.
     #[inline(always)]
-    fn push(&mut self, closure: Rc<Closure>, base: usize) {
+    fn push(&mut self, closure: Rc<Closure>, base: usize) -> Result<()> {
         match self.reuse_slot(base) {
             Some(slot) => slot.closure = closure,
-            None => self.slots.push(Frame { closure, pc: 0, base }),
+            None => self.grow(Frame { closure, pc: 0, base })?,
         }
+        Ok(())
     }
 
     /// Like `push`, for a closure the caller keeps: a kept slot that already holds it
     /// (a recursion at this depth) takes no new reference.
     #[inline(always)]
-    fn push_shared(&mut self, closure: &Rc<Closure>, base: usize) {
+    fn push_shared(&mut self, closure: &Rc<Closure>, base: usize) -> Result<()> {
         match self.reuse_slot(base) {
             Some(slot) if Rc::ptr_eq(&slot.closure, closure) => {}
             Some(slot) => slot.closure = closure.clone(),
-            None => self.slots.push(Frame { closure: closure.clone(), pc: 0, base }),
+            None => self.grow(Frame { closure: closure.clone(), pc: 0, base })?,
         }
+        Ok(())
+    }
+
+    /// `push` at a new depth: a new slot, or a stack overflow (the count `reuse_slot`
+    /// took back).
+    #[inline(never)]
+    fn grow(&mut self, frame: Frame) -> Result<()> {
+        if self.slots.len() >= MAX_FRAMES {
+            self.len -= 1;
+            return Err(stack_overflow());
+        }
+        self.slots.push(frame);
+        Ok(())
     }
 
     /// Counts one more frame and returns its kept slot with everything but the
@@ -533,12 +550,8 @@ impl Vm {
     /// Pushes a frame for `closure` whose `argc` arguments are in the stack from `base`.
     #[inline(always)]
     fn enter(&mut self, closure: Rc<Closure>, base: usize, argc: usize) -> Result<()> {
-        if self.frames.len() >= MAX_FRAMES {
-            return Err(stack_overflow());
-        }
         prepare_frame(&mut self.stack, &closure.proto, base, argc)?;
-        self.frames.push(closure, base);
-        Ok(())
+        self.frames.push(closure, base)
     }
 
     /// Runs until the frame at index `stop_depth` returns, handling errors raised
@@ -919,11 +932,8 @@ impl Vm {
                     } else {
                         match self.globals.get(sym.0 as usize) {
                             Some(Some(Value::Closure(callee))) => {
-                                if self.frames.len() >= MAX_FRAMES {
-                                    tri!(Err(stack_overflow()));
-                                }
                                 tri!(prepare_frame(&mut self.stack, &callee.proto, at + 1, argc));
-                                self.frames.push_shared(callee, at + 1);
+                                tri!(self.frames.push_shared(callee, at + 1));
                                 let next = (!Rc::ptr_eq(&closure, callee)).then(|| callee.clone());
                                 enter_new_frame!(next, at + 1);
                                 continue;
@@ -951,13 +961,10 @@ impl Vm {
                 Instr::CallSelf { a, argc } => {
                     burn_fuel!();
                     save_pc!();
-                    if self.frames.len() >= MAX_FRAMES {
-                        tri!(Err(stack_overflow()));
-                    }
                     let at = base + a.0 as usize + 1;
                     tri!(prepare_frame(&mut self.stack, &closure.proto, at, argc.0 as usize));
                     // The same closure runs on: no reference count, no reload.
-                    self.frames.push_shared(&closure, at);
+                    tri!(self.frames.push_shared(&closure, at));
                     base = at;
                     locate!();
                     pc = 0;

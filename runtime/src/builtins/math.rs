@@ -474,7 +474,7 @@ fn inexact(v: &Value) -> Result<Value> {
 fn to_float(v: &Value) -> Result<Value> {
     match v {
         Value::Str(s) => {
-            s.parse::<f64>().map(Value::Float).map_err(|_| Error::eval(format!("cannot convert '{s}' to float")))
+            crate::number_syntax::parse_rust_float(s).map(Value::Float).ok_or_else(|| Error::eval(format!("cannot convert '{s}' to float")))
         }
         Value::Complex(_) => Err(Error::type_error("real number", v)),
         other => match num::to_f64(other) {

@@ -13,7 +13,7 @@ use super::{pure, with_vm, Builtin};
 use crate::error::{Error, Result};
 use crate::list::List;
 use crate::num;
-use crate::number_syntax::{string_to_number, NumberLit};
+use crate::number_syntax::{parse_rust_float, string_to_number, NumberLit};
 use crate::printer::{repr, write_display};
 use crate::value::Value;
 use crate::vm::Vm;
@@ -618,7 +618,7 @@ fn to_float(v: &Value) -> Result<Value> {
         Value::Int(n) => Ok(Value::float(*n as f64)),
         Value::Float(_) => Ok(v.clone()),
         Value::Str(s) => {
-            s.parse::<f64>().map(Value::float).map_err(|_| Error::eval(format!("cannot parse '{s}' as float")))
+            parse_rust_float(s).map(Value::float).ok_or_else(|| Error::eval(format!("cannot parse '{s}' as float")))
         }
         other => Err(Error::type_error("string or number", other)),
     }
