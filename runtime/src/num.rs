@@ -324,7 +324,19 @@ pub fn remainder(a: &Value, b: &Value) -> Result<Value> {
     Ok(from_bigint(&x % &y))
 }
 
+/// `abs`. A fixnum or a float is answered inline; the rest out of line, so the call
+/// from the builtin's wrapper stays small.
+#[inline]
 pub fn abs(a: &Value) -> Result<Value> {
+    match a {
+        Value::Int(i) if *i != i64::MIN => Ok(Value::Int(i.abs())),
+        Value::Float(f) => Ok(Value::Float(f.abs())),
+        _ => abs_in_general(a),
+    }
+}
+
+#[inline(never)]
+fn abs_in_general(a: &Value) -> Result<Value> {
     Ok(match a {
         Value::Int(i) => match i.checked_abs() {
             Some(r) => Value::Int(r),
