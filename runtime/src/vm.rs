@@ -639,7 +639,6 @@ impl Vm {
         let frame = self.frames.last().expect("execute needs a frame");
         let mut closure = frame.closure.clone();
         let mut pc = frame.pc;
-        let mut base = frame.base;
         // The running function's instructions. Always `closure.proto.code`, which the
         // local `closure` keeps alive; the two change together (`reload!`). Fetching
         // through the slice took four dependent loads per instruction.
@@ -647,8 +646,10 @@ impl Vm {
         // The running frame's register 0: `self.stack.as_mut_ptr() + base`, kept so
         // that a register access is one add, not a reload of the stack and the base.
         // `locate!` recomputes it after anything that may move the stack (a call, a
-        // builtin) or reaches it by reference, and wherever `base` changes.
-        let mut regs: *mut Value = self.stack.as_mut_ptr().wrapping_add(base);
+        // builtin) or reaches it by reference, and wherever the frame changes. The base
+        // itself is not kept: `base!` derives it, which leaves the loop one value
+        // fewer to keep in a register.
+        let mut regs: *mut Value = self.stack.as_mut_ptr().wrapping_add(frame.base);
 
         macro_rules! save_pc {
             () => {
@@ -676,21 +677,29 @@ impl Vm {
         // moved or was borrowed (checked in debug builds).
         macro_rules! reg {
             ($r:expr) => {{
-                debug_assert!(base + ($r.0 as usize) < self.stack.len(), "register outside the stack");
-                debug_assert!(std::ptr::eq(regs, self.stack.as_mut_ptr().wrapping_add(base)), "registers not located");
+                debug_assert!(base!() + ($r.0 as usize) < self.stack.len(), "register outside the stack");
                 unsafe { &*regs.add($r.0 as usize) }
             }};
         }
         macro_rules! reg_mut {
             ($r:expr) => {{
-                debug_assert!(base + ($r.0 as usize) < self.stack.len(), "register outside the stack");
-                debug_assert!(std::ptr::eq(regs, self.stack.as_mut_ptr().wrapping_add(base)), "registers not located");
+                debug_assert!(base!() + ($r.0 as usize) < self.stack.len(), "register outside the stack");
                 unsafe { &mut *regs.add($r.0 as usize) }
             }};
         }
+        // The running frame's base, from `regs` (checked in debug builds against the
+        // frame's own record: `regs` is current wherever it is read).
+        macro_rules! base {
+            () => {{
+                let base = (regs as usize - self.stack.as_ptr() as usize) / std::mem::size_of::<Value>();
+                debug_assert_eq!(base, self.frames.last().expect("a running frame").base, "registers not located");
+                base
+            }};
+        }
+        // Points `regs` at the frame whose register 0 is stack index `$base`.
         macro_rules! locate {
-            () => {
-                regs = self.stack.as_mut_ptr().wrapping_add(base)
+            ($base:expr) => {
+                regs = self.stack.as_mut_ptr().wrapping_add($base)
             };
         }
         // Stores `$value` (evaluated first) into register `$r` (`overwrite`).
@@ -777,8 +786,7 @@ impl Vm {
                     code = closure.proto.code.as_ptr();
                 }
                 pc = 0;
-                base = $base;
-                locate!();
+                locate!($base);
             }};
         }
         macro_rules! reload {
@@ -791,8 +799,7 @@ impl Vm {
                     code = closure.proto.code.as_ptr();
                 }
                 pc = frame.pc;
-                base = frame.base;
-                locate!();
+                locate!(frame.base);
             }};
         }
 
@@ -885,6 +892,7 @@ impl Vm {
                 }
                 Instr::Call { a, argc } | Instr::TailCall { a, argc } => {
                     burn_fuel!();
+                    let base = base!();
                     let at = base + a.0 as usize;
                     let callee = std::mem::take(reg_mut!(a));
                     let tail = matches!(instr, Instr::TailCall { .. });
@@ -903,7 +911,7 @@ impl Vm {
                     match tri!(self.invoke(callee, at, argc.0 as usize, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
                         Invoked::Value(v) => {
-                            locate!();
+                            locate!(base);
                             set!(a, v)
                         }
                         Invoked::Returned(v) => return Ok(v),
@@ -911,6 +919,7 @@ impl Vm {
                 }
                 Instr::CallGlobal { sym, a, argc } | Instr::TailCallGlobal { sym, a, argc } => {
                     burn_fuel!();
+                    let base = base!();
                     let at = base + a.0 as usize;
                     let argc = argc.0 as usize;
                     let tail = matches!(instr, Instr::TailCallGlobal { .. });
@@ -924,7 +933,7 @@ impl Vm {
                             let proto = &closure.proto;
                             if Rc::ptr_eq(callee, &closure) && !proto.rest && argc == proto.arity as usize {
                                 self.restart_frame(base, at + 1, argc, proto.registers as usize);
-                                locate!();
+                                locate!(base);
                                 pc = 0;
                                 continue;
                             }
@@ -941,7 +950,7 @@ impl Vm {
                             Some(Some(Value::Native(builtin))) => {
                                 let builtin = *builtin;
                                 let result = tri!(self.call_builtin_at(builtin, at + 1, argc));
-                                locate!();
+                                locate!(base);
                                 set!(a, result);
                                 continue;
                             }
@@ -952,7 +961,7 @@ impl Vm {
                     match tri!(self.invoke(callee, at, argc, tail, stop_depth)) {
                         Invoked::Frame => reload!(),
                         Invoked::Value(v) => {
-                            locate!();
+                            locate!(base);
                             set!(a, v)
                         }
                         Invoked::Returned(v) => return Ok(v),
@@ -961,12 +970,11 @@ impl Vm {
                 Instr::CallSelf { a, argc } => {
                     burn_fuel!();
                     save_pc!();
-                    let at = base + a.0 as usize + 1;
+                    let at = base!() + a.0 as usize + 1;
                     tri!(prepare_frame(&mut self.stack, &closure.proto, at, argc.0 as usize));
                     // The same closure runs on: no reference count, no reload.
                     tri!(self.frames.push_shared(&closure, at));
-                    base = at;
-                    locate!();
+                    locate!(at);
                     pc = 0;
                 }
                 Instr::Return { src, written } => {
@@ -979,29 +987,33 @@ impl Vm {
                     };
                     // Only the registers this call may have written own anything
                     // (the compiler's bound, which V4 keeps inside the frame).
+                    let base = base!();
                     clear_values(&mut self.stack[base..base + written.0 as usize]);
                     match self.pop_frame(result, stop_depth) {
                         Some(v) => return Ok(v),
                         None => reload!(),
                     }
                 }
-                Instr::Closure { dst, proto } => set!(dst, self.make_closure(&closure, proto.0 as usize, base)),
+                Instr::Closure { dst, proto } => set!(dst, self.make_closure(&closure, proto.0 as usize, base!())),
                 Instr::MakeList { dst, count } => {
                     // Consed straight from the registers: no vector in between.
+                    let base = base!();
                     let start = base + dst.0 as usize;
                     let items = self.stack[start..start + count.0 as usize].iter_mut().map(std::mem::take);
                     let list = Value::List(List::from_iter_exact(items));
-                    locate!();
+                    locate!(base);
                     set!(dst, list);
                 }
                 Instr::MakeVector { dst, count } => {
+                    let base = base!();
                     let items = self.take_registers(base + dst.0 as usize, count.0 as usize);
-                    locate!();
+                    locate!(base);
                     set!(dst, Value::vector(items));
                 }
                 Instr::MakeMap { dst, pairs } => {
+                    let base = base!();
                     let items = self.take_registers(base + dst.0 as usize, 2 * pairs.0 as usize);
-                    locate!();
+                    locate!(base);
                     set!(dst, make_map(items));
                 }
                 Instr::PushHandler { dst, target } => self.handlers.push(Handler {
