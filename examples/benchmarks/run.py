@@ -37,7 +37,7 @@ Side by side with Lua: when `lua5.4` is on PATH (or --lua PATH is given, and
 lua/NAME.lua (upstream: lua/upstream/NAME.lua), and when `luajit` is on PATH
 (or --luajit PATH, and not --no-luajit) the same port under `luajit -joff`
 (LuaJIT's interpreter, JIT off).  Runs alternate semarun, lua, luajit in every
-round (--runs rounds); the table shows the medians, the ratios semarun/lua and
+round (--runs rounds; each round starts with the next of them); the table shows the medians, the ratios semarun/lua and
 semarun/luajit, the peak memories and the geometric mean of each ratio.  The
 ports' output is checked like semarun's (for 1brc: the sample run must match
 the expected file and each timed run must print what semarun printed on the
@@ -457,9 +457,12 @@ def benchmark(suite, name, semac, semarun, ports, args, workdir):
         if c.active():
             c.result.peak_kib = peak_rss_kib(c.argv, workdir, args.timeout)
 
-    # Alternate semarun and the ports so that all see the same machine conditions.
+    # Alternate semarun and the ports so that all see the same machine conditions,
+    # and rotate who goes first: on this project's machines the second of two long
+    # runs back to back measured slower, which a fixed order would charge to the ports.
     for i in range(args.runs):
-        for c in contenders:
+        shift = i % len(contenders)
+        for c in contenders[shift:] + contenders[:shift]:
             if c.active():
                 c.timed_run(i, args, workdir, expected, shape)
         if name == ONEBRC:
