@@ -11,6 +11,7 @@ memory and whether the output matched the program's `.expected` file.
                                        [--luajit PATH | --no-luajit]
                                        [--upstream DIR] [--no-extras] [--markdown]
     python3 examples/benchmarks/run.py --upstream DIR --write-expected ORACLE
+    python3 examples/benchmarks/run.py --instructions [--against DIR] [--only ...]
 
 1brc reads a generated measurements file (gen-1brc.py, --rows lines, cached
 between invocations); its timed runs are only checked for their shape, but the
@@ -29,7 +30,13 @@ upstream/NAME.expected, written by --write-expected ORACLE (the reference's
 made by the reference's seeded generator DIR/benchmarks/1brc/
 generate-test-data.py (random.Random(42)): --rows rows for the timed runs and
 10,000 rows for the sample run that must match upstream/1brc.expected.  Each
-suite has its own table and geometric means.  --only takes program names or
+suite has its own table and geometric means.
+
+Instruction counts: --instructions runs each program once under valgrind's
+callgrind instead of timing it (no Lua, no extras) and prints the instructions
+semarun executed; with --against DIR (another build's semac and semarun) a
+before column and the change beside it.  Counts do not move with the machine's
+load, so they are the figure for one change; use a small --rows for 1brc.  --only takes program names or
 SUITE/NAME, with shell-style wildcards (`tak`, `upstream/tak`, 'upstream/*').
 
 Side by side with Lua: when `lua5.4` is on PATH (or --lua PATH is given, and
@@ -815,6 +822,12 @@ def parse_args():
                              "reference's `sema` binary ORACLE, then exit")
     parser.add_argument("--no-extras", action="store_true",
                         help="with Lua: skip the start-up and compile/load measurements")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the instructions semarun executes (callgrind) "
+                             "instead of timing; needs valgrind")
+    parser.add_argument("--against", metavar="DIR", type=Path,
+                        help="with --instructions: also count with DIR's semac and "
+                             "semarun, shown as the before column")
     parser.add_argument("--markdown", action="store_true",
                         help="print the tables as Markdown")
     return parser.parse_args()
@@ -877,6 +890,66 @@ def write_expected(suite, oracle, args):
     return 0
 
 
+def callgrind_instructions(build, semac, semarun, suite, name, args, workdir):
+    """Instructions semarun executes on one program (None when it fails); `build`
+    tells the bundles of the builds compared apart."""
+    bundle = os.path.join(workdir, f"{suite.name}-{name}-{build}.semb")
+    compiled = subprocess.run([str(semac), str(suite.source(name)), "-o", bundle],
+                              capture_output=True)
+    if compiled.returncode != 0:
+        return None
+    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            str(semarun), bundle]
+    if name == ONEBRC:
+        data = ensure_1brc_data(suite.generator, suite.data_tag, args.rows, args.data_dir)
+        argv += ["--", str(data)]
+    run = subprocess.run(argv, capture_output=True, cwd=workdir, timeout=args.timeout * 50)
+    found = re.search(rb"I\s+refs:\s+([0-9,]+)", run.stderr)
+    if run.returncode != 0 or found is None:
+        return None
+    return int(found.group(1).replace(b",", b""))
+
+
+def count_instructions(suites, semac, semarun, args):
+    """--instructions: a table of callgrind counts per program, per suite."""
+    if shutil.which("valgrind") is None:
+        print("error: --instructions needs valgrind on PATH", file=sys.stderr)
+        return 2
+    builds = [(semac, semarun)]
+    if args.against is not None:
+        against = (args.against / "semac", args.against / "semarun")
+        missing = [p for p in against if not (p.is_file() and os.access(p, os.X_OK))]
+        if missing:
+            print(f"error: --against {args.against}: no {' and '.join(p.name for p in missing)} "
+                  "there", file=sys.stderr)
+            return 2
+        builds.insert(0, against)
+    ok, first = True, True
+    with tempfile.TemporaryDirectory(prefix="sema-count-") as workdir:
+        for suite, names in select(suites, args.only):
+            rows = []
+            for name in names:
+                progress(f"{suite.name}/{name}: counting")
+                counts = [callgrind_instructions(i, c, r, suite, name, args, workdir)
+                          for i, (c, r) in enumerate(builds)]
+                ok = ok and all(n is not None for n in counts)
+                cells = [f"{n / 1e6:,.1f} M" if n is not None else "FAILED" for n in counts]
+                if len(counts) == 2:
+                    before, after = counts
+                    cells.append(f"{100 * (after - before) / before:+.1f} %"
+                                 if before and after is not None else "-")
+                rows.append([name] + cells)
+            header = ["benchmark"] + (["before", "after", "change"] if len(builds) == 2
+                                      else ["instructions"])
+            if not first:
+                print()
+            first = False
+            print(f"suite {suite.name}: instructions executed by semarun (callgrind)"
+                  + (f"; 1brc rows: {args.rows}" if ONEBRC in names else ""))
+            print_rows(header, rows, [False] + [True] * (len(header) - 1), args.markdown)
+    return 0 if ok else 1
+
+
 def main():
     args = parse_args()
     upstream = None
@@ -917,6 +990,8 @@ def main():
     interpreters = [(label, argv[0]) for label, argv in ports]
 
     suites = [our_suite()] + ([upstream] if upstream else [])
+    if args.instructions:
+        return count_instructions(suites, semac, semarun, args)
     ok, extras_ok, first = True, True, True
     with tempfile.TemporaryDirectory(prefix="sema-bench-") as workdir:
         for suite, names in select(suites, args.only):
