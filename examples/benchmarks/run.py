@@ -30,22 +30,22 @@ upstream/NAME.expected, written by --write-expected ORACLE (the reference's
 made by the reference's seeded generator DIR/benchmarks/1brc/
 generate-test-data.py (random.Random(42)): --rows rows for the timed runs and
 10,000 rows for the sample run that must match upstream/1brc.expected.  Each
-suite has its own table and geometric means.
+suite has its own table and geometric means.  --only takes program names or
+SUITE/NAME, with shell-style wildcards (`tak`, `upstream/tak`, 'upstream/*').
 
 Instruction counts: --instructions runs each program once under valgrind's
 callgrind instead of timing it (no Lua, no extras) and prints the instructions
 semarun executed; with --against DIR (another build's semac and semarun) a
 before column and the change beside it.  Counts do not move with the machine's
-load, so they are the figure for one change; use a small --rows for 1brc.  --only takes program names or
-SUITE/NAME, with shell-style wildcards (`tak`, `upstream/tak`, 'upstream/*').
+load, so they are the figure for one change; use a small --rows for 1brc.
 
 Side by side with Lua: when `lua5.4` is on PATH (or --lua PATH is given, and
 --no-lua is not), every benchmark also runs its Lua 5.4 port
 lua/NAME.lua (upstream: lua/upstream/NAME.lua), and when `luajit` is on PATH
 (or --luajit PATH, and not --no-luajit) the same port under `luajit -joff`
 (LuaJIT's interpreter, JIT off).  Runs alternate semarun, lua, luajit in every
-round (--runs rounds; each round starts with the next of them); the table shows the medians, the ratios semarun/lua and
-semarun/luajit, the peak memories and the geometric mean of each ratio.  The
+round (--runs rounds; each round starts with the next of them); the table shows
+the medians, the ratios semarun/lua and semarun/luajit, the peak memories and the geometric mean of each ratio.  The
 ports' output is checked like semarun's (for 1brc: the sample run must match
 the expected file and each timed run must print what semarun printed on the
 same data).  Unless --no-extras (and only with Lua), more figures follow:
@@ -425,6 +425,17 @@ def compare_with_semarun(contenders, i):
             c.stopped = True
 
 
+def compile_bundle(semac, suite, name, bundle):
+    """`semac` on the suite's program `name`, writing `bundle`."""
+    return subprocess.run([str(semac), str(suite.source(name)), "-o", bundle],
+                          capture_output=True)
+
+
+def missing_binaries(semac, semarun):
+    """Those of the two toolchain binaries that are not executable files."""
+    return [p for p in (semac, semarun) if not (p.is_file() and os.access(p, os.X_OK))]
+
+
 def benchmark(suite, name, semac, semarun, ports, args, workdir):
     """Compile and time one program of `suite`; time its Lua port under each of
     `ports` in the same rounds.  Returns the Results, semarun's first."""
@@ -435,8 +446,7 @@ def benchmark(suite, name, semac, semarun, ports, args, workdir):
     contenders = [sema] + port_contenders(suite, name, ports)
 
     progress(f"{suite.name}/{name}: compiling")
-    compiled = subprocess.run([str(semac), str(suite.source(name)), "-o", bundle],
-                              capture_output=True)
+    compiled = compile_bundle(semac, suite, name, bundle)
     if compiled.returncode != 0:
         sema.result.fail("COMPILE ERROR", f"  semac exited with status {compiled.returncode}",
                          *tail(compiled.stderr))
@@ -894,9 +904,7 @@ def callgrind_instructions(build, semac, semarun, suite, name, args, workdir):
     """Instructions semarun executes on one program (None when it fails); `build`
     tells the bundles of the builds compared apart."""
     bundle = os.path.join(workdir, f"{suite.name}-{name}-{build}.semb")
-    compiled = subprocess.run([str(semac), str(suite.source(name)), "-o", bundle],
-                              capture_output=True)
-    if compiled.returncode != 0:
+    if compile_bundle(semac, suite, name, bundle).returncode != 0:
         return None
     argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
             str(semarun), bundle]
@@ -918,7 +926,7 @@ def count_instructions(suites, semac, semarun, args):
     builds = [(semac, semarun)]
     if args.against is not None:
         against = (args.against / "semac", args.against / "semarun")
-        missing = [p for p in against if not (p.is_file() and os.access(p, os.X_OK))]
+        missing = missing_binaries(*against)
         if missing:
             print(f"error: --against {args.against}: no {' and '.join(p.name for p in missing)} "
                   "there", file=sys.stderr)
@@ -969,7 +977,7 @@ def main():
 
     bin_dir = Path(args.bin_dir)
     semac, semarun = bin_dir / "semac", bin_dir / "semarun"
-    missing = [p for p in (semac, semarun) if not (p.is_file() and os.access(p, os.X_OK))]
+    missing = missing_binaries(semac, semarun)
     if missing:
         names = " and ".join(p.name for p in missing)
         print(f"error: {names} not found in {bin_dir}\n"
@@ -978,6 +986,9 @@ def main():
               file=sys.stderr)
         return 2
     semac, semarun = semac.resolve(), semarun.resolve()
+    suites = [our_suite()] + ([upstream] if upstream else [])
+    if args.instructions:
+        return count_instructions(suites, semac, semarun, args)
     global GNU_TIME
     GNU_TIME = find_gnu_time()
 
@@ -989,9 +1000,6 @@ def main():
     labels = ["semarun"] + [label for label, _ in ports]
     interpreters = [(label, argv[0]) for label, argv in ports]
 
-    suites = [our_suite()] + ([upstream] if upstream else [])
-    if args.instructions:
-        return count_instructions(suites, semac, semarun, args)
     ok, extras_ok, first = True, True, True
     with tempfile.TemporaryDirectory(prefix="sema-bench-") as workdir:
         for suite, names in select(suites, args.only):

@@ -512,11 +512,7 @@ impl Vm {
             }
             NativeFn::Owned(f) => f(&mut self.stack[args.clone()]),
         };
-        for arg in &mut self.stack[args] {
-            if !owns_nothing(arg) {
-                *arg = Value::Nil;
-            }
-        }
+        clear_values(&mut self.stack[args]);
         result
     }
 
@@ -671,8 +667,9 @@ impl Vm {
         // SAFETY: in bounds: the operand is below the frame's registers (V4), and the
         // stack reaches the frame's last register while it runs (it only ever shrinks
         // back to where a failed call from a builtin into Sema began, above every
-        // suspended frame: `run_closure`). The references live within one instruction, during which
-        // nothing grows the stack: the builtins called there get operands, not the VM.
+        // suspended frame: `run_closure`). The references live within one instruction,
+        // during which nothing grows the stack: the builtins called there get operands,
+        // not the VM.
         // `regs` is register 0 of the running frame: `locate!` ran since the stack last
         // moved or was borrowed (checked in debug builds).
         macro_rules! reg {
