@@ -519,6 +519,33 @@ opcodes! {
     71 Max { dst: Slot, a: Slot, b: Slot } window(None) flow(Flow::Next);
 }
 
+impl<T> Instr<T> {
+    /// The conditional branch that jumps exactly when this one does not, to
+    /// `target`; `None` for anything but a conditional branch. (The compare-and-branch
+    /// pairs test one comparison's truth, so NaN operands negate too.)
+    pub fn negated<U>(&self, target: U) -> Option<Instr<U>> {
+        Some(match *self {
+            Instr::JumpIfFalse { src, .. } => Instr::JumpIfTrue { src, target },
+            Instr::JumpIfTrue { src, .. } => Instr::JumpIfFalse { src, target },
+            Instr::JumpIfNull { src, .. } => Instr::JumpIfNotNull { src, target },
+            Instr::JumpIfNotNull { src, .. } => Instr::JumpIfNull { src, target },
+            Instr::JumpIfNil { src, .. } => Instr::JumpIfNotNil { src, target },
+            Instr::JumpIfNotNil { src, .. } => Instr::JumpIfNil { src, target },
+            Instr::LtJumpIfFalse { a, b, .. } => Instr::LtJumpIfTrue { a, b, target },
+            Instr::LtJumpIfTrue { a, b, .. } => Instr::LtJumpIfFalse { a, b, target },
+            Instr::GtJumpIfFalse { a, b, .. } => Instr::GtJumpIfTrue { a, b, target },
+            Instr::GtJumpIfTrue { a, b, .. } => Instr::GtJumpIfFalse { a, b, target },
+            Instr::LeJumpIfFalse { a, b, .. } => Instr::LeJumpIfTrue { a, b, target },
+            Instr::LeJumpIfTrue { a, b, .. } => Instr::LeJumpIfFalse { a, b, target },
+            Instr::GeJumpIfFalse { a, b, .. } => Instr::GeJumpIfTrue { a, b, target },
+            Instr::GeJumpIfTrue { a, b, .. } => Instr::GeJumpIfFalse { a, b, target },
+            Instr::NumEqJumpIfFalse { a, b, .. } => Instr::NumEqJumpIfTrue { a, b, target },
+            Instr::NumEqJumpIfTrue { a, b, .. } => Instr::NumEqJumpIfFalse { a, b, target },
+            _ => return None,
+        })
+    }
+}
+
 /// Why a byte stream did not decode to an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
@@ -543,6 +570,33 @@ const _: () = assert!(std::mem::size_of::<Instr<ByteOffset>>() == std::mem::size
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_conditional_branch_has_a_negation_that_negates_back() {
+        for &op in Instr::ALL_OPCODES {
+            let mut bytes = vec![op];
+            bytes.resize(16, 1);
+            let (instr, _) = Instr::decode(&bytes).expect("decodes");
+            let negated = instr.negated(ByteOffset(9));
+            match instr.flow() {
+                Flow::Branch(_) => {
+                    let negated = negated.unwrap_or_else(|| panic!("{} has no negation", instr.mnemonic()));
+                    assert_ne!(negated.opcode(), instr.opcode());
+                    assert!(matches!(negated.flow(), Flow::Branch(ByteOffset(9))));
+                    let back = negated.negated(instr_target(&instr));
+                    assert_eq!(back, Some(instr), "{}", instr.mnemonic());
+                }
+                _ => assert!(negated.is_none(), "{} is not a branch", instr.mnemonic()),
+            }
+        }
+    }
+
+    fn instr_target(instr: &Instr<ByteOffset>) -> ByteOffset {
+        match instr.flow() {
+            Flow::Branch(target) | Flow::Jump(target) | Flow::Handler(target) => target,
+            _ => ByteOffset(0),
+        }
+    }
+
     use super::*;
 
     fn samples() -> Vec<Instr<ByteOffset>> {

@@ -2,6 +2,7 @@
 //! folding, code generation, assembly and bundle writing.
 
 pub mod assemble;
+pub mod back_edges;
 pub mod codegen;
 pub mod error;
 pub mod evaluator;
@@ -140,8 +141,9 @@ fn compile_forms_in(
     let codes = codegen::drop_unused(codegen::generate(&program, &mut tables).map_err(at)?);
     let mut protos = Vec::with_capacity(codes.len());
     let mut debug = Vec::with_capacity(codes.len());
-    for (id, code) in codes {
+    for (id, mut code) in codes {
         let function = &program.functions[id as usize];
+        back_edges::copy_tests_to_back_edges(&mut code.asm);
         let frame = assemble::FrameShape { params: code.arity + code.rest as u16, registers: code.registers };
         let assembled = assemble::assemble(&code.asm, function.span, frame).map_err(at)?;
         protos.push(Proto {

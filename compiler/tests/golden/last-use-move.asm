@@ -24,7 +24,7 @@ function f1 tally: arity 2, registers 10, captures []
 function f2 in-loop: arity 1, registers 8, captures []
   0000           LoadInt r1 0
   0007           LoadConst r2 k0  ; {}
-  0014           NumEqJumpIfTrue r1 r0 @66
+  0014           NumEqJumpIfTrue r1 r0 @68
   0021           AddInt r3 r1 1
   0028           MoveOut r5 r2
   0033           Move r6 r1
@@ -32,8 +32,8 @@ function f2 in-loop: arity 1, registers 8, captures []
   0043           CallGlobal s4 r4 #3  ; assoc
   0051           MoveOut r2 r4
   0056           MoveOut r1 r3
-  0061           Jump @14
-  0066           Return r2 w8
+  0061           NumEqJumpIfFalse r1 r0 @21
+  0068           Return r2 w8
 
 function f3 guarded: arity 1, registers 7, captures []
   0000           PushHandler r2 @45

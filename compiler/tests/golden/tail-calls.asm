@@ -41,7 +41,7 @@ function f3 h: arity 1, registers 4, captures []
 function f4 k: arity 0, registers 2, captures []
   0000           LoadInt r0 0
   0007           LoadInt r1 10
-  0014           LtJumpIfFalse r0 r1 @33
+  0014           LtJumpIfFalse r0 r1 @35
   0021           AddInt r0 r0 1
-  0028           Jump @14
-  0033           Return r0 w2
+  0028           LtJumpIfTrue r0 r1 @21
+  0035           Return r0 w2
