@@ -546,6 +546,38 @@ impl<T> Instr<T> {
     }
 }
 
+impl<T> Instr<T> {
+    /// The builtin an instruction computes in place of a call (the compiler's
+    /// intrinsics), for error reports: an error raised by `Car` was raised by `car`.
+    pub fn stands_for(&self) -> Option<&'static str> {
+        Some(match self {
+            Instr::Add { .. } | Instr::AddNum { .. } | Instr::AddInt { .. } => "+",
+            Instr::Sub { .. } | Instr::SubInt { .. } | Instr::Neg { .. } => "-",
+            Instr::Mul { .. } => "*",
+            Instr::Div { .. } => "/",
+            Instr::Mod { .. } => "mod",
+            Instr::Lt { .. } | Instr::LtJumpIfFalse { .. } | Instr::LtJumpIfTrue { .. } => "<",
+            Instr::Gt { .. } | Instr::GtJumpIfFalse { .. } | Instr::GtJumpIfTrue { .. } => ">",
+            Instr::Le { .. } | Instr::LeJumpIfFalse { .. } | Instr::LeJumpIfTrue { .. } => "<=",
+            Instr::Ge { .. } | Instr::GeJumpIfFalse { .. } | Instr::GeJumpIfTrue { .. } => ">=",
+            Instr::NumEq { .. } | Instr::NumEqJumpIfFalse { .. } | Instr::NumEqJumpIfTrue { .. } => "=",
+            Instr::Not { .. } => "not",
+            Instr::Car { .. } => "car",
+            Instr::Cdr { .. } => "cdr",
+            Instr::Cons { .. } => "cons",
+            Instr::IsNull { .. } => "null?",
+            Instr::IsNil { .. } => "nil?",
+            Instr::IsPair { .. } => "pair?",
+            Instr::Get { .. } => "get",
+            Instr::Equal { .. } => "equal?",
+            Instr::Nth { .. } => "nth",
+            Instr::Min { .. } => "min",
+            Instr::Max { .. } => "max",
+            _ => return None,
+        })
+    }
+}
+
 /// Why a byte stream did not decode to an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {

@@ -197,4 +197,18 @@ mod tests {
         assert_eq!(Intrinsic::nary_step("+"), Some(Intrinsic::AddNum));
         assert_eq!(Intrinsic::nary_step("/"), None);
     }
+
+    #[test]
+    fn every_intrinsic_s_instruction_names_a_builtin_it_stands_for() {
+        // Error reports name the builtin from the instruction (Instr::stands_for).
+        let r = bundle_format::opcodes::Slot(0);
+        for def in TABLE {
+            let instr = match def.instr {
+                Form::Unary(make) => make(r, r),
+                Form::Binary(make) => make(r, r, r),
+            };
+            let name = instr.stands_for().unwrap_or_else(|| panic!("{:?} names no builtin", def.op));
+            assert!(def.names.contains(&name), "{:?}: {name} is not one of {:?}", def.op, def.names);
+        }
+    }
 }

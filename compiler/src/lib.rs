@@ -8,6 +8,7 @@ pub mod error;
 pub mod evaluator;
 pub mod exe;
 pub mod fold;
+pub mod global_checks;
 pub mod intrinsics;
 pub mod ir;
 pub mod ir_print;
@@ -92,7 +93,7 @@ pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
 /// section and in diagnostics; imports resolve against the working directory.
 pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Diagnostic> {
     let mut modules = modules::Modules::new(file, std::path::Path::new("."));
-    compile_forms_in(&read(source, file)?, &mut modules, options, None).map(|(bundle, _)| bundle)
+    compile_forms_in(&read(source, file)?, &mut modules, options, None, WholeProgram::No).map(|(bundle, _)| bundle)
 }
 
 /// A compiled program and the warnings met on the way.
@@ -112,7 +113,7 @@ pub fn compile_file(path: &std::path::Path, source: &str, options: Options) -> R
     let mut modules = modules::Modules::new(&name, &dir);
     let forms = read(source, &name)?;
     let mut macros = macros::MacroEngine::new();
-    let (bundle, warnings) = compile_forms_in(&forms, &mut modules, options, Some(&mut macros))?;
+    let (bundle, warnings) = compile_forms_in(&forms, &mut modules, options, Some(&mut macros), WholeProgram::Yes)?;
     Ok(Compiled { bundle, warnings, macros })
 }
 
@@ -125,7 +126,15 @@ pub fn compile_forms(
     macros: Option<&mut macros::MacroEngine>,
 ) -> Result<Bundle, Diagnostic> {
     let mut modules = modules::Modules::new(file, std::path::Path::new("."));
-    compile_forms_in(forms, &mut modules, options, macros).map(|(bundle, _)| bundle)
+    compile_forms_in(forms, &mut modules, options, macros, WholeProgram::No).map(|(bundle, _)| bundle)
+}
+
+/// Whether the forms are a whole program, whose globals can be checked together
+/// (`global_checks`), or a part (a macro's body, a form given to `eval`).
+#[derive(PartialEq)]
+enum WholeProgram {
+    Yes,
+    No,
 }
 
 fn compile_forms_in(
@@ -133,9 +142,14 @@ fn compile_forms_in(
     modules: &mut modules::Modules,
     options: Options,
     macros: Option<&mut macros::MacroEngine>,
+    whole: WholeProgram,
 ) -> Result<(Bundle, Vec<Diagnostic>), Diagnostic> {
     let program = lower_forms(forms, modules, macros)?;
-    let warnings = program.warnings.iter().cloned().map(|w| diagnostic(modules, w)).collect();
+    let global_warnings = match whole {
+        WholeProgram::Yes => global_checks::check(&program),
+        WholeProgram::No => Vec::new(),
+    };
+    let warnings = program.warnings.iter().chain(&global_warnings).cloned().map(|w| diagnostic(modules, w)).collect();
     let at = |e: error::CompileError| diagnostic(modules, e);
     let mut tables = codegen::Tables::default();
     let codes = codegen::drop_unused(codegen::generate(&program, &mut tables).map_err(at)?);

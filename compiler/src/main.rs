@@ -35,9 +35,12 @@ enum Emit {
 #[derive(Parser, Debug)]
 #[command(name = "semac", version)]
 struct Cli {
-    /// The program's source file.
-    #[arg(required_unless_present = "keygen")]
+    /// The program's source file; `-` reads it from stdin.
+    #[arg(required_unless_present_any = ["keygen", "expr"])]
     source: Option<PathBuf>,
+    /// Run the program EXPR (one or more forms) instead of a file, as `--run` does.
+    #[arg(short = 'e', long = "eval", value_name = "EXPR", conflicts_with_all = ["source", "keygen", "exe", "output"])]
+    expr: Option<String>,
     /// Sign the bundle or executable with this secret key file (made by --keygen).
     #[arg(long, value_name = "KEY")]
     sign: Option<PathBuf>,
@@ -122,9 +125,35 @@ struct Cli {
 }
 
 impl Cli {
-    /// The source file (present unless `--keygen`, which clap checks).
+    /// The source file as named on the command line: `-` for stdin, `-e` for an
+    /// expression (clap checks that one of them, or `--keygen`, is given).
     fn source(&self) -> &Path {
-        self.source.as_deref().unwrap_or(Path::new(""))
+        match (&self.source, &self.expr) {
+            (Some(path), _) => path,
+            (None, Some(_)) => Path::new("-e"),
+            (None, None) => Path::new(""),
+        }
+    }
+
+    /// Whether the program runs now: `--run`, or `-e` unless it is only printed.
+    fn runs(&self) -> bool {
+        self.run || (self.expr.is_some() && matches!(self.emit, Emit::Bundle))
+    }
+
+    /// The program's text and the name its diagnostics give it (`<stdin>`, `<expr>`
+    /// or the file's name).
+    fn read_program(&self) -> Result<(String, String), String> {
+        if let Some(expr) = &self.expr {
+            return Ok((expr.clone(), "<expr>".to_string()));
+        }
+        let path = self.source();
+        if path == Path::new("-") {
+            let text = sema_compiler::modules::read_source_from(std::io::stdin().lock()).map_err(|e| format!("cannot read the program from stdin: {e}"))?;
+            return Ok((text, "<stdin>".to_string()));
+        }
+        let text = sema_compiler::modules::read_source(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // Only the file name is recorded, so a bundle does not depend on where it was built.
+        Ok((text, path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()))
     }
 }
 
@@ -162,15 +191,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    let source = match sema_compiler::modules::read_source(cli.source()) {
-        Ok(text) => text,
-        Err(err) => {
-            eprintln!("semac: cannot read {}: {err}", cli.source().display());
+    if let Err(message) = check_combinations(&cli) {
+        eprintln!("semac: {message}");
+        return ExitCode::from(2);
+    }
+    if let Emit::Asm = cli.emit {
+        if let Some(status) = disassemble_existing(cli.source()) {
+            return status;
+        }
+    }
+    let (source, file) = match cli.read_program() {
+        Ok(read) => read,
+        Err(message) => {
+            eprintln!("semac: {message}");
             return ExitCode::from(2);
         }
     };
-    // Only the file name is recorded, so a bundle does not depend on where it was built.
-    let file = cli.source().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match cli.emit {
         Emit::Ir => match front_end(&source, &file) {
             Ok(program) => {
@@ -181,7 +217,9 @@ fn run(cli: Cli) -> ExitCode {
         },
         Emit::Asm | Emit::Bundle => {
             let options = Options { debug_info: !cli.strip_debug };
-            let (bundle, macros) = match compile_file(cli.source(), &source, options) {
+            // Modules of a program from stdin or -e are found from the current directory.
+            let path = if cli.source.as_deref().is_some_and(|p| p != Path::new("-")) { cli.source().to_path_buf() } else { PathBuf::from(&file) };
+            let (bundle, macros) = match compile_file(&path, &source, options) {
                 Ok(compiled) => {
                     for warning in &compiled.warnings {
                         eprintln!("{warning}");
@@ -190,7 +228,11 @@ fn run(cli: Cli) -> ExitCode {
                 }
                 Err(diag) => return fail(&diag),
             };
-            if cli.run {
+            if cli.runs() {
+                // An error report shows the program's lines (and its modules' beside it).
+                sema_runtime::report::remember_source(&file, &source);
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                sema_runtime::report::look_for_sources_in(dir);
                 return run_now(&cli, &bundle, macros);
             }
             if let Emit::Asm = cli.emit {
@@ -214,6 +256,10 @@ fn run(cli: Cli) -> ExitCode {
             if cli.exe {
                 return write_exe(&cli, &bundle, &bytes, signing_key.as_ref());
             }
+            if cli.source() == Path::new("-") && cli.output.is_none() {
+                eprintln!("semac: a program read from stdin has no file name to derive the output's from: name it with -o, or run the program with --run");
+                return ExitCode::from(2);
+            }
             let output = cli.output.clone().unwrap_or_else(|| default_output(cli.source()));
             if let Err(message) = not_the_source(&output, cli.source()) {
                 eprintln!("semac: {message}");
@@ -226,6 +272,49 @@ fn run(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// Refuses what clap cannot: program arguments without a run, and `--emit ir` or
+/// `--emit asm` (which print) with an option that runs or writes something (clap
+/// cannot tell `--emit bundle` given from the default).
+fn check_combinations(cli: &Cli) -> Result<(), String> {
+    if !cli.args.is_empty() && !cli.runs() {
+        return Err("the arguments after `--` are the program's, for --run or -e; nothing runs it here".to_string());
+    }
+    let emit = match cli.emit {
+        Emit::Bundle => return Ok(()),
+        Emit::Ir => "--emit ir",
+        Emit::Asm => "--emit asm",
+    };
+    let writing = [("--run", cli.run), ("--exe", cli.exe), ("--sign", cli.sign.is_some()), ("-o", cli.output.is_some())];
+    match writing.iter().find(|(_, given)| *given) {
+        Some((option, _)) => Err(format!("{emit} prints to stdout; it cannot be combined with {option}")),
+        None => Ok(()),
+    }
+}
+
+/// `--emit asm` of a file that is already a bundle, or an executable built by
+/// `semac --exe`: its program disassembled (after the checks `semarun` makes), or
+/// `None` when the file is something else (source text, compiled as usual).
+fn disassemble_existing(path: &Path) -> Option<ExitCode> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    // Only a regular file is looked into (a FIFO must not block); semac refuses the rest.
+    let read = sema_runtime::loader::open_regular_file(path).and_then(|mut file| file.read(&mut head)).ok()?;
+    let head = &head[..read];
+    if head != bundle_format::header::MAGIC && !head.starts_with(b"\x7fELF") {
+        return None;
+    }
+    Some(match sema_runtime::cli::read_verified_bundle(path) {
+        Ok(verified) => {
+            print!("{}", bundle_format::disasm::disassemble(verified.bundle()));
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("semac: {}: {message}", path.display());
+            ExitCode::from(2)
+        }
+    })
 }
 
 /// The bundle's bytes, after checking everything `semarun` checks (header limits,

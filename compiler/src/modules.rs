@@ -131,14 +131,19 @@ const MAX_SOURCE_BYTES: u64 = 64 << 20;
 /// Reads a source file as text: a regular file (a FIFO or a device could block
 /// forever or never end) of at most `MAX_SOURCE_BYTES`.
 pub fn read_source(path: &Path) -> std::result::Result<String, String> {
-    use std::io::Read;
     let file = sema_runtime::loader::open_regular_file(path).map_err(|e| e.to_string())?;
     let metadata = file.metadata().map_err(|e| e.to_string())?;
     if metadata.len() > MAX_SOURCE_BYTES {
         return Err(format!("{} bytes, over the {} MiB a source file may have", metadata.len(), MAX_SOURCE_BYTES >> 20));
     }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    read_source_from(file)
+}
+
+/// A program's text from `reader` (stdin, say), within the size a source file may have.
+pub fn read_source_from(reader: impl std::io::Read) -> std::result::Result<String, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    reader.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     if bytes.len() as u64 > MAX_SOURCE_BYTES {
         return Err(format!("over the {} MiB a source file may have", MAX_SOURCE_BYTES >> 20));
     }

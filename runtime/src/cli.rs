@@ -4,7 +4,9 @@
 //!
 //! Exit status: 0 after a normal run, 1 after an uncaught error, `n` after `(exit n)`,
 //! 2 when the bundle cannot be loaded (missing, foreign, corrupt, wrong version,
-//! rejected by the verifier) or the command line is wrong.
+//! rejected by the verifier) or the command line is wrong, 124 when `--fuel` or
+//! `--max-seconds` stopped the run; a run whose stdout reader went away ends by
+//! SIGPIPE, quietly.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ use bundle_format::sign::{PublicKey, Trust};
 
 use crate::embedded::{self, Section};
 
-const USAGE: &str = "usage: semarun [OPTIONS] BUNDLE [--] [ARGS...]\n       semarun --info FILE | --verify FILE";
+const USAGE: &str = "usage: semarun [OPTIONS] BUNDLE [--] [ARGS...]\n       semarun --info FILE | --verify FILE | --version";
 
 const HELP: &str = "Runs a bundle written by `semac`.
 
@@ -48,7 +50,11 @@ permissions (docs/security.md; a denied call raises a catchable :permission-deni
   --allow-net               the network
   --deny-early              refuse to start a program whose code names a builtin the
                             policy denies (what it can reach: --info), listing them
-  -h, --help       print this help";
+  -h, --help       print this help
+  -V, --version    print the version and the bundle format versions this runtime reads
+
+exit status: 0 done, 1 uncaught error, n after (exit n), 2 bad command line or a bundle
+that cannot be loaded, 124 stopped by --fuel or --max-seconds";
 
 /// Runs the embedded program, or the command line.
 pub fn main() -> ExitCode {
@@ -86,6 +92,10 @@ pub fn main() -> ExitCode {
         match flag {
             "-h" | "--help" => {
                 println!("{USAGE}\n\n{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "-V" | "--version" => {
+                println!("{}", version());
                 return ExitCode::SUCCESS;
             }
             "--info" | "--verify" => {
@@ -143,13 +153,49 @@ pub fn main() -> ExitCode {
     };
     args.extend(user_args.iter().cloned());
     let path = PathBuf::from(bundle_arg);
+    // An error report shows source lines found beside the bundle.
+    crate::report::look_for_sources_in(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
     crate::on_interpreter_thread(move || match load_checked(&path, &trust, &limits) {
         Ok(program) => crate::run_program(program, args, limits),
         Err(err) => {
             eprintln!("semarun: {}: {err}", path.display());
+            if let Some(hint) = source_hint(&path) {
+                eprintln!("{hint}");
+            }
             2
         }
     })
+}
+
+/// `semarun --version`: the tool's version and the bundle format versions it loads.
+fn version() -> String {
+    use bundle_format::header::{FORMAT_VERSION, MIN_FORMAT_VERSION};
+    let formats = match MIN_FORMAT_VERSION == FORMAT_VERSION {
+        true => format!("{FORMAT_VERSION}"),
+        false => format!("{MIN_FORMAT_VERSION} to {FORMAT_VERSION}"),
+    };
+    format!("semarun {} (bundle format {formats})", env!("CARGO_PKG_VERSION"))
+}
+
+/// For a file `semarun` could not load that looks like Sema source rather than a
+/// bundle: how to run it.
+fn source_hint(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    // Only a regular file: a FIFO given as the bundle must not block this hint.
+    let read = crate::loader::open_regular_file(path).and_then(|mut file| file.read(&mut head)).ok()?;
+    let head = &head[..read];
+    if head.starts_with(&bundle_format::header::MAGIC) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(head);
+    let first = text.trim_start().chars().next();
+    let named_as_source = path.extension().is_some_and(|e| e == "sema");
+    if !named_as_source && !matches!(first, Some('(' | ';' | '[' | '{')) {
+        return None;
+    }
+    let shown = path.display();
+    Some(format!("hint: this looks like Sema source, not a bundle: run it with `semac --run {shown}`, or compile it first with `semac {shown}`"))
 }
 
 /// Reads, checks and links the bundle at `path` (with `--deny-early`, first refusing
@@ -256,6 +302,18 @@ fn inspect(describe: bool, path: &Path, trust: &Trust) -> ExitCode {
 fn read_public_key(path: &Path) -> Result<PublicKey, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("--verify-key {}: {e}", path.display()))?;
     PublicKey::from_file(&text).map_err(|e| format!("--verify-key {}: {e}", path.display()))
+}
+
+/// The bundle in the file at `path`: the file itself, or the program embedded in an
+/// executable built by `semac --exe`; read and verified, not run.
+pub fn read_verified_bundle(path: &Path) -> Result<bundle_format::VerifiedBundle, String> {
+    let (file_bytes, embedded) = read_inspected(path)?;
+    let bundle_bytes = match &embedded {
+        Some(section) => embed::read_payload(section).map_err(|e| e.to_string())?.bundle,
+        None => &file_bytes[..],
+    };
+    let bundle = bundle_format::read_bundle(bundle_bytes).map_err(|e| e.to_string())?;
+    bundle_format::verify_bundle(bundle).map_err(|e| e.to_string())
 }
 
 /// The file's bytes when it is a bundle, or its payload section when it is an

@@ -24,6 +24,9 @@ pub struct ErrorData {
     pub message: String,
     /// Where it was raised: file, line, column, innermost function first.
     pub trace: Vec<TraceFrame>,
+    /// The instruction that raised it, in the innermost frame: what the report names
+    /// (a builtin's call or the instruction that stands for one).
+    pub raised_at: Option<bundle_format::opcodes::Instr>,
 }
 
 #[derive(Clone, Debug)]
@@ -103,7 +106,7 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: String) -> Error {
-        Error(Box::new(ErrorData { kind, message, trace: Vec::new() }))
+        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None }))
     }
 
     pub fn eval(message: impl Into<String>) -> Error {
@@ -188,6 +191,14 @@ impl Error {
 
     pub fn reserve_trace(&mut self, frames: usize) {
         self.0.trace.reserve_exact(frames);
+    }
+
+    pub fn raised_at(&self) -> Option<bundle_format::opcodes::Instr> {
+        self.0.raised_at
+    }
+
+    pub fn set_raised_at(&mut self, instr: bundle_format::opcodes::Instr) {
+        self.0.raised_at = Some(instr);
     }
 
     pub fn push_trace(&mut self, frame: TraceFrame) {

@@ -24,6 +24,7 @@ pub mod number_syntax;
 pub mod printer;
 pub mod program;
 pub mod quarantine;
+pub mod report;
 mod small_blocks;
 pub mod text;
 pub mod value;
@@ -156,11 +157,40 @@ pub fn run_program_with(
     builtins::io::flush_stdout();
     match result {
         Ok(_) => 0,
-        Err(err) => {
-            report_error(&err);
-            1
-        }
+        Err(err) => uncaught(&err),
     }
+}
+
+/// Exit status of a run stopped by `--fuel` or `--max-seconds`: 124, as GNU
+/// `timeout` exits when its limit ends a command.
+pub const EXIT_LIMIT_REACHED: u8 = 124;
+
+/// Reports the error a run ended with and returns the exit status: 1, or
+/// `EXIT_LIMIT_REACHED` for a budget. A write to a stdout whose reader has gone
+/// (`semarun x.semb | head -1`) ends the process quietly instead, as coreutils and
+/// `lua` end: by SIGPIPE.
+fn uncaught(err: &Error) -> u8 {
+    if matches!(err.kind(), error::ErrorKind::Io) && builtins::io::stdout_closed() {
+        end_by_sigpipe();
+    }
+    report::report_error(err);
+    match err.kind() {
+        error::ErrorKind::OutOfFuel => EXIT_LIMIT_REACHED,
+        _ => 1,
+    }
+}
+
+/// Ends the process as a write to a closed pipe ends a program that does not
+/// ignore SIGPIPE (Rust programs do, to see the error instead).
+fn end_by_sigpipe() -> ! {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default action and raising it have no memory
+    // effects; the default action for SIGPIPE ends the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    std::process::exit(128 + 13)
 }
 
 /// Runs the program embedded in this executable (`semac --exe`), if it has one, with
@@ -219,22 +249,13 @@ fn start_watchdog(limit: std::time::Duration) {
         // What the program printed so far still reaches stdout (the program's thread
         // is stuck in one long builtin, which does not hold the writer).
         builtins::io::flush_stdout_within(std::time::Duration::from_millis(200));
-        report_error(&Error::out_of_time());
-        std::process::exit(1);
+        report::report_error(&Error::out_of_time());
+        std::process::exit(EXIT_LIMIT_REACHED.into());
     });
     // Without the thread the in-VM check still bounds every run that takes steps.
     drop(spawned);
 }
 
-/// Prints an uncaught error: the §11.6 first line, then the source location.
-pub fn report_error(err: &Error) {
-    eprintln!("Error: {}", err.report());
-    if let Some(frame) = err.trace().first() {
-        if let Some(file) = &frame.file {
-            eprintln!("  --> {file}:{}:{}", frame.line, frame.col);
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

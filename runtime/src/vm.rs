@@ -599,6 +599,11 @@ impl Vm {
 
     fn record_trace(&self, err: &mut Error, stop_depth: usize) {
         let frames = &self.frames.live()[stop_depth..];
+        if let Some(innermost) = frames.last() {
+            if let Some(&instr) = innermost.closure.proto.code.get(innermost.pc.wrapping_sub(1)) {
+                err.set_raised_at(instr);
+            }
+        }
         err.reserve_trace(frames.len());
         for frame in frames.iter().rev() {
             let proto = &frame.closure.proto;

@@ -117,7 +117,7 @@ fn a_directory_instead_of_a_file() {
 
 #[test]
 fn foreign_text_file() {
-    let outcome = run_bytes("text", b"(println \"hello\")\n");
+    let outcome = run_bytes("text", b"hello, world\n");
     assert_refused(
         &outcome,
         FILE,
@@ -127,13 +127,15 @@ fn foreign_text_file() {
 
 #[test]
 fn source_file_given_instead_of_bundle() {
+    // Refused, with a hint on how to run source (run_cli.rs has more cases).
     let dir = TempDir::new("source");
     fs::write(dir.path().join("app.sema"), "(println \"hi\")\n").unwrap();
     let outcome = semarun(dir.path(), "app.sema");
-    assert_refused(
-        &outcome,
-        "app.sema",
-        "not a Sema bundle (bad magic bytes at offset 0)",
+    let hint = "hint: this looks like Sema source, not a bundle: run it with `semac --run app.sema`, or compile it first with `semac app.sema`";
+    assert_eq!(outcome.code(), Some(2));
+    assert_eq!(
+        outcome.stderr_text(),
+        format!("semarun: app.sema: not a Sema bundle (bad magic bytes at offset 0)\n{hint}\n")
     );
 }
 

@@ -79,3 +79,150 @@ fn the_output_never_overwrites_the_source() {
         assert_eq!(fs::read_to_string(dir.path().join(source)).unwrap(), program, "{args:?} changed the source");
     }
 }
+
+#[test]
+fn emit_asm_disassembles_an_existing_bundle_or_executable() {
+    let dir = TempDir::new("cli-emit-existing");
+    fs::write(dir.path().join("app.sema"), "(define (inc i) (+ i 1))\n(println (inc 41))\n").unwrap();
+    let from_source = semac(dir.path(), &["app.sema", "--emit", "asm"]);
+    assert!(from_source.success(), "{}", from_source.stderr_text());
+    assert!(semac(dir.path(), &["app.sema", "-o", "app.semb"]).success());
+    assert!(semac(dir.path(), &["app.sema", "--exe", "-o", "app"]).success());
+    for compiled in ["app.semb", "app"] {
+        let out = semac(dir.path(), &[compiled, "--emit", "asm"]);
+        assert!(out.success(), "{compiled}: {}", out.stderr_text());
+        assert_eq!(stdout(&out), stdout(&from_source), "{compiled}");
+    }
+    // A damaged bundle is refused as semarun refuses it, not disassembled.
+    let mut bytes = fs::read(dir.path().join("app.semb")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    fs::write(dir.path().join("bad.semb"), bytes).unwrap();
+    let out = semac(dir.path(), &["bad.semb", "--emit", "asm"]);
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr_text().starts_with("semac: bad.semb: "), "{}", out.stderr_text());
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn options_that_cannot_be_used_together_are_refused() {
+    let dir = TempDir::new("cli-combinations");
+    fs::write(dir.path().join("app.sema"), "(println 1)\n").unwrap();
+    for (args, expected) in [
+        (&["app.sema", "--emit", "ir", "--exe"][..], "semac: --emit ir prints to stdout; it cannot be combined with --exe"),
+        (&["app.sema", "--emit", "asm", "--run"][..], "semac: --emit asm prints to stdout; it cannot be combined with --run"),
+        (&["app.sema", "--emit", "asm", "-o", "x.semb"][..], "semac: --emit asm prints to stdout; it cannot be combined with -o"),
+    ] {
+        let out = semac(dir.path(), args);
+        assert_eq!(out.code(), Some(2), "{args:?}");
+        assert_eq!(out.stderr_text().trim_end(), expected, "{args:?}");
+    }
+    // Program arguments are for --run only.
+    let out = semac(dir.path(), &["app.sema", "--", "a", "b"]);
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr_text().contains("--run"), "{}", out.stderr_text());
+    assert!(!dir.path().join("app.semb").exists());
+    let ran = semac(dir.path(), &["app.sema", "--run", "--", "a", "b"]);
+    assert!(ran.success(), "{}", ran.stderr_text());
+}
+
+#[test]
+fn e_runs_an_expression_with_arguments() {
+    let dir = TempDir::new("cli-eval");
+    let out = semac(dir.path(), &["-e", "(println (+ 1 2)) (println (cdr (sys/args)))", "--", "x", "y"]);
+    assert!(out.success(), "{}", out.stderr_text());
+    assert_eq!(stdout(&out), "3\n(\"-e\" \"--\" \"x\" \"y\")\n");
+    // Its errors name it <expr>.
+    let out = semac(dir.path(), &["-e", "(println 1"]);
+    assert_eq!(out.code(), Some(1));
+    assert!(out.stderr_text().starts_with("<expr>:1:1: "), "{}", out.stderr_text());
+    let out = semac(dir.path(), &["-e", "(car 5)"]);
+    assert_eq!(out.code(), Some(1));
+    assert!(out.stderr_text().contains("<expr>:1:1"), "{}", out.stderr_text());
+    // Printed rather than run with --emit.
+    let out = semac(dir.path(), &["-e", "(+ 1 2)", "--emit", "asm"]);
+    assert!(out.success() && stdout(&out).contains("LoadInt r0 3"), "{}", stdout(&out));
+    assert!(fs::read_dir(dir.path()).unwrap().next().is_none(), "-e writes no file");
+}
+
+#[test]
+fn a_program_read_from_stdin_runs_or_compiles_to_a_named_output() {
+    let dir = TempDir::new("cli-stdin");
+    let piped = |args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut child = Command::new(tool("semac"))
+            .current_dir(dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = piped(&["--run", "-", "--", "a"], "(println \"from stdin\" (cdr (sys/args)))\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from stdin (\"-\" \"--\" \"a\")\n");
+    let out = piped(&["--run", "-"], "(prinln 1)\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:1:1"), "{}", String::from_utf8_lossy(&out.stderr));
+    // Compiled, it needs an output name.
+    let out = piped(&["-"], "(println 1)\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name it with -o"));
+    let out = piped(&["-", "-o", "app.semb"], "(println 1)\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ran = Command::new(tool("semarun")).arg(dir.path().join("app.semb")).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "1\n");
+}
+
+#[test]
+fn undefined_globals_and_wrong_argument_counts_are_warned_about_at_compile_time() {
+    let dir = TempDir::new("cli-global-warnings");
+    let source = "(define (inc i) (+ i 1))\n\
+                  (define (later) (helper 1))\n\
+                  (define (helper x) x)\n\
+                  (prinltn (inc 1 2))\n\
+                  (println (car '(1) '(2)) (string-lenght \"abc\") (v 1))\n";
+    fs::write(dir.path().join("app.sema"), source).unwrap();
+    let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
+    assert!(out.success(), "warnings do not stop compilation: {}", out.stderr_text());
+    assert_eq!(
+        out.stderr_text(),
+        "app.sema:4:1: warning: `prinltn` is not defined anywhere in the program; did you mean `println`?\n\
+         app.sema:4:10: warning: `inc` takes 1 argument, but this call passes 2\n\
+         app.sema:5:10: warning: `car` takes 1 argument, but this call passes 2\n\
+         app.sema:5:26: warning: `string-lenght` is not defined anywhere in the program; did you mean `string-length`?\n\
+         app.sema:5:48: warning: `v` is not defined anywhere in the program\n"
+    );
+    assert!(dir.path().join("app.semb").exists());
+
+    // What the compiler cannot see stays quiet: a function defined twice or assigned
+    // (which definition a call meets depends on the run), names `eval` may define.
+    let quiet = [
+        "(define (f x) x)\n(define (f x y) y)\n(println (f 1 2))\n",
+        "(define (f x) x)\n(set! f (lambda (a b) b))\n(println (f 1 2))\n",
+        "(eval '(define zz 1))\n(println zz)\n",
+    ];
+    for source in quiet {
+        fs::write(dir.path().join("quiet.sema"), source).unwrap();
+        let out = semac(dir.path(), &["quiet.sema", "-o", "quiet.semb"]);
+        assert!(out.success(), "{source}: {}", out.stderr_text());
+        assert_eq!(out.stderr_text(), "", "{source}");
+    }
+}
+
+#[test]
+fn a_flood_of_warnings_is_cut_short() {
+    let dir = TempDir::new("cli-warning-flood");
+    let calls: String = (0..1000).map(|i| format!("(undefined-{i} 1)\n")).collect();
+    fs::write(dir.path().join("app.sema"), format!("{calls}(car 1 2)\n(car 1 2)\n")).unwrap();
+    let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
+    assert!(out.success(), "{}", out.describe_end());
+    let stderr = out.stderr_text();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 101, "{stderr}");
+    assert_eq!(lines[0], "app.sema:1:1: warning: `undefined-0` is not defined anywhere in the program");
+    assert_eq!(lines[100], "app.sema:100:1: warning: 902 more warnings like these not shown");
+}

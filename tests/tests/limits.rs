@@ -1,5 +1,6 @@
-//! `semarun --fuel N` and `--max-seconds S` end a run cleanly: exit status 1 and the
-//! error of LANGUAGE.md §11.6, which no `try` can catch.
+//! `semarun --fuel N` and `--max-seconds S` end a run cleanly: the error of
+//! LANGUAGE.md §11.6, which no `try` can catch, and exit status 124 (as GNU `timeout`
+//! ends a command), which tells a stopped run from a program's own error (1).
 
 use std::fs;
 use std::process::Command;
@@ -25,7 +26,7 @@ const FOREVER: &str = "(define (spin i) (spin (+ i 1)))\n(println \"start\")\n(t
 #[test]
 fn fuel_ends_an_endless_loop_and_cannot_be_caught() {
     let (out, _) = run("fuel", FOREVER, &["--fuel", "100000"]);
-    assert_eq!(out.code(), Some(1), "{}", out.describe_end());
+    assert_eq!(out.code(), Some(124), "{}", out.describe_end());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
     assert_eq!(out.stderr_text().lines().next(), Some("Error: Eval error: instruction budget exhausted (--fuel)"));
 }
@@ -33,7 +34,7 @@ fn fuel_ends_an_endless_loop_and_cannot_be_caught() {
 #[test]
 fn max_seconds_ends_an_endless_loop() {
     let (out, elapsed) = run("seconds", FOREVER, &["--max-seconds", "0.5"]);
-    assert_eq!(out.code(), Some(1), "{}", out.describe_end());
+    assert_eq!(out.code(), Some(124), "{}", out.describe_end());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "start\n");
     assert_eq!(out.stderr_text().lines().next(), Some("Error: Eval error: time limit exceeded (--max-seconds)"));
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
@@ -48,7 +49,7 @@ fn max_seconds_also_ends_a_single_builtin_that_runs_long() {
                   (println \"before\")\n\
                   (println (equal? (dag 60) (dag 60)))\n";
     let (out, elapsed) = run("watchdog", source, &["--max-seconds", "0.5"]);
-    assert_eq!(out.code(), Some(1), "{}", out.describe_end());
+    assert_eq!(out.code(), Some(124), "{}", out.describe_end());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
     assert_eq!(out.stderr_text().lines().next(), Some("Error: Eval error: time limit exceeded (--max-seconds)"));
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");

@@ -2452,7 +2452,8 @@ fn judge(bytes: &[u8], outcome: &Outcome) -> Result<Verdict, String> {
         Oracle::Verifier(msg) => expected_reject(&msg, Verdict::RejectedByVerifier),
         Oracle::Loads { may_exit } => match code {
             0 => Ok(Verdict::Ran),
-            1 => Ok(Verdict::RuntimeError),
+            // An error, or a stop by --fuel or --max-seconds.
+            1 | 124 => Ok(Verdict::RuntimeError),
             _ if first_line.starts_with("semarun: ") && code == 2 => Err(format!(
                 "MISMATCH: bundle_format accepts the variant but semarun refused it: {first_line}"
             )),

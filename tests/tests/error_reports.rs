@@ -1,0 +1,67 @@
+//! The report of an uncaught error: LANGUAGE.md §11.6's first line, where it was
+//! raised and by which builtin, the source line when it can be found, and the call
+//! stack with recursion folded (docs/decisions.md, "Uncaught errors").
+
+use std::fs;
+use std::time::Duration;
+
+use sema_e2e::{compile_bundle, run_tool, write_file, TempDir};
+
+const PROGRAM: &str = "(define (f x)\n  (car x))\n(define (g n)\n  (if (= n 0) (f 5) (+ 1 (g (- n 1)))))\n(println (g 50))\n";
+
+const REPORT: &str = "Error: Type error: expected list or vector, got int\n\
+                      \x20 --> app.sema:2:3\n\
+                      \x20  |\n\
+                      \x202 |   (car x))\n\
+                      \x20  |   ^ raised by car\n\
+                      call stack, innermost first:\n\
+                      \x20 at f (app.sema:2:3)\n\
+                      \x20 at g (app.sema:4:26)\n\
+                      \x20 ... the frame above 49 more times\n\
+                      \x20 at <lambda> (app.sema:5:10)\n";
+
+fn compiled(tag: &str, source: &str, extra: &[&str]) -> TempDir {
+    let dir = TempDir::new(tag);
+    write_file(dir.path(), "app.sema", source);
+    compile_bundle(&dir.path().join("app.sema"), &dir.path().join("app.semb"), extra, Duration::from_secs(60)).unwrap();
+    dir
+}
+
+#[test]
+fn a_runtime_error_shows_the_line_the_builtin_and_the_folded_stack() {
+    let dir = compiled("report-full", PROGRAM, &[]);
+    let out = run_tool("semarun", dir.path(), &["app.semb"]);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.stderr_text(), REPORT);
+    // semac --run reports the same.
+    let out = run_tool("semac", dir.path(), &["--run", "app.sema"]);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.stderr_text(), REPORT);
+}
+
+#[test]
+fn without_the_source_or_debug_info_the_report_says_less_but_names_the_builtin() {
+    let dir = compiled("report-no-source", PROGRAM, &[]);
+    fs::remove_file(dir.path().join("app.sema")).unwrap();
+    let out = run_tool("semarun", dir.path(), &["app.semb"]);
+    let stderr = out.stderr_text();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[..3], ["Error: Type error: expected list or vector, got int", "  --> app.sema:2:3", "   = raised by car"]);
+    assert_eq!(lines[3], "call stack, innermost first:");
+
+    let dir = compiled("report-stripped", PROGRAM, &["--strip-debug"]);
+    let out = run_tool("semarun", dir.path(), &["app.semb"]);
+    let stderr = out.stderr_text();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[..4], ["Error: Type error: expected list or vector, got int", "   = raised by car", "call stack, innermost first:", "  at f"]);
+}
+
+#[test]
+fn the_shown_source_line_cannot_carry_terminal_escapes() {
+    let dir = compiled("report-escapes", "(println (car \"\x1b[2J\x1b[31mred\"))\n", &[]);
+    let out = run_tool("semarun", dir.path(), &["app.semb"]);
+    assert_eq!(out.code(), Some(1));
+    let stderr = out.stderr_text();
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(stderr.contains(" 1 | (println (car \"?[2J?[31mred\"))\n"), "{stderr}");
+}
