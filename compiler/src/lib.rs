@@ -22,6 +22,7 @@ pub mod multiple_values;
 pub mod patterns;
 pub mod prelude;
 pub mod reader;
+pub mod repl;
 pub mod syntax;
 pub mod syntax_rules;
 

@@ -35,9 +35,12 @@ enum Emit {
 #[derive(Parser, Debug)]
 #[command(name = "semac", version)]
 struct Cli {
-    /// The program's source file; `-` reads it from stdin.
-    #[arg(required_unless_present_any = ["keygen", "expr"])]
+    /// The program's source file; `-` reads it from stdin. Without one (and without
+    /// -e or --keygen), semac on a terminal starts the REPL.
     source: Option<PathBuf>,
+    /// Start the REPL: read, compile and run forms one entry at a time on one VM.
+    #[arg(long, conflicts_with_all = ["source", "expr", "keygen", "exe", "run", "output"])]
+    repl: bool,
     /// Run the program EXPR (one or more forms) instead of a file, as `--run` does.
     #[arg(short = 'e', long = "eval", value_name = "EXPR", conflicts_with_all = ["source", "keygen", "exe", "output"])]
     expr: Option<String>,
@@ -191,6 +194,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
+    if cli.source.is_none() && cli.expr.is_none() {
+        use std::io::IsTerminal;
+        if cli.repl || std::io::stdin().is_terminal() {
+            let argv0 = sema_runtime::process_args().into_iter().next().unwrap_or_else(|| "semac".to_string());
+            return sema_compiler::repl::run(argv0);
+        }
+        eprintln!("semac: no source file given (name one, `-` to read stdin, or -e EXPR; --repl starts the REPL)");
+        return ExitCode::from(2);
+    }
     if let Err(message) = check_combinations(&cli) {
         eprintln!("semac: {message}");
         return ExitCode::from(2);

@@ -37,9 +37,12 @@ pub fn look_for_sources_in(dir: &Path) {
     sources().dir = Some(dir.to_path_buf());
 }
 
-/// `text` is the source the debug info calls `name` (a program compiled just now).
+/// `text` is the source the debug info calls `name` (a program compiled just now;
+/// a REPL's latest entry replaces the one before).
 pub fn remember_source(name: &str, text: &str) {
-    sources().texts.push((name.to_string(), text.to_string()));
+    let mut sources = sources();
+    sources.texts.retain(|(known, _)| known != name);
+    sources.texts.push((name.to_string(), text.to_string()));
 }
 
 fn sources() -> std::sync::MutexGuard<'static, Sources> {
