@@ -602,6 +602,8 @@ const _: () = assert!(std::mem::size_of::<Instr<ByteOffset>>() == std::mem::size
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn every_conditional_branch_has_a_negation_that_negates_back() {
         for &op in Instr::ALL_OPCODES {
@@ -629,7 +631,6 @@ mod tests {
         }
     }
 
-    use super::*;
 
     fn samples() -> Vec<Instr<ByteOffset>> {
         vec![

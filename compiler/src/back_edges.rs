@@ -9,8 +9,10 @@
 //! jump.
 //!
 //! The copy does what the original would have done a jump later: a `Jump` changes no
-//! register, and the copied instructions neither call nor leave the function. Fuel
-//! is unchanged too: each iteration still takes exactly one backward transfer.
+//! register, and the copied instructions neither call nor leave the function. Every
+//! iteration still takes exactly one backward transfer, so fuel still bounds every
+//! loop; leaving a loop whose body follows its test now takes no backward jump, so a
+//! run under `--fuel` stops a step or so later than before.
 
 use std::collections::HashMap;
 
@@ -33,7 +35,8 @@ pub fn copy_tests_to_back_edges(asm: &mut Vec<Asm>) {
     let mut labels_after: HashMap<usize, Label> = HashMap::new();
     for (at, item) in asm.iter().enumerate() {
         let Asm::Op(Instr::Jump { target }, span) = item else { continue };
-        let start = positions[target];
+        // A label never placed is left for the assembler to report.
+        let Some(&start) = positions.get(target) else { continue };
         if start > at {
             continue;
         }
@@ -48,23 +51,24 @@ pub fn copy_tests_to_back_edges(asm: &mut Vec<Asm>) {
         // this back edge (the copy keeps the branch and leaves after the test);
         // otherwise it goes on after the test (the copy's branch is negated to jump
         // there and leaves where the original jumps).
-        let (on, leave) = if (branch_at..at).contains(&positions[&taken]) {
+        let Some(&taken_at) = positions.get(&taken) else { continue };
+        let (go_on, exit) = if (branch_at..at).contains(&taken_at) {
             (branch, after)
         } else {
             (branch.negated(after).expect("a conditional branch negates"), taken)
         };
-        test.push(Asm::Op(on, branch_span));
+        test.push(Asm::Op(go_on, branch_span));
         // No jump to the very next instruction (a loop whose exit follows it).
         let mut next_labels = asm[at + 1..].iter().map_while(|item| if let Asm::Label(l) = item { Some(*l) } else { None });
-        if !next_labels.any(|l| l == leave) {
-            test.push(Asm::Op(Instr::Jump { target: leave }, *span));
+        if !next_labels.any(|l| l == exit) {
+            test.push(Asm::Op(Instr::Jump { target: exit }, *span));
         }
         copies.insert(at, test);
     }
     if copies.is_empty() {
         return;
     }
-    let mut rewritten = Vec::with_capacity(asm.len() + 2 * copies.len());
+    let mut rewritten = Vec::with_capacity(asm.len() + (MOST_COPIED + 2) * copies.len());
     for (at, item) in std::mem::take(asm).into_iter().enumerate() {
         match copies.remove(&at) {
             Some(copy) => rewritten.extend(copy),
@@ -84,6 +88,7 @@ fn short_test(asm: &[Asm], start: usize) -> Option<(Vec<Asm>, usize)> {
     let mut test = Vec::new();
     for (at, item) in asm.iter().enumerate().skip(start) {
         let Asm::Op(instr, _) = item else { continue };
+        // A call (or anything with a window of registers) is not copied.
         if test.len() == MOST_COPIED || instr.window().is_some() {
             return None;
         }

@@ -13,7 +13,9 @@ use crate::error::CompileError;
 use crate::ir::{Expr, ExprKind, FnId, Program};
 use crate::syntax::Span;
 
-/// Calls that can define globals the compiler cannot see.
+/// Globals whose use can define globals the compiler cannot see. (`load` and
+/// `import` of a literal path are special forms, compiled in; these names appear
+/// when they are passed as values or run at run time.)
 const DEFINES_UNSEEN: &[&str] = &["eval", "load", "import", "%load-at-run-time"];
 
 /// Letters of a misspelt name per edit allowed between it and the suggestion: none
@@ -55,11 +57,12 @@ pub fn check(program: &Program) -> Vec<CompileError> {
                 0 => String::new(),
                 more => format!(" (and {more} more {})", if more == 1 { "use" } else { "uses" }),
             };
-            let message = format!("warning: `{}` is not defined anywhere in the program{hint}{others}", used.name);
+            let message = format!("warning: `{}` is not defined anywhere in the program{hint}{others}", shown(&used.name));
             warnings.push(CompileError::new(used.span, message));
             continue;
         }
-        let Some(argc) = used.argc else { continue };
+        // `eval` may define the function again with another arity.
+        let Some(argc) = used.argc.filter(|_| !dynamic) else { continue };
         let arity = match seen.defined.get(&used.name) {
             // Defined once, never assigned: the function every call reaches.
             Some(Definitions::Once(Some(function))) if !seen.assigned.contains(&used.name) => {
@@ -81,7 +84,7 @@ pub fn check(program: &Program) -> Vec<CompileError> {
                     Some(max) => format!("{min} to {max} arguments"),
                     None => format!("at least {}", count(min, "argument")),
                 };
-                let message = format!("warning: `{}` takes {expected}, but this call passes {argc}", used.name);
+                let message = format!("warning: `{}` takes {expected}, but this call passes {argc}", shown(&used.name));
                 warnings.push(CompileError::new(used.span, message));
             }
         }
@@ -93,6 +96,12 @@ pub fn check(program: &Program) -> Vec<CompileError> {
     warnings
 }
 
+/// A global's name as the program wrote it: a module's private names are
+/// `name@N` inside the compiler (lower.rs).
+fn shown(name: &str) -> &str {
+    name.split('@').next().unwrap_or(name)
+}
+
 /// `n` and the noun, plural unless `n` is 1.
 fn count(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -102,13 +111,22 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// The name in `names` nearest to `misspelt`, if one is near enough.
+/// Longest name a suggestion is looked for: the distance costs the product of two
+/// names' lengths, and a hostile source's names may be a megabyte long.
+const MOST_SUGGESTED_LEN: usize = 64;
+
+/// The name in `names` nearest to `misspelt`, if one is near enough. Module-private
+/// names (`name@N`) are never suggested.
 fn closest<'a>(misspelt: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let most = misspelt.chars().count() / LETTERS_PER_EDIT;
-    if most == 0 {
+    let len = misspelt.chars().count();
+    let most = len / LETTERS_PER_EDIT;
+    if most == 0 || len > MOST_SUGGESTED_LEN {
         return None;
     }
     names
+        // A length that differs by more than `most` is more than `most` edits away.
+        .filter(|name| name.len().abs_diff(misspelt.len()) <= most * 4 && name.chars().count().abs_diff(len) <= most)
+        .filter(|name| !name.contains('@'))
         .map(|name| (strsim::osa_distance(misspelt, name), name))
         .filter(|&(distance, _)| distance <= most)
         .min()

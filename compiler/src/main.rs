@@ -207,8 +207,8 @@ fn run(cli: Cli) -> ExitCode {
         eprintln!("semac: {message}");
         return ExitCode::from(2);
     }
-    if let Emit::Asm = cli.emit {
-        if let Some(status) = disassemble_existing(cli.source()) {
+    if let (Emit::Asm, Some(path)) = (cli.emit, cli.source.as_deref().filter(|p| *p != Path::new("-"))) {
+        if let Some(status) = disassemble_existing(path) {
             return status;
         }
     }
@@ -268,10 +268,6 @@ fn run(cli: Cli) -> ExitCode {
             if cli.exe {
                 return write_exe(&cli, &bundle, &bytes, signing_key.as_ref());
             }
-            if cli.source() == Path::new("-") && cli.output.is_none() {
-                eprintln!("semac: a program read from stdin has no file name to derive the output's from: name it with -o, or run the program with --run");
-                return ExitCode::from(2);
-            }
             let output = cli.output.clone().unwrap_or_else(|| default_output(cli.source()));
             if let Err(message) = not_the_source(&output, cli.source()) {
                 eprintln!("semac: {message}");
@@ -292,6 +288,10 @@ fn run(cli: Cli) -> ExitCode {
 fn check_combinations(cli: &Cli) -> Result<(), String> {
     if !cli.args.is_empty() && !cli.runs() {
         return Err("the arguments after `--` are the program's, for --run or -e; nothing runs it here".to_string());
+    }
+    let from_stdin = cli.source.as_deref() == Some(Path::new("-"));
+    if from_stdin && cli.output.is_none() && !cli.runs() && matches!(cli.emit, Emit::Bundle) {
+        return Err("a program read from stdin has no file name to derive the output's from: name it with -o, or run the program with --run".to_string());
     }
     let emit = match cli.emit {
         Emit::Bundle => return Ok(()),

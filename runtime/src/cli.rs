@@ -56,105 +56,99 @@ permissions (docs/security.md; a denied call raises a catchable :permission-deni
 exit status: 0 done, 1 uncaught error, n after (exit n), 2 bad command line or a bundle
 that cannot be loaded, 124 stopped by --fuel or --max-seconds";
 
+/// What the command line asks for.
+enum Command {
+    Help,
+    Version,
+    /// `--info` (`describe`) or `--verify` of a file.
+    Inspect { describe: bool, path: PathBuf },
+    /// Run the bundle; `args` are the program's (a leading `--` removed).
+    Run { bundle: String, args: Vec<String> },
+}
+
+/// Parses the options (lexopt) up to the bundle; everything after the bundle is
+/// the program's. Fills `run_options` and `trust` on the way.
+fn parse(argv: &[String], run_options: &mut RunOptions, trust: &mut Trust) -> Result<Command, String> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(argv);
+    let text = |value: std::ffi::OsString| value.to_string_lossy().into_owned();
+    while let Some(arg) = parser.next().map_err(explain)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long(flag @ ("info" | "verify")) => {
+                let describe = flag == "info";
+                return Ok(Command::Inspect { describe, path: parser.value().map_err(explain)?.into() });
+            }
+            Long("verify-key") => trust.keys.push(read_public_key(Path::new(&parser.value().map_err(explain)?))?),
+            Long("require-signature") => trust.require_signature = true,
+            // Their value may follow as the next argument.
+            Long(flag @ ("fuel" | "max-seconds" | "max-memory" | "sandbox" | "allowed-paths")) => {
+                let flag = format!("--{flag}");
+                let value = text(parser.value().map_err(explain)?);
+                run_options.take(&flag, Some(&value))?;
+            }
+            // `--allow-*` take a value only after `=`; `--deny-early` none.
+            Long(flag) => {
+                let flag = format!("--{flag}");
+                let value = parser.optional_value().map(text);
+                run_options.take(&flag, value.as_deref())?;
+            }
+            Value(bundle) => {
+                let mut args: Vec<String> = parser.raw_args().map_err(explain)?.map(text).collect();
+                if args.first().is_some_and(|a| a == "--") {
+                    args.remove(0);
+                }
+                return Ok(Command::Run { bundle: text(bundle), args });
+            }
+            Short(c) => return Err(format!("unknown option -{c}")),
+        }
+    }
+    Err("no bundle given".to_string())
+}
+
+/// A lexopt error in this command's words.
+fn explain(err: lexopt::Error) -> String {
+    match err {
+        lexopt::Error::MissingValue { option: Some(option) } => format!("{option} needs a value"),
+        other => other.to_string(),
+    }
+}
+
 /// Runs the embedded program, or the command line.
 pub fn main() -> ExitCode {
     if let Some(status) = crate::run_embedded_program(|| None) {
         return status;
     }
     let argv = crate::process_args();
-    let mut rest = &argv[1..];
     let mut run_options = RunOptions::default();
     let mut trust = Trust::default();
-    let usage_error = |message: String| {
-        eprintln!("semarun: {message}\n{USAGE}");
-        ExitCode::from(2)
+    let (bundle_arg, user_args) = match parse(&argv[1..], &mut run_options, &mut trust) {
+        Ok(Command::Help) => {
+            println!("{USAGE}\n\n{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("{}", version());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Inspect { describe, path }) => return inspect(describe, &path, &trust),
+        Ok(Command::Run { bundle, args }) => (bundle, args),
+        Err(message) => {
+            eprintln!("semarun: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
     };
-    while let Some(arg) = rest.first().filter(|a| a.starts_with('-') && *a != "--") {
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_string())),
-            None => (arg.as_str(), None),
-        };
-        // The option's value: after `=`, else the next argument.
-        let mut value = || -> Result<String, ExitCode> {
-            if let Some(value) = inline_value.clone() {
-                rest = &rest[1..];
-                return Ok(value);
-            }
-            match rest.get(1) {
-                Some(value) => {
-                    let value = value.clone();
-                    rest = &rest[2..];
-                    Ok(value)
-                }
-                None => Err(usage_error(format!("{flag} needs a value"))),
-            }
-        };
-        match flag {
-            "-h" | "--help" => {
-                println!("{USAGE}\n\n{HELP}");
-                return ExitCode::SUCCESS;
-            }
-            "-V" | "--version" => {
-                println!("{}", version());
-                return ExitCode::SUCCESS;
-            }
-            "--info" | "--verify" => {
-                let path = match value() {
-                    Ok(path) => path,
-                    Err(status) => return status,
-                };
-                return inspect(flag == "--info", Path::new(&path), &trust);
-            }
-            "--verify-key" => {
-                let path = match value() {
-                    Ok(path) => path,
-                    Err(status) => return status,
-                };
-                match read_public_key(Path::new(&path)) {
-                    Ok(key) => trust.keys.push(key),
-                    Err(message) => return usage_error(message),
-                }
-                continue;
-            }
-            "--require-signature" => {
-                trust.require_signature = true;
-                rest = &rest[1..];
-                continue;
-            }
-            _ => {}
-        }
-        // Options whose value may follow as the next argument; the `--allow-*` ones
-        // take theirs only after `=`.
-        let value = match flag {
-            "--fuel" | "--max-seconds" | "--max-memory" | "--sandbox" | "--allowed-paths" => match value() {
-                Ok(value) => Some(value),
-                Err(status) => return status,
-            },
-            _ => {
-                rest = &rest[1..];
-                inline_value
-            }
-        };
-        if let Err(message) = run_options.take(flag, value.as_deref()) {
-            return usage_error(message);
-        }
-    }
-    if rest.is_empty() {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    }
     let limits = run_options.limits();
-    let bundle_arg = rest[0].clone();
     // §1.5: (sys/args) is argv[0], the program path, "--", then the user's arguments.
     let mut args = vec![argv[0].clone(), bundle_arg.clone(), "--".to_string()];
-    let user_args = match rest.get(1) {
-        Some(sep) if sep == "--" => &rest[2..],
-        _ => &rest[1..],
-    };
-    args.extend(user_args.iter().cloned());
+    args.extend(user_args);
     let path = PathBuf::from(bundle_arg);
-    // An error report shows source lines found beside the bundle.
-    crate::report::look_for_sources_in(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    // An error report shows source lines found beside the bundle, unless the run is
+    // restricted: then the bundle (whose debug info names the files) gets no reads.
+    if limits.policy.is_unrestricted() {
+        crate::report::look_for_sources_in(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    }
     crate::on_interpreter_thread(move || match load_checked(&path, &trust, &limits) {
         Ok(program) => crate::run_program(program, args, limits),
         Err(err) => {

@@ -27,6 +27,9 @@ pub struct ErrorData {
     /// The instruction that raised it, in the innermost frame: what the report names
     /// (a builtin's call or the instruction that stands for one).
     pub raised_at: Option<bundle_format::opcodes::Instr>,
+    /// An `Io` error from writing to a stdout whose reader has gone: uncaught, it ends
+    /// the run quietly (lib.rs).
+    pub stdout_closed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -106,7 +109,7 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: String) -> Error {
-        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None }))
+        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false }))
     }
 
     pub fn eval(message: impl Into<String>) -> Error {
@@ -136,6 +139,17 @@ impl Error {
 
     pub fn io(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Io, message.into())
+    }
+
+    /// The `Io` error of a write to stdout after its reader went away.
+    pub fn stdout_closed(message: impl Into<String>) -> Error {
+        let mut err = Error::io(message);
+        err.0.stdout_closed = true;
+        err
+    }
+
+    pub fn is_stdout_closed(&self) -> bool {
+        self.0.stdout_closed
     }
 
     pub fn out_of_fuel() -> Error {

@@ -170,7 +170,7 @@ pub const EXIT_LIMIT_REACHED: u8 = 124;
 /// (`semarun x.semb | head -1`) ends the process quietly instead, as coreutils and
 /// `lua` end: by SIGPIPE.
 fn uncaught(err: &Error) -> u8 {
-    if matches!(err.kind(), error::ErrorKind::Io) && builtins::io::stdout_closed() {
+    if err.is_stdout_closed() {
         end_by_sigpipe();
     }
     report::report_error(err);

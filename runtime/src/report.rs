@@ -4,9 +4,11 @@
 //! reads as a few lines, as in Python's and Lua's tracebacks).
 //!
 //! A bundle's debug info names source files relative to the main program's directory;
-//! `semarun` looks for them beside the bundle, `semac --run` has the main file's text.
-//! A name that is absolute or climbs out (`..`) is never opened: a bundle from someone
-//! else must not make the report print a line of some other file.
+//! `semarun` looks for them beside the bundle (only when the run has no permission
+//! restrictions), `semac --run` has the main file's text. The debug info is not
+//! trusted: only a `.sema` file is opened, named without `..`, hidden or absolute
+//! parts, and only when it resolves (symlinks followed) to a place under the
+//! directory; names from it are printed with control characters made harmless.
 
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -14,7 +16,7 @@ use std::sync::Mutex;
 
 use bundle_format::opcodes::Instr;
 
-use crate::error::{Error, TraceFrame};
+use crate::error::{Error, ErrorKind, TraceFrame};
 
 /// Where the report finds source text.
 struct Sources {
@@ -57,12 +59,14 @@ pub fn report_error(err: &Error) {
 /// The report (module comment), one line per `\n`.
 pub fn render(err: &Error) -> String {
     let mut out = format!("Error: {}\n", err.report());
-    let raised_by = err.raised_at().and_then(|instr| raised_by(&instr));
+    // A budget running out or an unbound name is not the doing of what was called.
+    let names_a_culprit = !matches!(err.kind(), ErrorKind::OutOfFuel | ErrorKind::Unbound { .. });
+    let raised_by = err.raised_at().filter(|_| names_a_culprit).and_then(|instr| raised_by(&instr));
     let trace = err.trace();
     match trace.first() {
         Some(frame) if frame.file.is_some() => {
             let file = frame.file.as_deref().map_or("", |f| f.as_str());
-            let _ = writeln!(out, "  --> {file}:{}:{}", frame.line, frame.col);
+            let _ = writeln!(out, "  --> {}:{}:{}", printable(file), frame.line, frame.col);
             match source_line(file, frame.line) {
                 Some(text) => snippet(&mut out, frame, &text, raised_by.as_deref()),
                 None => {
@@ -121,9 +125,10 @@ fn stack(out: &mut String, trace: &[TraceFrame]) {
     while at < trace.len() {
         let frame = &trace[at];
         let repeats = trace[at + 1..].iter().take_while(|other| same_place(frame, other)).count();
+        let function = printable(&frame.function);
         lines.push(match &frame.file {
-            Some(file) => format!("  at {} ({file}:{}:{})", frame.function, frame.line, frame.col),
-            None => format!("  at {}", frame.function),
+            Some(file) => format!("  at {function} ({}:{}:{})", printable(file), frame.line, frame.col),
+            None => format!("  at {function}"),
         });
         if repeats > 0 {
             let times = if repeats == 1 { "time" } else { "times" };
@@ -158,27 +163,37 @@ fn source_line(name: &str, line: u32) -> Option<String> {
         }
     };
     let raw = text.lines().nth((line as usize).checked_sub(1)?)?;
-    let cleaned: String = raw
-        .chars()
-        .take(MOST_LINE_CHARS)
+    let cut: String = raw.chars().take(MOST_LINE_CHARS).collect();
+    Some(printable(&cut))
+}
+
+/// `text` safe to print: control characters (a terminal's escape sequences) become
+/// `?`, a tab one space (so a caret below lines up).
+fn printable(text: &str) -> String {
+    text.chars()
         .map(|c| match c {
             '\t' => ' ',
             c if c.is_control() => '?',
             c => c,
         })
-        .collect();
-    Some(cleaned)
+        .collect()
 }
 
-/// The text of `dir/name`, when `name` stays inside `dir` and is a regular file of
-/// reasonable size.
+/// The text of `dir/name` (module comment: which names are opened), of reasonable
+/// size.
 fn read_source(dir: &Path, name: &str) -> Option<String> {
     use std::io::Read;
     let relative = Path::new(name);
-    if !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+    let plain = |c: Component| matches!(c, Component::Normal(part) if !part.to_string_lossy().starts_with('.'));
+    if !relative.components().all(plain) || relative.extension().is_none_or(|e| e != "sema") {
         return None;
     }
-    let file = crate::loader::open_regular_file(&dir.join(relative)).ok()?;
+    let inside = dir.canonicalize().ok()?;
+    let path = dir.join(relative).canonicalize().ok()?;
+    if !path.starts_with(&inside) {
+        return None;
+    }
+    let file = crate::loader::open_regular_file(&path).ok()?;
     let mut bytes = Vec::new();
     file.take(MOST_SOURCE_BYTES).read_to_end(&mut bytes).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
@@ -215,7 +230,7 @@ mod tests {
     #[test]
     fn sources_outside_the_directory_are_never_read() {
         let dir = std::env::temp_dir();
-        for name in ["/etc/passwd", "../passwd", "a/../../passwd"] {
+        for name in ["/etc/passwd", "../passwd", "a/../../passwd", ".ssh/id_rsa", "secrets.txt", ".hidden.sema"] {
             assert_eq!(read_source(&dir, name), None, "{name}");
         }
     }

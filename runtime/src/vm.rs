@@ -557,9 +557,9 @@ impl Vm {
             match self.execute(stop_depth) {
                 Ok(value) => return Ok(value),
                 Err(mut err) => {
-                    if err.trace().is_empty() {
-                        self.record_trace(&mut err, stop_depth);
-                    }
+                    // This invocation's frames, below those of a nested invocation
+                    // (a builtin's callback) the error came up through.
+                    self.record_trace(&mut err, stop_depth);
                     match self.handlers.last() {
                         Some(handler) if handler.frame >= stop_depth && err.catchable() => {
                             // Entering a handler pays fuel: a handler can loop back
@@ -597,11 +597,15 @@ impl Vm {
         }
     }
 
+    /// Appends the frames of this `run` invocation (from `stop_depth`) to the error's
+    /// trace, innermost first; the first to record also notes the failing instruction.
     fn record_trace(&self, err: &mut Error, stop_depth: usize) {
         let frames = &self.frames.live()[stop_depth..];
-        if let Some(innermost) = frames.last() {
-            if let Some(&instr) = innermost.closure.proto.code.get(innermost.pc.wrapping_sub(1)) {
-                err.set_raised_at(instr);
+        if err.trace().is_empty() {
+            if let Some(innermost) = frames.last() {
+                if let Some(&instr) = innermost.closure.proto.code.get(innermost.pc.wrapping_sub(1)) {
+                    err.set_raised_at(instr);
+                }
             }
         }
         err.reserve_trace(frames.len());

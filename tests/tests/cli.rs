@@ -226,3 +226,29 @@ fn a_flood_of_warnings_is_cut_short() {
     assert_eq!(lines[0], "app.sema:1:1: warning: `undefined-0` is not defined anywhere in the program");
     assert_eq!(lines[100], "app.sema:100:1: warning: 902 more warnings like these not shown");
 }
+
+#[test]
+fn stdin_and_expressions_never_open_a_file_of_that_name() {
+    // A bundle named `-e` or `-` in the working directory is not what -e or stdin means.
+    let dir = TempDir::new("cli-dash-files");
+    fs::write(dir.path().join("app.sema"), "(println \"the bundle\")\n").unwrap();
+    assert!(semac(dir.path(), &["app.sema", "--output=-e"]).success());
+    fs::copy(dir.path().join("-e"), dir.path().join("-")).unwrap();
+    let out = semac(dir.path(), &["-e", "(+ 1 2)", "--emit", "asm"]);
+    assert!(out.success(), "{}", out.stderr_text());
+    assert!(stdout(&out).contains("LoadInt r0 3") && !stdout(&out).contains("the bundle"), "{}", stdout(&out));
+    // A program from stdin compiled to an executable needs a name for it too.
+    let out = semac(dir.path(), &["-", "--exe"]);
+    assert_eq!(out.code(), Some(2));
+    assert!(out.stderr_text().contains("name it with -o"), "{}", out.stderr_text());
+}
+
+#[test]
+fn a_megabyte_long_unknown_name_gets_its_warning_without_a_search_for_a_suggestion() {
+    let dir = TempDir::new("cli-long-name");
+    let long = |c: char| std::iter::repeat_n(c, 1 << 20).collect::<String>();
+    fs::write(dir.path().join("app.sema"), format!("(define {} 0)\n({} 1)\n", long('a'), long('b'))).unwrap();
+    let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
+    assert!(out.success(), "{}", out.describe_end());
+    assert!(out.stderr_text().ends_with("b` is not defined anywhere in the program\n"), "{}", &out.stderr_text()[..200]);
+}

@@ -65,3 +65,22 @@ fn the_shown_source_line_cannot_carry_terminal_escapes() {
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
     assert!(stderr.contains(" 1 | (println (car \"?[2J?[31mred\"))\n"), "{stderr}");
 }
+
+#[test]
+fn the_stack_goes_on_through_a_builtin_s_callback() {
+    let source = "(define (f x)\n  (car x))\n(define (main)\n  (map f '(1)))\n(main)\n(println \"unreached\")\n";
+    let dir = compiled("report-callback", source, &[]);
+    let out = run_tool("semarun", dir.path(), &["app.semb"]);
+    let stderr = out.stderr_text();
+    let stack: Vec<&str> = stderr.lines().skip_while(|l| !l.starts_with("call stack")).skip(1).collect();
+    assert_eq!(stack, ["  at f (app.sema:2:3)", "  at main (app.sema:4:3)", "  at <lambda> (app.sema:5:1)"], "{stderr}");
+}
+
+#[test]
+fn a_restricted_run_reads_no_source_and_names_from_debug_info_are_not_trusted() {
+    // Under a sandbox the report opens no file the bundle names.
+    let dir = compiled("report-sandboxed", PROGRAM, &[]);
+    let out = run_tool("semarun", dir.path(), &["--sandbox=strict", "app.semb"]);
+    let stderr = out.stderr_text();
+    assert!(stderr.contains("   = raised by car") && !stderr.contains(" 2 |"), "{stderr}");
+}

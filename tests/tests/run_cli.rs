@@ -88,3 +88,28 @@ fn a_reader_that_stops_early_ends_the_run_quietly_by_sigpipe() {
 
 /// SIGPIPE's number on the platforms the tests run on (Linux and macOS).
 const SIGPIPE: i32 = 13;
+
+#[test]
+fn a_closed_pipe_the_program_caught_does_not_silence_a_later_error() {
+    let dir = TempDir::new("run-caught-pipe");
+    let source = "(define (spew i) (println \"line\" i) (spew (+ i 1)))\n\
+                  (try (spew 0) (catch e nil))\n\
+                  (file/read \"no-such-file.txt\")\n";
+    write_file(dir.path(), "app.sema", source);
+    let bundle = dir.path().join("app.semb");
+    compile_bundle(&dir.path().join("app.sema"), &bundle, &[], Duration::from_secs(60)).unwrap();
+    let mut child = Command::new(tool("semarun"))
+        .arg(&bundle)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{:?}: {stderr}", out.status);
+    assert!(stderr.starts_with("Error: IO error: "), "{stderr}");
+}

@@ -8,7 +8,6 @@
 //! process.
 
 use std::io::{BufWriter, IsTerminal, Stdout, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::Duration;
 
@@ -69,24 +68,15 @@ pub fn write_out_buffered_output() {
     }
 }
 
-/// Set once a write to stdout found its reader gone (`semarun x.semb | head -1`).
-static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
-
-/// Whether stdout's reader has gone: an uncaught error then ends the run quietly.
-pub fn stdout_closed() -> bool {
-    STDOUT_CLOSED.load(Ordering::Relaxed)
-}
-
 /// Writes text to stdout.
 pub fn write_stdout(text: &str) -> Result<()> {
     let mut out = output();
     let result = out.writer.write_all(text.as_bytes());
     let result = if out.interactive { result.and_then(|_| out.writer.flush()) } else { result };
-    result.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            STDOUT_CLOSED.store(true, Ordering::Relaxed);
-        }
-        Error::io(format!("stdout: {e}"))
+    result.map_err(|e| match e.kind() {
+        // Uncaught, it ends the run quietly (`semarun x.semb | head -1`).
+        std::io::ErrorKind::BrokenPipe => Error::stdout_closed(format!("stdout: {e}")),
+        _ => Error::io(format!("stdout: {e}")),
     })
 }
 
