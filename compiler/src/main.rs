@@ -48,7 +48,7 @@ struct Cli {
     #[arg(long, value_name = "KEY")]
     sign: Option<PathBuf>,
     /// Make a new signing key pair: NAME.key (secret, mode 0600) and NAME.pub.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["run", "exe", "sign"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["source", "expr", "run", "exe", "sign", "output", "strip_debug"])]
     keygen: Option<PathBuf>,
     /// Where to write the bundle (default: the source path with `.semb`).
     #[arg(short, long)]
@@ -169,6 +169,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     sema_runtime::report_internal_errors("semac");
     if let Some(name) = &cli.keygen {
+        if !matches!(cli.emit, Emit::Bundle) {
+            eprintln!("semac: --keygen makes a key pair; it cannot be combined with --emit");
+            return ExitCode::from(2);
+        }
         return keygen(name);
     }
     macros::set_limits(MacroLimits { fuel: cli.macro_fuel, time: cli.macro_seconds, memory: cli.macro_memory });
@@ -288,6 +292,12 @@ fn run(cli: Cli) -> ExitCode {
 fn check_combinations(cli: &Cli) -> Result<(), String> {
     if !cli.args.is_empty() && !cli.runs() {
         return Err("the arguments after `--` are the program's, for --run or -e; nothing runs it here".to_string());
+    }
+    if cli.runs() {
+        let writing = [("-o", cli.output.is_some()), ("--sign", cli.sign.is_some())];
+        if let Some((option, _)) = writing.iter().find(|(_, given)| *given) {
+            return Err(format!("a program run with --run or -e is not written anywhere, so {option} has nothing to do"));
+        }
     }
     let from_stdin = cli.source.as_deref() == Some(Path::new("-"));
     if from_stdin && cli.output.is_none() && !cli.runs() && matches!(cli.emit, Emit::Bundle) {

@@ -112,6 +112,9 @@ fn options_that_cannot_be_used_together_are_refused() {
         (&["app.sema", "--emit", "ir", "--exe"][..], "semac: --emit ir prints to stdout; it cannot be combined with --exe"),
         (&["app.sema", "--emit", "asm", "--run"][..], "semac: --emit asm prints to stdout; it cannot be combined with --run"),
         (&["app.sema", "--emit", "asm", "-o", "x.semb"][..], "semac: --emit asm prints to stdout; it cannot be combined with -o"),
+        (&["app.sema", "--run", "-o", "x.semb"][..], "semac: a program run with --run or -e is not written anywhere, so -o has nothing to do"),
+        (&["-e", "1", "--sign", "k.key"][..], "semac: a program run with --run or -e is not written anywhere, so --sign has nothing to do"),
+        (&["--keygen", "k", "--emit", "ir"][..], "semac: --keygen makes a key pair; it cannot be combined with --emit"),
     ] {
         let out = semac(dir.path(), args);
         assert_eq!(out.code(), Some(2), "{args:?}");
