@@ -92,7 +92,7 @@ fn short_test(asm: &[Asm], start: usize) -> Option<(Vec<Asm>, usize)> {
         if test.len() == MOST_COPIED || instr.window().is_some() {
             return None;
         }
-        test.push(item.clone());
+        test.push(*item);
         match instr.flow() {
             Flow::Next => {}
             Flow::Branch(_) => return Some((test, at)),

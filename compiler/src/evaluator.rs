@@ -3,7 +3,7 @@
 //! has no compiler, so there they raise an error that names this option.
 
 use sema_runtime::error::{Error, Result};
-use sema_runtime::loader::load_bytes;
+use sema_runtime::loader::load_bundle;
 use sema_runtime::value::Value;
 use sema_runtime::vm::{Evaluator, Problem, Vm};
 
@@ -40,7 +40,7 @@ impl Evaluator for CompilerEvaluator {
         let syntax = from_value(form, Span::default()).map_err(|e| Error::eval(format!("eval: {}", e.message)))?;
         let bundle = compile_forms(&[syntax], "<eval>", Options { debug_info: false }, Some(&mut self.macros))
             .map_err(|d| Error::eval(format!("eval: {}", d.message)))?;
-        let program = load_bytes(&bundle_format::write_bundle(&bundle))
+        let program = load_bundle(&bundle)
             .map_err(|e| Error::eval(format!("eval: internal compiler error: {e}")))?;
         vm.run_unit(&program)
     }

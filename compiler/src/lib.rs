@@ -97,6 +97,13 @@ pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Dia
     compile_forms_in(&read(source, file)?, &mut modules, options, None, WholeProgram::No).map(|(bundle, _)| bundle)
 }
 
+/// A linked program with no code of its own: what a VM that runs compiled pieces one
+/// at a time (macros, the REPL's entries) starts from.
+pub fn empty_program(file: &str) -> sema_runtime::program::Program {
+    let empty = compile_forms(&[], file, Options { debug_info: false }, None).expect("an empty program compiles");
+    sema_runtime::loader::load_bundle(&empty).expect("an empty program loads")
+}
+
 /// A compiled program and the warnings met on the way.
 pub struct Compiled {
     pub bundle: Bundle,

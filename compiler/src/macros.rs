@@ -21,7 +21,7 @@ use sema_runtime::builtins::meta::fresh_name;
 use sema_runtime::error::{Error, ErrorKind};
 use sema_runtime::permissions::Policy;
 use sema_runtime::list::List;
-use sema_runtime::loader::load_bytes;
+use sema_runtime::loader::load_bundle;
 use sema_runtime::num::{complex, from_bigint, from_rational};
 use sema_runtime::printer::repr;
 use sema_runtime::value::Value;
@@ -89,9 +89,7 @@ enum Macro {
 
 impl MacroEngine {
     pub fn new() -> MacroEngine {
-        let empty = crate::compile_forms(&[], "<macros>", crate::Options { debug_info: false }, None)
-            .expect("an empty program compiles");
-        let program = load_bytes(&bundle_format::write_bundle(&empty)).expect("an empty program loads");
+        let program = crate::empty_program("<macros>");
         let limits = LIMITS.get().copied().unwrap_or_default();
         let mut vm = Vm::new(program, vec!["semac".to_string()]);
         vm.set_fuel(limits.fuel);
@@ -113,7 +111,7 @@ impl MacroEngine {
                 let at = Span { line: d.line, col: d.col, file: span.file };
                 CompileError::new(at, format!("in macro {name}: {}", d.message))
             })?;
-        let program = match load_bytes(&bundle_format::write_bundle(&bundle)) {
+        let program = match load_bundle(&bundle) {
             Ok(program) => program,
             Err(err) => return error(span, format!("internal compiler error: macro {name} did not load: {err}")),
         };

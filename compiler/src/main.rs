@@ -143,21 +143,31 @@ impl Cli {
         self.run || (self.expr.is_some() && matches!(self.emit, Emit::Bundle))
     }
 
-    /// The program's text and the name its diagnostics give it (`<stdin>`, `<expr>`
-    /// or the file's name).
-    fn read_program(&self) -> Result<(String, String), String> {
+    /// The program as read (`ProgramText`).
+    fn read_program(&self) -> Result<ProgramText, String> {
+        let unnamed = |text: String, name: &str| ProgramText { text, name: name.to_string(), path: PathBuf::from(name) };
         if let Some(expr) = &self.expr {
-            return Ok((expr.clone(), "<expr>".to_string()));
+            return Ok(unnamed(expr.clone(), "<expr>"));
         }
         let path = self.source();
         if path == Path::new("-") {
             let text = sema_compiler::modules::read_source_from(std::io::stdin().lock()).map_err(|e| format!("cannot read the program from stdin: {e}"))?;
-            return Ok((text, "<stdin>".to_string()));
+            return Ok(unnamed(text, "<stdin>"));
         }
         let text = sema_compiler::modules::read_source(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         // Only the file name is recorded, so a bundle does not depend on where it was built.
-        Ok((text, path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()))
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(ProgramText { text, name, path: path.to_path_buf() })
     }
+}
+
+/// A program's source as read: its text, the name diagnostics and the debug info give
+/// it (`<stdin>`, `<expr>` or the file's name), and the path its modules resolve
+/// against (a program from stdin or `-e` has no directory: the current one).
+struct ProgramText {
+    text: String,
+    name: String,
+    path: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -216,7 +226,7 @@ fn run(cli: Cli) -> ExitCode {
             return status;
         }
     }
-    let (source, file) = match cli.read_program() {
+    let ProgramText { text: source, name: file, path } = match cli.read_program() {
         Ok(read) => read,
         Err(message) => {
             eprintln!("semac: {message}");
@@ -233,8 +243,6 @@ fn run(cli: Cli) -> ExitCode {
         },
         Emit::Asm | Emit::Bundle => {
             let options = Options { debug_info: !cli.strip_debug };
-            // Modules of a program from stdin or -e are found from the current directory.
-            let path = if cli.source.as_deref().is_some_and(|p| p != Path::new("-")) { cli.source().to_path_buf() } else { PathBuf::from(&file) };
             let (bundle, macros) = match compile_file(&path, &source, options) {
                 Ok(compiled) => {
                     for warning in &compiled.warnings {
@@ -319,11 +327,8 @@ fn check_combinations(cli: &Cli) -> Result<(), String> {
 /// `semac --exe`: its program disassembled (after the checks `semarun` makes), or
 /// `None` when the file is something else (source text, compiled as usual).
 fn disassemble_existing(path: &Path) -> Option<ExitCode> {
-    use std::io::Read;
-    let mut head = [0u8; 8];
     // Only a regular file is looked into (a FIFO must not block); semac refuses the rest.
-    let read = sema_runtime::loader::open_regular_file(path).and_then(|mut file| file.read(&mut head)).ok()?;
-    let head = &head[..read];
+    let head = sema_runtime::loader::read_file_start(path, bundle_format::header::MAGIC.len())?;
     if head != bundle_format::header::MAGIC && !head.starts_with(b"\x7fELF") {
         return None;
     }
@@ -405,7 +410,7 @@ fn keygen(name: &Path) -> ExitCode {
 
 /// `--run`: loads the bundle just compiled and runs it with `eval` and `read`.
 fn run_now(cli: &Cli, bundle: &bundle_format::Bundle, macros: sema_compiler::macros::MacroEngine) -> ExitCode {
-    let program = match sema_runtime::loader::load_bytes(&bundle_format::write_bundle(bundle)) {
+    let program = match sema_runtime::loader::load_bundle(bundle) {
         Ok(program) => program,
         Err(err) => {
             eprintln!("semac: internal error: the compiled bundle did not load: {err}");

@@ -14,7 +14,7 @@ use sema_runtime::vm::Vm;
 
 use crate::evaluator::CompilerEvaluator;
 use crate::macros::MacroEngine;
-use crate::{compile, compile_forms, reader, Options};
+use crate::{compile_forms, empty_program, reader, Options};
 
 const PROMPT: &str = "sema> ";
 const CONTINUATION: &str = "  ... ";
@@ -80,9 +80,7 @@ fn unfinished(text: &str) -> bool {
 
 /// A VM with the builtins, an empty program run, and a compiler for `eval`.
 fn new_vm(argv0: String) -> Result<Vm, String> {
-    let bundle = compile("", ENTRY_NAME, Options { debug_info: true }).map_err(|d| d.to_string())?;
-    let program = sema_runtime::loader::load_bytes(&bundle_format::write_bundle(&bundle)).map_err(|e| e.to_string())?;
-    let mut vm = Vm::new(program, vec![argv0, "--repl".to_string(), "--".to_string()]);
+    let mut vm = Vm::new(empty_program(ENTRY_NAME), vec![argv0, "--repl".to_string(), "--".to_string()]);
     vm.set_evaluator(Box::new(CompilerEvaluator::new()));
     vm.run_program().map_err(|e| e.report())?;
     Ok(vm)
@@ -105,7 +103,7 @@ fn run_entry(vm: &mut Vm, macros: &mut MacroEngine, text: &str) {
             return;
         }
     };
-    let result = sema_runtime::loader::load_bytes(&bundle_format::write_bundle(&bundle))
+    let result = sema_runtime::loader::load_bundle(&bundle)
         .map_err(|e| sema_runtime::error::Error::eval(format!("internal compiler error: {e}")))
         .and_then(|program| vm.run_unit(&program));
     match result {

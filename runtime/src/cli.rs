@@ -174,15 +174,11 @@ fn version() -> String {
 /// For a file `semarun` could not load that looks like Sema source rather than a
 /// bundle: how to run it.
 fn source_hint(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut head = [0u8; 256];
-    // Only a regular file: a FIFO given as the bundle must not block this hint.
-    let read = crate::loader::open_regular_file(path).and_then(|mut file| file.read(&mut head)).ok()?;
-    let head = &head[..read];
+    let head = crate::loader::read_file_start(path, 256)?;
     if head.starts_with(&bundle_format::header::MAGIC) {
         return None;
     }
-    let text = String::from_utf8_lossy(head);
+    let text = String::from_utf8_lossy(&head);
     let first = text.trim_start().chars().next();
     let named_as_source = path.extension().is_some_and(|e| e == "sema");
     if !named_as_source && !matches!(first, Some('(' | ';' | '[' | '{')) {

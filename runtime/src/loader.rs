@@ -37,6 +37,12 @@ pub fn load_bytes(bytes: &[u8]) -> Result<Program, LoadError> {
     load_trusted_bytes(bytes, &Trust::default())
 }
 
+/// A bundle built in this process (a program `semac --run` compiled, a macro, an
+/// `eval`), loaded through its bytes: exactly what `semarun` would load.
+pub fn load_bundle(bundle: &bundle_format::Bundle) -> Result<Program, LoadError> {
+    load_bytes(&bundle_format::write_bundle(bundle))
+}
+
 /// `load_bytes`, also requiring of the signature what `trust` says.
 pub fn load_trusted_bytes(bytes: &[u8], trust: &Trust) -> Result<Program, LoadError> {
     let bundle = read_bundle(bytes).map_err(LoadError::Read)?;
@@ -66,6 +72,15 @@ pub fn open_regular_file(path: &Path) -> std::io::Result<std::fs::File> {
         return Err(std::io::Error::other("not a regular file"));
     }
     Ok(file)
+}
+
+/// The first `most` bytes of the file at `path` (fewer when it is shorter), when it
+/// is a regular file: a FIFO or a device is never waited on.
+pub fn read_file_start(path: &Path, most: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut start = Vec::with_capacity(most);
+    open_regular_file(path).ok()?.take(most as u64).read_to_end(&mut start).ok()?;
+    Some(start)
 }
 
 /// A bundle file's bytes. The header is read and checked first, and the payload only

@@ -63,24 +63,16 @@ pub fn render(err: &Error) -> String {
     let names_a_culprit = !matches!(err.kind(), ErrorKind::OutOfFuel | ErrorKind::Unbound { .. });
     let raised_by = err.raised_at().filter(|_| names_a_culprit).and_then(|instr| raised_by(&instr));
     let trace = err.trace();
-    match trace.first() {
-        Some(frame) if frame.file.is_some() => {
-            let file = frame.file.as_deref().map_or("", |f| f.as_str());
-            let _ = writeln!(out, "  --> {}:{}:{}", printable(file), frame.line, frame.col);
-            match source_line(file, frame.line) {
-                Some(text) => snippet(&mut out, frame, &text, raised_by.as_deref()),
-                None => {
-                    if let Some(name) = &raised_by {
-                        let _ = writeln!(out, "   = raised by {name}");
-                    }
-                }
-            }
+    let mut shown_with_source = false;
+    if let Some((frame, file)) = trace.first().and_then(|frame| Some((frame, frame.file.as_deref()?))) {
+        let _ = writeln!(out, "  --> {}:{}:{}", printable(file), frame.line, frame.col);
+        if let Some(text) = source_line(file, frame.line) {
+            snippet(&mut out, frame, &text, raised_by.as_deref());
+            shown_with_source = true;
         }
-        _ => {
-            if let Some(name) = &raised_by {
-                let _ = writeln!(out, "   = raised by {name}");
-            }
-        }
+    }
+    if let Some(name) = raised_by.filter(|_| !shown_with_source) {
+        let _ = writeln!(out, "   = raised by {name}");
     }
     if trace.len() > 1 {
         out.push_str("call stack, innermost first:\n");

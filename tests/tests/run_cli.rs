@@ -54,19 +54,7 @@ fn source_text_given_to_semarun_gets_a_hint_to_use_semac() {
 
 #[test]
 fn a_reader_that_stops_early_ends_the_run_quietly_by_sigpipe() {
-    let dir = TempDir::new("run-broken-pipe");
-    write_file(dir.path(), "yes.sema", "(let loop ((i 0)) (println \"line\" i) (loop (+ i 1)))\n");
-    let bundle = dir.path().join("yes.semb");
-    compile_bundle(&dir.path().join("yes.sema"), &bundle, &[], Duration::from_secs(60)).unwrap();
-    let mut child = Command::new(tool("semarun"))
-        .arg(&bundle)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let (_dir, mut child, first) = read_first_line_of("run-broken-pipe", "(let loop ((i 0)) (println \"line\" i) (loop (+ i 1)))\n");
     assert_eq!(first, "line 0\n");
     // The reader is gone (dropped with the BufReader); the program must end soon.
     let started = Instant::now();
@@ -86,15 +74,10 @@ fn a_reader_that_stops_early_ends_the_run_quietly_by_sigpipe() {
     assert_eq!(stderr, "", "a closed pipe is not an error to report");
 }
 
-/// SIGPIPE's number on the platforms the tests run on (Linux and macOS).
-const SIGPIPE: i32 = 13;
-
-#[test]
-fn a_closed_pipe_the_program_caught_does_not_silence_a_later_error() {
-    let dir = TempDir::new("run-caught-pipe");
-    let source = "(define (spew i) (println \"line\" i) (spew (+ i 1)))\n\
-                  (try (spew 0) (catch e nil))\n\
-                  (file/read \"no-such-file.txt\")\n";
+/// Compiles `source` and runs it with stdout piped; reads the first line printed,
+/// then closes the reading end. The directory is the run's working directory.
+fn read_first_line_of(tag: &str, source: &str) -> (TempDir, std::process::Child, String) {
+    let dir = TempDir::new(tag);
     write_file(dir.path(), "app.sema", source);
     let bundle = dir.path().join("app.semb");
     compile_bundle(&dir.path().join("app.sema"), &bundle, &[], Duration::from_secs(60)).unwrap();
@@ -108,6 +91,18 @@ fn a_closed_pipe_the_program_caught_does_not_silence_a_later_error() {
         .unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    (dir, child, first)
+}
+
+/// SIGPIPE's number on the platforms the tests run on (Linux and macOS).
+const SIGPIPE: i32 = 13;
+
+#[test]
+fn a_closed_pipe_the_program_caught_does_not_silence_a_later_error() {
+    let source = "(define (spew i) (println \"line\" i) (spew (+ i 1)))\n\
+                  (try (spew 0) (catch e nil))\n\
+                  (file/read \"no-such-file.txt\")\n";
+    let (_dir, child, _) = read_first_line_of("run-caught-pipe", source);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{:?}: {stderr}", out.status);
