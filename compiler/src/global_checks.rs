@@ -52,13 +52,19 @@ pub fn check(program: &Program) -> Vec<CompileError> {
                 continue;
             }
             let names = seen.defined.keys().map(String::as_str).chain(builtins.keys().copied()).chain(constants.iter().copied());
-            let hint = closest(&used.name, names).map_or(String::new(), |name| format!("; did you mean `{name}`?"));
+            let hint = closest(&used.name, names).map(|name| format!("did you mean `{name}`?"));
             let others = match uses - 1 {
                 0 => String::new(),
                 more => format!(" (and {more} more {})", if more == 1 { "use" } else { "uses" }),
             };
-            let message = format!("warning: `{}` is not defined anywhere in the program{hint}{others}", shown(&used.name));
-            warnings.push(CompileError::new(used.span, message));
+            let message = format!("`{}` is not defined anywhere in the program{others}", shown(&used.name));
+            // A call's span is its opening parenthesis; the name follows it.
+            let at = if used.argc.is_some() { Span { col: used.span.col + 1, ..used.span } } else { used.span };
+            let warning = CompileError::new(at, message);
+            warnings.push(match hint {
+                Some(hint) => warning.with_help(hint),
+                None => warning,
+            });
             continue;
         }
         // `eval` may define the function again with another arity.
@@ -84,14 +90,15 @@ pub fn check(program: &Program) -> Vec<CompileError> {
                     Some(max) => format!("{min} to {max} arguments"),
                     None => format!("at least {}", count(min, "argument")),
                 };
-                let message = format!("warning: `{}` takes {expected}, but this call passes {argc}", shown(&used.name));
+                let message = format!("`{}` takes {expected}, but this call passes {argc}", shown(&used.name));
                 warnings.push(CompileError::new(used.span, message));
             }
         }
     }
     if left_out > 0 {
-        let at = warnings.last().map_or(program.functions[0].span, |w| w.span);
-        warnings.push(CompileError::new(at, format!("warning: {left_out} more warnings like these not shown")));
+        // About the program, not a place in it.
+        let nowhere = Span { line: 0, col: 0, file: 0 };
+        warnings.push(CompileError::new(nowhere, format!("{left_out} more warnings like these not shown")));
     }
     warnings
 }

@@ -156,7 +156,7 @@ impl LocalInfo {
 pub struct Program {
     pub functions: Vec<Function>,
     pub locals: Vec<LocalInfo>,
-    /// Problems that do not stop compilation (reported as `file:line:col: warning: ...`).
+    /// Problems that do not stop compilation (reported as warnings, diagnostics.rs).
     pub warnings: Vec<crate::error::CompileError>,
 }
 

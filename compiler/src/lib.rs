@@ -4,6 +4,7 @@
 pub mod assemble;
 pub mod back_edges;
 pub mod codegen;
+pub mod diagnostics;
 pub mod error;
 pub mod evaluator;
 pub mod exe;
@@ -26,24 +27,9 @@ pub mod repl;
 pub mod syntax;
 pub mod syntax_rules;
 
-use std::fmt;
-
 use bundle_format::bundle::{Bundle, DebugInfo, Proto, ProtoDebug, ProtoIdx};
 
-/// A compile error with the file it is in.
-#[derive(Debug)]
-pub struct Diagnostic {
-    pub file: String,
-    pub line: u32,
-    pub col: u32,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
-    }
-}
+pub use diagnostics::{Diagnostic, Severity};
 
 /// Options that change what is written.
 #[derive(Clone, Copy, Debug)]
@@ -59,18 +45,25 @@ impl Default for Options {
 }
 
 fn read(source: &str, file: &str) -> Result<Vec<syntax::Syntax>, Diagnostic> {
-    reader::read_program(source).map_err(|e| Diagnostic {
-        file: file.to_string(),
-        line: e.span.line,
-        col: e.span.col,
-        message: e.message,
-    })
+    reader::read_program(source)
+        .map_err(|e| Diagnostic::error(file, e.span.line, e.span.col, e.message).with_source(Some(source)))
 }
 
 /// A compile error or warning located in one of the program's files.
-fn diagnostic(modules: &modules::Modules, e: error::CompileError) -> Diagnostic {
+fn diagnostic(modules: &modules::Modules, e: error::CompileError, severity: Severity) -> Diagnostic {
     let file = modules.files.get(e.span.file as usize).cloned().unwrap_or_default();
-    Diagnostic { file, line: e.span.line, col: e.span.col, message: e.message }
+    let mut d = Diagnostic::error(&file, e.span.line, e.span.col, e.message).with_source(modules.text(e.span.file));
+    d.severity = severity;
+    d.help = e.help.map(String::into_boxed_str);
+    d
+}
+
+/// The first error of several, with the others after it.
+fn diagnostics(modules: &modules::Modules, errors: Vec<error::CompileError>) -> Diagnostic {
+    let mut errors = errors.into_iter().map(|e| diagnostic(modules, e, Severity::Error));
+    let mut first = errors.next().expect("at least one error");
+    first.further = errors.collect();
+    first
 }
 
 fn lower_forms(
@@ -78,7 +71,7 @@ fn lower_forms(
     modules: &mut modules::Modules,
     macros: Option<&mut macros::MacroEngine>,
 ) -> Result<ir::Program, Diagnostic> {
-    let mut program = lower::lower_program(forms, macros, modules).map_err(|e| diagnostic(modules, e))?;
+    let mut program = lower::lower_program(forms, macros, modules).map_err(|errors| diagnostics(modules, errors))?;
     fold::fold_program(&mut program);
     loops::inline_named_lets(&mut program);
     Ok(program)
@@ -87,6 +80,7 @@ fn lower_forms(
 /// Reads, lowers and folds a source file: the IR `--emit=ir` shows.
 pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
     let mut modules = modules::Modules::new(file, std::path::Path::new("."));
+    modules.set_main_text(source);
     lower_forms(&read(source, file)?, &mut modules, None)
 }
 
@@ -94,6 +88,7 @@ pub fn front_end(source: &str, file: &str) -> Result<ir::Program, Diagnostic> {
 /// section and in diagnostics; imports resolve against the working directory.
 pub fn compile(source: &str, file: &str, options: Options) -> Result<Bundle, Diagnostic> {
     let mut modules = modules::Modules::new(file, std::path::Path::new("."));
+    modules.set_main_text(source);
     compile_forms_in(&read(source, file)?, &mut modules, options, None, WholeProgram::No).map(|(bundle, _)| bundle)
 }
 
@@ -119,6 +114,7 @@ pub fn compile_file(path: &std::path::Path, source: &str, options: Options) -> R
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let dir = path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let mut modules = modules::Modules::new(&name, &dir);
+    modules.set_main_text(source);
     let forms = read(source, &name)?;
     let mut macros = macros::MacroEngine::new();
     let (bundle, warnings) = compile_forms_in(&forms, &mut modules, options, Some(&mut macros), WholeProgram::Yes)?;
@@ -157,8 +153,9 @@ fn compile_forms_in(
         WholeProgram::Yes => global_checks::check(&program),
         WholeProgram::No => Vec::new(),
     };
-    let warnings = program.warnings.iter().chain(&global_warnings).cloned().map(|w| diagnostic(modules, w)).collect();
-    let at = |e: error::CompileError| diagnostic(modules, e);
+    let warnings =
+        program.warnings.iter().chain(&global_warnings).cloned().map(|w| diagnostic(modules, w, Severity::Warning)).collect();
+    let at = |e: error::CompileError| diagnostic(modules, e, Severity::Error);
     let mut tables = codegen::Tables::default();
     let codes = codegen::drop_unused(codegen::generate(&program, &mut tables).map_err(at)?);
     let mut protos = Vec::with_capacity(codes.len());
@@ -182,7 +179,7 @@ fn compile_forms_in(
     let bundle = Bundle { symbols: tables.symbols, constants: tables.constants, protos, entry: ProtoIdx(0), debug };
     if let Some(problem) = bundle_format::limits::exceeded(&bundle) {
         let file = modules.files.first().cloned().unwrap_or_default();
-        return Err(Diagnostic { file, line: 1, col: 1, message: format!("program too large for a bundle: {problem}") });
+        return Err(Diagnostic::error(&file, 1, 1, format!("program too large for a bundle: {problem}")));
     }
     Ok((bundle, warnings))
 }

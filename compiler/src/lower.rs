@@ -68,8 +68,22 @@ fn too_deep<T>(span: Span) -> Result<T> {
     error(span, format!("macro expansion nested more than {MAX_EXPANSION_DEPTH} levels deep (does a macro expand into itself?)"))
 }
 
-/// Lowers a whole program (its top-level forms, in order).
-pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules: &mut Modules) -> Result<Program> {
+/// Most errors one compilation reports (lower_program).
+const MOST_ERRORS: usize = 20;
+
+/// Top-level forms after whose error the rest of the program is not lowered: the
+/// macros or modules they define would be missing, and later forms would report
+/// errors that are not theirs.
+const STOPS_RECOVERY: &[&str] = &["defmacro", "define-syntax", "import", "load", "module"];
+
+/// Lowers a whole program (its top-level forms, in order). An error in one
+/// top-level form does not stop the others from being lowered, so that one
+/// compilation reports every error it can (at most `MOST_ERRORS`), in order.
+pub fn lower_program(
+    forms: &[Syntax],
+    macros: Option<&mut MacroEngine>,
+    modules: &mut Modules,
+) -> std::result::Result<Program, Vec<CompileError>> {
     let mut lowerer = Lowerer {
         shared_macros: macros,
         own_macros: None,
@@ -90,7 +104,30 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules
         collect_program_globals(form, &mut lowerer.program_globals);
     }
     let span = forms.first().map(|f| f.span).unwrap_or_default();
-    let body = lowerer.lower_sequence(forms, span)?;
+    let mut exprs = Vec::with_capacity(forms.len());
+    let mut errors = Vec::new();
+    let nesting = lowerer.modules.nesting();
+    for form in forms {
+        match lowerer.lower(form) {
+            Ok(expr) => exprs.push(expr),
+            Err(err) => {
+                errors.push(err);
+                let head = form.as_list().and_then(|items| items.first()).and_then(Syntax::as_symbol);
+                if errors.len() == MOST_ERRORS || head.is_some_and(|head| STOPS_RECOVERY.contains(&head)) {
+                    break;
+                }
+                lowerer.back_to_top_level(nesting);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let body = match exprs.len() {
+        0 => Expr::nil(span),
+        1 => exprs.pop().expect("one element"),
+        _ => Expr::new(ExprKind::Seq(exprs), span),
+    };
     lowerer.functions[0] = Some(Function {
         name: None,
         params: Vec::new(),
@@ -102,6 +139,9 @@ pub fn lower_program(forms: &[Syntax], macros: Option<&mut MacroEngine>, modules
     let functions = lowerer.functions.into_iter().map(|f| f.expect("every function lowered")).collect();
     Ok(Program { functions, locals: lowerer.locals, warnings: lowerer.warnings })
 }
+
+/// The help of a warning about a file that cannot be compiled in.
+const RUN_TIME_LOAD: &str = "it is loaded when the program runs, which needs the compiler (semac --run)";
 
 const DEFINE_FORMS: &[&str] = &["define", "def", "defun", "defn"];
 
@@ -329,6 +369,17 @@ impl Lowerer<'_> {
     }
 
     /// Lowers forms in order; the value is the last one's (nil when empty).
+    /// After an error in a top-level form: the state lowering the next one starts
+    /// from, whatever the error left half done.
+    fn back_to_top_level(&mut self, module_nesting: usize) {
+        self.scopes.clear();
+        self.current_fn = 0;
+        self.renames.clear();
+        self.auto_gensyms.clear();
+        self.expansion_depth = 0;
+        self.modules.unwind_to(module_nesting);
+    }
+
     fn lower_sequence(&mut self, forms: &[Syntax], span: Span) -> Result<Expr> {
         let mut exprs = Vec::with_capacity(forms.len());
         for form in forms {
@@ -867,10 +918,10 @@ impl Lowerer<'_> {
 
     /// A load or import whose path is computed at run time: it cannot be compiled in.
     fn dynamic_module(&mut self, form: &str, path: &Syntax, span: Span) -> Result<Expr> {
-        self.warnings.push(CompileError::new(
-            span,
-            "warning: the path is not a literal string, so the file cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)",
-        ));
+        self.warnings.push(
+            CompileError::new(span, "the path is not a literal string, so the file cannot be compiled into the bundle")
+                .with_help(RUN_TIME_LOAD),
+        );
         let path = self.lower(path)?;
         let import_names = (form == "import").then(|| Expr::new(ExprKind::Const(Literal::List(Vec::new())), span));
         Ok(Self::load_at_run_time(path, import_names, span))
@@ -884,10 +935,10 @@ impl Lowerer<'_> {
         if resolved.exists() {
             return None;
         }
-        self.warnings.push(CompileError::new(
-            span,
-            format!("warning: {path} does not exist now, so it cannot be compiled into the bundle; it is loaded when the program runs, which needs the compiler (semac --run)"),
-        ));
+        self.warnings.push(
+            CompileError::new(span, format!("{path} does not exist now, so it cannot be compiled into the bundle"))
+                .with_help(RUN_TIME_LOAD),
+        );
         let path = Expr::new(ExprKind::Const(Literal::Str(resolved.display().to_string())), span);
         let names = import.map(|names| {
             let names = names.iter().filter_map(Syntax::as_symbol).map(|n| Literal::Symbol(n.to_string())).collect();

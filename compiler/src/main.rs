@@ -1,7 +1,8 @@
 //! `semac`: compiles a Sema program to a bundle or a single-file executable.
 //!
 //! Exit status: 0 on success, 1 on a compile error in the program (reported as
-//! `file:line:col: message`), 2 on a usage or I/O problem.
+//! `error: message` and ` --> file:line:col`, diagnostics.rs), 2 on a usage or I/O
+//! problem.
 //!
 //! An executable built with `--with-compiler` is a copy of `semac` itself carrying the
 //! program; at start `semac` looks for such a payload first and, when there is one,
@@ -31,6 +32,14 @@ enum Emit {
     Asm,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
 /// Compile a Sema program to a bundle that `semarun` runs.
 #[derive(Parser, Debug)]
 #[command(name = "semac", version)]
@@ -56,6 +65,9 @@ struct Cli {
     /// What to produce.
     #[arg(long, value_enum, default_value = "bundle")]
     emit: Emit,
+    /// Colour in errors and warnings.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    color: Color,
     /// Leave out the debug section (source positions in error reports).
     #[arg(long)]
     strip_debug: bool,
@@ -128,6 +140,15 @@ struct Cli {
 }
 
 impl Cli {
+    /// Whether errors and warnings are written in colour.
+    fn colored(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => sema_compiler::diagnostics::stderr_wants_color(),
+        }
+    }
+
     /// The source file as named on the command line: `-` for stdin, `-e` for an
     /// expression (clap checks that one of them, or `--keygen`, is given).
     fn source(&self) -> &Path {
@@ -239,18 +260,18 @@ fn run(cli: Cli) -> ExitCode {
                 print!("{}", ir_print::print_program(&program));
                 ExitCode::SUCCESS
             }
-            Err(diag) => fail(&diag),
+            Err(diag) => fail(&diag, cli.colored()),
         },
         Emit::Asm | Emit::Bundle => {
             let options = Options { debug_info: !cli.strip_debug };
             let (bundle, macros) = match compile_file(&path, &source, options) {
                 Ok(compiled) => {
                     for warning in &compiled.warnings {
-                        eprintln!("{warning}");
+                        eprint!("{}", warning.render(cli.colored()));
                     }
                     (compiled.bundle, compiled.macros)
                 }
-                Err(diag) => return fail(&diag),
+                Err(diag) => return fail(&diag, cli.colored()),
             };
             if cli.runs() {
                 // An error report shows the program's lines (and its modules' beside it).
@@ -485,8 +506,15 @@ fn write_exe(cli: &Cli, bundle: &bundle_format::Bundle, bundle_bytes: &[u8], key
     }
 }
 
-fn fail(diag: &sema_compiler::Diagnostic) -> ExitCode {
-    eprintln!("{diag}");
+/// Reports the errors of a compilation that failed.
+fn fail(diag: &sema_compiler::Diagnostic, color: bool) -> ExitCode {
+    for error in diag.all() {
+        eprint!("{}", error.render(color));
+    }
+    let count = diag.all().count();
+    if count > 1 {
+        eprintln!("error: aborting because of {count} errors");
+    }
     ExitCode::from(1)
 }
 

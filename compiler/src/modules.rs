@@ -20,6 +20,8 @@ pub struct Modules {
     pub files: Vec<String>,
     /// Directory of each file, by index, for resolving the paths it names.
     dirs: Vec<PathBuf>,
+    /// Text of each file, by index, for the source lines of diagnostics.
+    texts: Vec<Option<String>>,
     /// The main file's directory: names are recorded relative to it.
     root: PathBuf,
     /// Files already imported (canonical path) and what they export.
@@ -34,6 +36,7 @@ impl Modules {
         Modules {
             files: vec![name.to_string()],
             dirs: vec![dir.to_path_buf()],
+            texts: vec![None],
             root: dir.to_path_buf(),
             imported: HashMap::new(),
             // The main file is being compiled: loading it again is a cycle too.
@@ -45,6 +48,16 @@ impl Modules {
     pub fn resolve(&self, file: u32, path: &str) -> PathBuf {
         let base = self.dirs.get(file as usize).cloned().unwrap_or_default();
         normalise(&base.join(path))
+    }
+
+    /// Keeps the main file's text for diagnostics.
+    pub fn set_main_text(&mut self, text: &str) {
+        self.texts[0] = Some(text.to_string());
+    }
+
+    /// The text of the file with index `file`, when it is at hand.
+    pub fn text(&self, file: u32) -> Option<&str> {
+        self.texts.get(file as usize)?.as_deref()
     }
 
     /// Reads and parses `path`, giving its forms the new file's index.
@@ -59,7 +72,9 @@ impl Modules {
         let index = self.files.len() as u32;
         self.files.push(self.recorded_name(path));
         self.dirs.push(path.parent().map(Path::to_path_buf).unwrap_or_default());
-        let mut forms = match read_program(&source) {
+        let read = read_program(&source);
+        self.texts.push(Some(source));
+        let mut forms = match read {
             Ok(forms) => forms,
             Err(err) => {
                 let at = Span { line: err.span.line, col: err.span.col, file: index };
@@ -93,6 +108,16 @@ impl Modules {
 
     pub fn record_exports(&mut self, path: PathBuf, exports: Exports) {
         self.imported.insert(path, exports);
+    }
+
+    /// How many loads and imports are being compiled, one inside another.
+    pub fn nesting(&self) -> usize {
+        self.in_progress.len()
+    }
+
+    /// Forgets the loads and imports an error left unfinished, back to `nesting`.
+    pub fn unwind_to(&mut self, nesting: usize) {
+        self.in_progress.truncate(nesting);
     }
 
     /// Marks `path` as being loaded or imported (`form`); an error naming the chain

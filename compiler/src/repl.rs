@@ -14,7 +14,7 @@ use sema_runtime::vm::Vm;
 
 use crate::evaluator::CompilerEvaluator;
 use crate::macros::MacroEngine;
-use crate::{compile_forms, empty_program, reader, Options};
+use crate::{compile_forms, empty_program, reader, Diagnostic, Options};
 
 const PROMPT: &str = "sema> ";
 const CONTINUATION: &str = "  ... ";
@@ -89,17 +89,23 @@ fn new_vm(argv0: String) -> Result<Vm, String> {
 /// Compiles and runs one entry, printing its value or its error.
 fn run_entry(vm: &mut Vm, macros: &mut MacroEngine, text: &str) {
     sema_runtime::report::remember_source(ENTRY_NAME, text);
+    let color = crate::diagnostics::stderr_wants_color();
     let forms = match reader::read_program(text) {
         Ok(forms) => forms,
         Err(e) => {
-            eprintln!("{ENTRY_NAME}:{}:{}: {}", e.span.line, e.span.col, e.message);
+            let diagnostic = Diagnostic::error(ENTRY_NAME, e.span.line, e.span.col, e.message).with_source(Some(text));
+            eprint!("{}", diagnostic.render(color));
             return;
         }
     };
     let bundle = match compile_forms(&forms, ENTRY_NAME, Options { debug_info: true }, Some(macros)) {
         Ok(bundle) => bundle,
         Err(diagnostic) => {
-            eprintln!("{diagnostic}");
+            for error in diagnostic.all() {
+                // The entry's own lines (a macro's errors name other places).
+                let source = (error.file == ENTRY_NAME).then_some(text);
+                eprint!("{}", error.clone().with_source(source).render(color));
+            }
             return;
         }
     };

@@ -30,6 +30,9 @@ pub struct ErrorData {
     /// An `Io` error from writing to a stdout whose reader has gone: uncaught, it ends
     /// the run quietly (lib.rs).
     pub stdout_closed: bool,
+    /// The value a type error refused: the report shows it (`got 5`) where the
+    /// message, fixed by LANGUAGE.md, names only its type.
+    pub refused: Option<Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -109,7 +112,7 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: String) -> Error {
-        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false }))
+        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false, refused: None }))
     }
 
     pub fn eval(message: impl Into<String>) -> Error {
@@ -118,7 +121,9 @@ impl Error {
 
     /// `expected EXPECTED, got TYPE` for the value's type.
     pub fn type_error(expected: &str, got: &Value) -> Error {
-        Error::type_error_named(expected, got.type_name())
+        let mut err = Error::type_error_named(expected, got.type_name());
+        err.0.refused = Some(got.clone());
+        err
     }
 
     pub fn type_error_named(expected: &str, got: &str) -> Error {
@@ -205,6 +210,11 @@ impl Error {
 
     pub fn reserve_trace(&mut self, frames: usize) {
         self.0.trace.reserve_exact(frames);
+    }
+
+    /// The value a type error refused, when the error knows it.
+    pub fn refused(&self) -> Option<&Value> {
+        self.0.refused.as_ref()
     }
 
     pub fn raised_at(&self) -> Option<bundle_format::opcodes::Instr> {

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use bundle_format::opcodes::Instr;
 
 use crate::error::{Error, ErrorKind, TraceFrame};
+use crate::value::Value;
 
 /// Where the report finds source text.
 struct Sources {
@@ -63,16 +64,16 @@ pub fn render(err: &Error) -> String {
     let names_a_culprit = !matches!(err.kind(), ErrorKind::OutOfFuel | ErrorKind::Unbound { .. });
     let raised_by = err.raised_at().filter(|_| names_a_culprit).and_then(|instr| raised_by(&instr));
     let trace = err.trace();
+    let label = label(err, raised_by.as_deref());
     let mut shown_with_source = false;
     if let Some((frame, file)) = trace.first().and_then(|frame| Some((frame, frame.file.as_deref()?))) {
         let _ = writeln!(out, "  --> {}:{}:{}", printable(file), frame.line, frame.col);
         if let Some(text) = source_line(file, frame.line) {
-            snippet(&mut out, frame, &text, raised_by.as_deref());
-            shown_with_source = true;
+            shown_with_source = snippet(&mut out, frame, &text, label.as_deref());
         }
     }
-    if let Some(name) = raised_by.filter(|_| !shown_with_source) {
-        let _ = writeln!(out, "   = raised by {name}");
+    if let Some(label) = label.filter(|_| !shown_with_source) {
+        let _ = writeln!(out, "   = {label}");
     }
     if trace.len() > 1 {
         out.push_str("call stack, innermost first:\n");
@@ -93,19 +94,142 @@ fn raised_by(instr: &Instr) -> Option<String> {
     }
 }
 
-/// The source line, its number, and a caret under the column.
-fn snippet(out: &mut String, frame: &TraceFrame, text: &str, raised_by: Option<&str>) {
+/// What the caret says: the builtin that raised the error and, for a type error,
+/// the value it refused (`car: expected list or vector, got 5`).
+fn label(err: &Error, raised_by: Option<&str>) -> Option<String> {
+    let refused = match err.kind() {
+        ErrorKind::Type { expected, .. } => err.refused().map(|value| format!("expected {expected}, got {}", brief(value))),
+        _ => None,
+    };
+    match (raised_by, refused) {
+        (Some(name), Some(what)) => Some(format!("{name}: {what}")),
+        (Some(name), None) => Some(format!("raised by {name}")),
+        (None, refused) => refused,
+    }
+}
+
+/// Longest written form of a refused value the report shows; a longer one is cut.
+const MOST_VALUE_CHARS: usize = 60;
+
+/// A short written form of `value`: in full when small, else cut or described
+/// (`a list of 1000 items`). Bounded whatever the value holds: at most two levels
+/// and eight items of each collection are looked at.
+fn brief(value: &Value) -> String {
+    let mut out = String::new();
+    write_brief(&mut out, value, 2);
+    if out.chars().count() > MOST_VALUE_CHARS {
+        out = out.chars().take(MOST_VALUE_CHARS - 3).chain("...".chars()).collect();
+    }
+    printable(&out)
+}
+
+fn write_brief(out: &mut String, value: &Value, depth: u32) {
+    const MOST_ITEMS: usize = 8;
+    const MOST_STRING_CHARS: usize = 24;
+    let items: Option<(&str, char, Vec<&Value>, usize)> = match value {
+        Value::List(list) => Some(("(", ')', list.iter().take(MOST_ITEMS + 1).collect(), list.iter().count())),
+        Value::Vector(items) => Some(("[", ']', items.iter().take(MOST_ITEMS + 1).collect(), items.len())),
+        _ => None,
+    };
+    match (value, items) {
+        (_, Some((_, _, _, len))) if depth == 0 || len > MOST_ITEMS => {
+            let _ = write!(out, "a {} of {len} items", value.type_name());
+        }
+        (_, Some((open, close, items, _))) => {
+            out.push_str(open);
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_brief(out, item, depth - 1);
+            }
+            out.push(close);
+        }
+        (Value::Str(s), _) if s.chars().count() > MOST_STRING_CHARS => {
+            let start: String = s.chars().take(MOST_STRING_CHARS).collect();
+            let quoted = crate::printer::repr(&Value::str(start));
+            let _ = write!(out, "{}...\" ({} characters)", &quoted[..quoted.len() - 1], s.chars().count());
+        }
+        (Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Char(_) | Value::Str(_), _)
+        | (Value::Symbol(_) | Value::Keyword(_) | Value::Rational(_) | Value::Closure(_) | Value::Native(_), _) => {
+            crate::printer::write_repr(out, value)
+        }
+        (Value::BigInt(b), _) if b.bits() <= 128 => crate::printer::write_repr(out, value),
+        _ => {
+            let name = value.type_name();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            let _ = write!(out, "{article} {name}");
+        }
+    }
+}
+
+/// The source line, its number, and a caret under the datum at the column, labelled.
+/// False when the column is not on the line (nothing was labelled).
+fn snippet(out: &mut String, frame: &TraceFrame, text: &str, label: Option<&str>) -> bool {
     let number = frame.line.to_string();
     let gutter = " ".repeat(number.len());
     let _ = writeln!(out, " {gutter} |");
     let _ = writeln!(out, " {number} | {text}");
     let col = frame.col.max(1) as usize;
-    if col <= text.chars().count() + 1 {
-        let label = raised_by.map_or(String::new(), |name| format!(" raised by {name}"));
-        let _ = writeln!(out, " {gutter} | {}^{label}", " ".repeat(col - 1));
-    } else if let Some(name) = raised_by {
-        let _ = writeln!(out, " {gutter} = raised by {name}");
+    if col > text.chars().count() + 1 {
+        return false;
     }
+    let carets = "^".repeat(datum_width(text, col));
+    let label = label.map_or(String::new(), |label| format!(" {label}"));
+    let _ = writeln!(out, " {gutter} | {}{carets}{label}", " ".repeat(col - 1));
+    true
+}
+
+/// How many characters the datum starting at 1-based column `col` of `line` spans
+/// on that line: a bracketed form to its closing bracket, a string to its closing
+/// quote, an atom to the next delimiter; 1 when it goes on past the line.
+pub fn datum_width(line: &str, col: usize) -> usize {
+    let chars: Vec<char> = line.chars().skip(col.saturating_sub(1)).collect();
+    let delimiter = |c: char| c.is_whitespace() || "()[]{}\";".contains(c);
+    match chars.first() {
+        None => 1,
+        Some('(' | '[' | '{') => matching_close(&chars).map_or(1, |at| at + 1),
+        Some('"') => string_end(&chars, 0).map_or(1, |at| at + 1),
+        Some(_) => 1 + chars[1..].iter().take_while(|c| !delimiter(**c)).count(),
+    }
+}
+
+/// The index of the bracket closing the one at `chars[0]`, skipping strings, character
+/// literals and comments.
+fn matching_close(chars: &[char]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = 0;
+    while at < chars.len() {
+        match chars[at] {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            '"' => at = string_end(chars, at)?,
+            ';' => return None,
+            '#' if chars.get(at + 1) == Some(&'\\') => at += 2,
+            _ => {}
+        }
+        at += 1;
+    }
+    None
+}
+
+/// The index of the quote closing the string that opens at `chars[start]`.
+fn string_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut at = start + 1;
+    while at < chars.len() {
+        match chars[at] {
+            '\\' => at += 1,
+            '"' => return Some(at),
+            _ => {}
+        }
+        at += 1;
+    }
+    None
 }
 
 /// One line per frame, `at NAME (FILE:LINE:COL)`; a frame repeated right after
@@ -217,6 +341,28 @@ mod tests {
         assert_eq!(lines[MOST_STACK_LINES - 4], "  ... 76 more lines of the stack ...");
         assert_eq!(lines[0], "  at even? (app.sema:4:3)");
         assert_eq!(lines.last(), Some(&"  at odd? (app.sema:5:3)"));
+    }
+
+    #[test]
+    fn the_caret_spans_the_datum_at_the_column_on_its_line() {
+        let line = r#"(f (car x) "a)b" #\) [1 2] name-here) ; c"#;
+        assert_eq!(datum_width(line, 1), 37);
+        assert_eq!(datum_width(line, 4), 7);
+        assert_eq!(datum_width(line, 12), 5);
+        assert_eq!(datum_width(line, 22), 5);
+        assert_eq!(datum_width(line, 28), 9);
+        // A form that goes on past the line: its opening bracket only.
+        assert_eq!(datum_width("(define (f x)", 1), 1);
+        assert_eq!(datum_width("short", 40), 1);
+    }
+
+    #[test]
+    fn a_refused_value_is_shown_briefly_whatever_its_size() {
+        let many = Value::list((0..100_000).map(Value::Int).collect());
+        assert_eq!(brief(&many), "a list of 100000 items");
+        let nested = Value::list(vec![Value::Int(1), Value::list(vec![many.clone()]), Value::str("s")]);
+        assert_eq!(brief(&nested), "(1 (a list of 100000 items) \"s\")");
+        assert!(!brief(&Value::str("\x1b[2J")).contains('\x1b'));
     }
 
     #[test]

@@ -146,6 +146,34 @@ impl Outcome {
     }
 }
 
+/// The compile errors and warnings semac wrote in `stderr`, one string each:
+/// `FILE:LINE:COL: MESSAGE` for an error, `FILE:LINE:COL: warning: MESSAGE` for a
+/// warning, without their source lines and help. For tests about what is reported;
+/// the layout itself is tested in cli.rs.
+pub fn diagnostics(stderr: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lines = stderr.lines().peekable();
+    while let Some(line) = lines.next() {
+        let (label, message) = if let Some(message) = line.strip_prefix("error: ") {
+            ("", message)
+        } else if let Some(message) = line.strip_prefix("warning: ") {
+            ("warning: ", message)
+        } else {
+            continue;
+        };
+        match lines.peek().and_then(|next| next.trim_start().strip_prefix("--> ")) {
+            Some(position) => found.push(format!("{position}: {label}{message}")),
+            None => found.push(format!("{label}{message}")),
+        }
+    }
+    found
+}
+
+/// The first of `diagnostics(stderr)`.
+pub fn first_diagnostic(stderr: &str) -> Option<String> {
+    diagnostics(stderr).into_iter().next()
+}
+
 /// Writes `text` to `dir/name`, creating the directories on the way.
 pub fn write_file(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);

@@ -4,7 +4,7 @@ use std::fs;
 use std::process::Command;
 use std::time::Duration;
 
-use sema_e2e::{run_with_timeout, tool, Outcome, TempDir};
+use sema_e2e::{diagnostics, first_diagnostic, run_with_timeout, tool, Outcome, TempDir};
 
 fn semac(dir: &std::path::Path, args: &[&str]) -> Outcome {
     let mut cmd = Command::new(tool("semac"));
@@ -50,13 +50,76 @@ fn compile_errors_name_file_line_and_column_and_write_nothing() {
     fs::write(dir.path().join("app.sema"), "(println 1)\n(println \"oops)\n").unwrap();
     let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
     assert_eq!(out.code(), Some(1));
-    assert_eq!(out.stderr_text().trim_end(), "app.sema:2:10: unterminated string");
+    assert_eq!(out.stderr_text(), "error: unterminated string\n --> app.sema:2:10\n  |\n2 | (println \"oops)\n  |          ^\n\n");
     assert!(!dir.path().join("app.semb").exists());
 
     fs::write(dir.path().join("shape.sema"), "(println 1)\n  (if)\n").unwrap();
     let out = semac(dir.path(), &["shape.sema", "-o", "shape.semb"]);
     assert_eq!(out.code(), Some(1));
-    assert_eq!(out.stderr_text().trim_end(), "shape.sema:2:3: if expects 2 or 3 args");
+    assert_eq!(out.stderr_text(), "error: if expects 2 or 3 args\n --> shape.sema:2:3\n  |\n2 |   (if)\n  |   ^^^^\n\n");
+}
+
+#[test]
+fn every_error_of_a_program_is_reported_not_only_the_first() {
+    let dir = TempDir::new("cli-many-errors");
+    let source = "(define (f x)\n  (let ((a 1) b) a))\n(println \"fine\")\n(if)\n(define g (lambda))\n(f 5)\n";
+    fs::write(dir.path().join("app.sema"), source).unwrap();
+    let out = semac(dir.path(), &["--run", "app.sema"]);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(out.stdout_text(), "", "nothing runs");
+    let stderr = out.stderr_text();
+    assert_eq!(
+        diagnostics(&stderr),
+        [
+            "app.sema:2:15: let: each binding must be a (name value) list",
+            "app.sema:4:1: if expects 2 or 3 args",
+            "app.sema:5:11: lambda expects a parameter list and a body",
+            "aborting because of 3 errors",
+        ]
+    );
+    assert!(stderr.ends_with("\nerror: aborting because of 3 errors\n"), "{stderr}");
+
+    // After an error in a macro's definition the rest is not lowered: its uses would
+    // report errors that are not theirs.
+    fs::write(dir.path().join("macro.sema"), "(defmacro m (x) (if))\n(m 1)\n(if)\n").unwrap();
+    let out = semac(dir.path(), &["macro.sema"]);
+    assert_eq!(out.code(), Some(1));
+    assert_eq!(diagnostics(&out.stderr_text()).len(), 1, "{}", out.stderr_text());
+    assert!(out.stderr_text().starts_with("error: in macro m: if expects 2 or 3 args\n"), "{}", out.stderr_text());
+
+    // A flood of errors stops at twenty.
+    fs::write(dir.path().join("flood.sema"), "(if)\n".repeat(500)).unwrap();
+    let out = semac(dir.path(), &["flood.sema"]);
+    assert_eq!(diagnostics(&out.stderr_text()).len(), 21);
+    assert!(out.stderr_text().ends_with("error: aborting because of 20 errors\n"));
+}
+
+#[test]
+fn colour_only_when_asked_for_or_on_a_terminal() {
+    let dir = TempDir::new("cli-colour");
+    fs::write(dir.path().join("app.sema"), "(if)\n").unwrap();
+    // stderr is a pipe here: plain by default.
+    let out = semac(dir.path(), &["app.sema"]);
+    assert!(!out.stderr_text().contains('\x1b'), "{}", out.stderr_text());
+    let out = semac(dir.path(), &["--color", "always", "app.sema"]);
+    assert!(out.stderr_text().starts_with("\x1b["), "{:?}", out.stderr_text());
+    assert_eq!(diagnostics(&strip_ansi(&out.stderr_text())), ["app.sema:1:1: if expects 2 or 3 args"]);
+    let out = semac(dir.path(), &["--color", "never", "app.sema"]);
+    assert!(!out.stderr_text().contains('\x1b'));
+}
+
+/// `text` without ANSI colour sequences (`ESC [ ... m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[test]
@@ -138,7 +201,7 @@ fn e_runs_an_expression_with_arguments() {
     // Its errors name it <expr>.
     let out = semac(dir.path(), &["-e", "(println 1"]);
     assert_eq!(out.code(), Some(1));
-    assert!(out.stderr_text().starts_with("<expr>:1:1: "), "{}", out.stderr_text());
+    assert_eq!(first_diagnostic(&out.stderr_text()).as_deref(), Some("<expr>:1:1: unterminated list"), "{}", out.stderr_text());
     let out = semac(dir.path(), &["-e", "(car 5)"]);
     assert_eq!(out.code(), Some(1));
     assert!(out.stderr_text().contains("<expr>:1:1"), "{}", out.stderr_text());
@@ -192,13 +255,29 @@ fn undefined_globals_and_wrong_argument_counts_are_warned_about_at_compile_time(
     let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
     assert!(out.success(), "warnings do not stop compilation: {}", out.stderr_text());
     assert_eq!(
-        out.stderr_text(),
-        "app.sema:4:1: warning: `prinltn` is not defined anywhere in the program; did you mean `println`?\n\
-         app.sema:4:10: warning: `inc` takes 1 argument, but this call passes 2\n\
-         app.sema:5:10: warning: `car` takes 1 argument, but this call passes 2\n\
-         app.sema:5:26: warning: `string-lenght` is not defined anywhere in the program; did you mean `string-length`?\n\
-         app.sema:5:48: warning: `v` is not defined anywhere in the program\n"
+        out.stderr_text().split("warning: `car`").next().unwrap(),
+        "warning: `prinltn` is not defined anywhere in the program\n \
+         --> app.sema:4:2\n  \
+         |\n\
+         4 | (prinltn (inc 1 2))\n  \
+         |  ^^^^^^^\n  \
+         |\n  \
+         = help: did you mean `println`?\n\n\
+         warning: `inc` takes 1 argument, but this call passes 2\n \
+         --> app.sema:4:10\n  \
+         |\n\
+         4 | (prinltn (inc 1 2))\n  \
+         |          ^^^^^^^^^\n\n"
     );
+    assert_eq!(
+        diagnostics(&out.stderr_text())[2..],
+        [
+            "app.sema:5:10: warning: `car` takes 1 argument, but this call passes 2",
+            "app.sema:5:27: warning: `string-lenght` is not defined anywhere in the program",
+            "app.sema:5:49: warning: `v` is not defined anywhere in the program",
+        ]
+    );
+    assert!(out.stderr_text().contains("  = help: did you mean `string-length`?\n"));
     assert!(dir.path().join("app.semb").exists());
 
     // What the compiler cannot see stays quiet: a function defined twice or assigned
@@ -223,11 +302,10 @@ fn a_flood_of_warnings_is_cut_short() {
     fs::write(dir.path().join("app.sema"), format!("{calls}(car 1 2)\n(car 1 2)\n")).unwrap();
     let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
     assert!(out.success(), "{}", out.describe_end());
-    let stderr = out.stderr_text();
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 101, "{stderr}");
-    assert_eq!(lines[0], "app.sema:1:1: warning: `undefined-0` is not defined anywhere in the program");
-    assert_eq!(lines[100], "app.sema:100:1: warning: 902 more warnings like these not shown");
+    let warnings = diagnostics(&out.stderr_text());
+    assert_eq!(warnings.len(), 101, "{}", out.stderr_text());
+    assert_eq!(warnings[0], "app.sema:1:2: warning: `undefined-0` is not defined anywhere in the program");
+    assert_eq!(warnings[100], "warning: 902 more warnings like these not shown");
 }
 
 #[test]
@@ -253,5 +331,7 @@ fn a_megabyte_long_unknown_name_gets_its_warning_without_a_search_for_a_suggesti
     fs::write(dir.path().join("app.sema"), format!("(define {} 0)\n({} 1)\n", long('a'), long('b'))).unwrap();
     let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
     assert!(out.success(), "{}", out.describe_end());
-    assert!(out.stderr_text().ends_with("b` is not defined anywhere in the program\n"), "{}", &out.stderr_text()[..200]);
+    let warning = first_diagnostic(&out.stderr_text()).unwrap_or_default();
+    assert!(warning.starts_with("app.sema:2:2: warning: `bbbb"), "{}", &warning[..200]);
+    assert!(warning.ends_with("b` is not defined anywhere in the program"), "{}", &warning[..200]);
 }

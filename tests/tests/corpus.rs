@@ -2,7 +2,8 @@
 //! `semac` and run with `semarun`, and its behaviour is compared with the siblings
 //!
 //! * `NAME.out`    — exact expected stdout (required),
-//! * `NAME.err`    — expected FIRST line of stderr (optional),
+//! * `NAME.err`    — expected first lines of stderr, as many as the file has
+//!   (optional): semac's when compilation fails, semarun's otherwise,
 //! * `NAME.status` — expected exit status (optional, default 0),
 //! * `NAME.args`   — command-line arguments, one per line (optional).
 //!
@@ -10,7 +11,8 @@
 //! files with relative names there). The files of a `fixtures/` directory beside the
 //! program are copied into `fixtures/` there, so the program reads them by the same
 //! relative path as when it is run in its own directory. A program whose compilation fails must be an
-//! expected compile error: non-zero `.status` and empty `.out`.
+//! expected compile error: non-zero `.status` and empty `.out` (and its `.err`, if
+//! any, the start of what semac reports: `error: MESSAGE` and ` --> FILE:LINE:COL`).
 //!
 //! Environment knobs: `SEMA_BIN_DIR` (where `semac`/`semarun` live),
 //! `SEMA_CORPUS_FILTER` (only programs whose relative path contains this substring),
@@ -38,7 +40,7 @@ struct Case {
 
 struct Expected {
     stdout: Vec<u8>,
-    first_stderr_line: Option<String>,
+    first_stderr_lines: Option<Vec<String>>,
     status: i32,
     args: Vec<String>,
 }
@@ -76,8 +78,8 @@ fn read_expected(source: &Path) -> Result<Expected, String> {
     let stdout = fs::read(sib("out")).map_err(|e| {
         format!("missing or unreadable expected-output file {}: {e}", sib("out").display())
     })?;
-    let first_stderr_line = match fs::read_to_string(sib("err")) {
-        Ok(text) => Some(text.lines().next().unwrap_or("").trim_end_matches('\r').to_string()),
+    let first_stderr_lines = match fs::read_to_string(sib("err")) {
+        Ok(text) => Some(text.lines().map(|line| line.trim_end_matches('\r').to_string()).collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {}: {e}", sib("err").display())),
     };
@@ -94,7 +96,14 @@ fn read_expected(source: &Path) -> Result<Expected, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(format!("cannot read {}: {e}", sib("args").display())),
     };
-    Ok(Expected { stdout, first_stderr_line, status, args })
+    Ok(Expected { stdout, first_stderr_lines, status, args })
+}
+
+/// How the first lines of `stderr` differ from the `.err` file, if they do.
+fn stderr_start_differs(expected: &Expected, stderr: &str) -> Option<String> {
+    let want = expected.first_stderr_lines.as_ref()?;
+    let got: Vec<&str> = stderr.lines().take(want.len()).map(|line| line.trim_end_matches('\r')).collect();
+    (got != *want).then(|| format!("first stderr lines differ:\n  - {}\n  + {}", want.join("\n    "), got.join("\n    ")))
 }
 
 fn stderr_excerpt(stderr: &[u8]) -> String {
@@ -142,7 +151,10 @@ fn run_case(case: &Case, semac: &Path, semarun: &Path, timeout: Duration) -> Res
         // Only an expected compile error may fail here.
         let expects_compile_error = expected.status != 0 && expected.stdout.is_empty();
         if expects_compile_error && !compiled.timed_out {
-            return Ok(());
+            return match stderr_start_differs(&expected, &compiled.stderr_text()) {
+                Some(problem) => Err(format!("{problem}\nsemac's stderr:\n{}", stderr_excerpt(&compiled.stderr))),
+                None => Ok(()),
+            };
         }
         return Err(format!(
             "semac failed ({}) but the program is not an expected compile error \
@@ -170,14 +182,8 @@ fn run_case(case: &Case, semac: &Path, semarun: &Path, timeout: Duration) -> Res
             line_diff(&exp, &act, 60).trim_end()
         ));
     }
-    if let Some(want) = &expected.first_stderr_line {
-        let text = ran.stderr_text();
-        let got = text.lines().next().unwrap_or("").trim_end_matches('\r');
-        if got != want {
-            problems.push(format!(
-                "first stderr line differs:\n  - {want}\n  + {got}"
-            ));
-        }
+    if let Some(problem) = stderr_start_differs(&expected, &ran.stderr_text()) {
+        problems.push(problem);
     }
     if !ran.timed_out && ran.code() != Some(expected.status) {
         problems.push(format!(
@@ -190,7 +196,7 @@ fn run_case(case: &Case, semac: &Path, semarun: &Path, timeout: Duration) -> Res
         Ok(())
     } else {
         let mut report = problems.join("\n");
-        if expected.first_stderr_line.is_none() || !ran.stderr.is_empty() {
+        if expected.first_stderr_lines.is_none() || !ran.stderr.is_empty() {
             report.push_str("\nstderr:\n");
             report.push_str(&stderr_excerpt(&ran.stderr));
         }

@@ -13,7 +13,7 @@ const REPORT: &str = "Error: Type error: expected list or vector, got int\n\
                       \x20 --> app.sema:2:3\n\
                       \x20  |\n\
                       \x202 |   (car x))\n\
-                      \x20  |   ^ raised by car\n\
+                      \x20  |   ^^^^^^^ car: expected list or vector, got 5\n\
                       call stack, innermost first:\n\
                       \x20 at f (app.sema:2:3)\n\
                       \x20 at g (app.sema:4:26)\n\
@@ -46,14 +46,14 @@ fn without_the_source_or_debug_info_the_report_says_less_but_names_the_builtin()
     let out = run_tool("semarun", dir.path(), &["app.semb"]);
     let stderr = out.stderr_text();
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines[..3], ["Error: Type error: expected list or vector, got int", "  --> app.sema:2:3", "   = raised by car"]);
+    assert_eq!(lines[..3], ["Error: Type error: expected list or vector, got int", "  --> app.sema:2:3", "   = car: expected list or vector, got 5"]);
     assert_eq!(lines[3], "call stack, innermost first:");
 
     let dir = compiled("report-stripped", PROGRAM, &["--strip-debug"]);
     let out = run_tool("semarun", dir.path(), &["app.semb"]);
     let stderr = out.stderr_text();
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines[..4], ["Error: Type error: expected list or vector, got int", "   = raised by car", "call stack, innermost first:", "  at f"]);
+    assert_eq!(lines[..4], ["Error: Type error: expected list or vector, got int", "   = car: expected list or vector, got 5", "call stack, innermost first:", "  at f"]);
 }
 
 #[test]
@@ -82,5 +82,25 @@ fn a_restricted_run_reads_no_source_and_names_from_debug_info_are_not_trusted() 
     let dir = compiled("report-sandboxed", PROGRAM, &[]);
     let out = run_tool("semarun", dir.path(), &["--sandbox=strict", "app.semb"]);
     let stderr = out.stderr_text();
-    assert!(stderr.contains("   = raised by car") && !stderr.contains(" 2 |"), "{stderr}");
+    assert!(stderr.contains("   = car: expected list or vector, got 5") && !stderr.contains(" 2 |"), "{stderr}");
+}
+
+#[test]
+fn the_caret_names_the_builtin_and_the_value_it_refused_in_brief() {
+    let cases = [
+        // Not a type error: the builtin only.
+        ("(println (/ 1 0))\n".to_string(), "   |          ^^^^^^^ raised by /".to_string()),
+        // Long values are described, not printed.
+        (format!("(println (car \"{}\"))\n", "x".repeat(100)), format!("   |          {} car: expected list or vector, got \"{}...\" (100 characters)", "^".repeat(108), "x".repeat(24))),
+        ("(println (string-length (range 1000)))\n".to_string(), "   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ string-length: expected string, got a list of 1000 items".to_string()),
+        ("(println (string-upcase [1 (list 2 3) \"x\"]))\n".to_string(), "   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ string-upcase: expected string, got [1 (2 3) \"x\"]".to_string()),
+        ("(println (nth [1 2] :k))\n".to_string(), "   |          ^^^^^^^^^^^^^^ nth: expected int, got :k".to_string()),
+    ];
+    for (source, caret_line) in cases {
+        let dir = compiled("report-values", &source, &[]);
+        let out = run_tool("semarun", dir.path(), &["app.semb"]);
+        assert_eq!(out.code(), Some(1));
+        let stderr = out.stderr_text();
+        assert!(stderr.lines().any(|line| line == caret_line), "{source}\n{stderr}");
+    }
 }

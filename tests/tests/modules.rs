@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use sema_e2e::write_file as write;
-use sema_e2e::{run_tool, Outcome, TempDir};
+use sema_e2e::{diagnostics, first_diagnostic, run_tool, Outcome, TempDir};
 
 fn semac(dir: &Path, args: &[&str]) -> Outcome {
     run_tool("semac", dir, args)
@@ -88,7 +88,7 @@ fn a_missing_file_warns_at_compile_time_and_is_an_error_naming_it_when_run() {
     write(project.path(), "main.sema", "(println 1)\n(import \"nope.sema\")\n");
     let out = semac(project.path(), &["main.sema", "-o", "main.semb"]);
     assert!(out.success());
-    assert!(out.stderr_text().starts_with("main.sema:2:1: warning: nope.sema does not exist now"), "{}", out.stderr_text());
+    assert!(first_diagnostic(&out.stderr_text()).unwrap_or_default().starts_with("main.sema:2:1: warning: nope.sema does not exist now"), "{}", out.stderr_text());
     let run = semac(project.path(), &["--run", "main.sema"]);
     assert_eq!(run.code(), Some(1));
     assert_eq!(stdout(&run), "1\n");
@@ -104,7 +104,7 @@ fn an_import_cycle_is_reported_with_its_chain() {
     write(dir, "b.sema", "(import \"a.sema\")\n");
     let out = semac(dir, &["main.sema", "-o", "main.semb"]);
     assert_eq!(out.code(), Some(1));
-    assert_eq!(out.stderr_text().lines().next(), Some("b.sema:1:1: import cycle: a.sema -> b.sema -> a.sema"));
+    assert_eq!(first_diagnostic(&out.stderr_text()).as_deref(), Some("b.sema:1:1: import cycle: a.sema -> b.sema -> a.sema"));
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn a_computed_path_warns_at_compile_time_and_fails_clearly_when_run() {
     write(dir, "main.sema", "(define p \"x.sema\")\n(println \"before\")\n(load p)\n");
     let out = semac(dir, &["main.sema", "-o", "main.semb"]);
     assert!(out.success());
-    assert!(out.stderr_text().starts_with("main.sema:3:1: warning: the path is not a literal string"), "{}", out.stderr_text());
+    assert!(first_diagnostic(&out.stderr_text()).unwrap_or_default().starts_with("main.sema:3:1: warning: the path is not a literal string"), "{}", out.stderr_text());
     assert!(out.stderr_text().contains("needs the compiler (semac --run)"), "{}", out.stderr_text());
     let run = semarun(dir, "main.semb");
     assert_eq!(run.code(), Some(1));
@@ -154,8 +154,8 @@ fn a_module_written_at_run_time_is_imported_by_semac_run() {
     assert!(out.success(), "{}", out.stderr_text());
     assert_eq!(stdout(&out), "(pub helper) also\n:unbound\n1 :unbound\nyes\n");
     let warnings = out.stderr_text();
-    assert!(warnings.starts_with("main.sema:2:1: warning: gen.sema does not exist now"), "{warnings}");
-    assert_eq!(warnings.lines().count(), 3, "{warnings}");
+    assert!(first_diagnostic(&warnings).unwrap_or_default().starts_with("main.sema:2:1: warning: gen.sema does not exist now"), "{warnings}");
+    assert_eq!(diagnostics(&warnings).len(), 3, "{warnings}");
 }
 
 #[test]

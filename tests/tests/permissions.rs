@@ -3,7 +3,7 @@
 //! catchable `:permission-denied` error naming the capability and the option that grants
 //! it; paths are compared canonically, so neither `..` nor a symlink leads out.
 
-use sema_e2e::{run_tool, write_file, Outcome, TempDir};
+use sema_e2e::{first_diagnostic, run_tool, write_file, Outcome, TempDir};
 
 /// A program that tries each kind of access and prints what happened.
 const PROBE: &str = r#"(define (probe label thunk)
@@ -168,7 +168,7 @@ fn macros_read_only_under_the_program_directory_and_write_nothing() {
     write_file(dir.path(), "app/steal.sema", &format!("{slurp}(println (slurp \"secret.txt\"))\n"));
     let out = run_tool("semac", dir.path(), &["app/steal.sema"]);
     assert_eq!(out.code(), Some(1), "{}", out.describe_end());
-    let first = out.stderr_text().lines().next().unwrap_or_default().to_string();
+    let first = first_diagnostic(&out.stderr_text()).unwrap_or_default();
     assert!(first.starts_with("steal.sema:2:10: error expanding macro slurp: Permission denied: file/read — path '"), "{first}");
     assert!(first.ends_with("(semac --macro-allow-io lifts this)"), "{first}");
     assert!(!dir.path().join("app/steal.semb").exists());

@@ -39,7 +39,12 @@ fn definitions_last_entries_span_lines_and_errors_keep_the_session() {
     // An error is reported as an uncaught one, and the session goes on.
     p.send_line("(car total)").unwrap();
     p.exp_string("Error: Type error: expected list or vector, got int").unwrap();
-    p.exp_string("raised by car").unwrap();
+    p.exp_string("car: expected list or vector, got 13").unwrap();
+    p.exp_string("sema> ").unwrap();
+    // A compile error too, with the entry's line.
+    p.send_line("(if)").unwrap();
+    p.exp_string("error: if expects 2 or 3 args").unwrap();
+    p.exp_string("1 | (if)").unwrap();
     p.exp_string("sema> ").unwrap();
     p.send_line("(str \"still \" total)").unwrap();
     p.exp_string("\"still 13\"").unwrap();
@@ -64,5 +69,22 @@ fn semac_alone_on_a_terminal_starts_the_repl() {
     match p.process.wait().unwrap() {
         rexpect::process::wait::WaitStatus::Exited(_, code) => assert_eq!(code, 3),
         other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn compile_errors_are_coloured_on_a_terminal_unless_no_color_is_set() {
+    let dir = TempDir::new("repl-colour");
+    std::fs::write(dir.path().join("bad.sema"), "(if)\n").unwrap();
+    for (no_color, coloured) in [(None, true), (Some("1"), false)] {
+        let mut command = Command::new(tool("semac"));
+        command.arg("bad.sema").current_dir(dir.path()).env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        let mut p = spawn_command(command, Some(PATIENCE_MS)).expect("semac starts on a pty");
+        let shown = p.exp_eof().unwrap();
+        assert!(shown.contains("if expects 2 or 3 args"), "{shown:?}");
+        assert_eq!(shown.contains('\x1b'), coloured, "NO_COLOR={no_color:?}: {shown:?}");
     }
 }
