@@ -22,6 +22,20 @@ fn version_names_the_tool_and_the_bundle_format_it_reads() {
 }
 
 #[test]
+fn help_lists_the_options_and_the_exit_statuses() {
+    let dir = TempDir::new("run-help");
+    for flag in ["--help", "-h"] {
+        let out = run_tool("semarun", dir.path(), &[flag]);
+        assert!(out.success(), "{flag}: {}", out.describe_end());
+        let text = out.stdout_text();
+        assert!(text.starts_with("usage: semarun [OPTIONS] BUNDLE"), "{text}");
+        for option in ["--fuel N", "--max-seconds S", "--sandbox=VALUE", "--version", "124 stopped by --fuel"] {
+            assert!(text.contains(option), "{flag} does not mention {option}:\n{text}");
+        }
+    }
+}
+
+#[test]
 fn unknown_options_are_refused_not_taken_for_a_bundle() {
     let dir = TempDir::new("run-unknown-option");
     let out = run_tool("semarun", dir.path(), &["--frobnicate", "app.semb"]);
