@@ -58,13 +58,16 @@ impl Diagnostic {
         }
     }
 
-    /// Takes the line the position is on from the file's text.
-    pub fn with_source(mut self, text: Option<&str>) -> Diagnostic {
-        self.source_line = text
-            .and_then(|text| text.lines().nth((self.line as usize).checked_sub(1)?))
-            .filter(|line| line.chars().count() <= MOST_LINE_CHARS)
-            .map(Box::from);
+    /// Shows `line`, the text of the line the position is on.
+    pub fn with_line(mut self, line: Option<&str>) -> Diagnostic {
+        self.source_line = line.filter(|line| line.chars().count() <= MOST_LINE_CHARS).map(Box::from);
         self
+    }
+
+    /// Shows the line the position is on, taken from the whole text of its file.
+    pub fn with_source(self, text: &str) -> Diagnostic {
+        let line = (self.line as usize).checked_sub(1).and_then(|index| text.lines().nth(index));
+        self.with_line(line)
     }
 
     /// This diagnostic and the ones found after it, in order.
@@ -117,13 +120,13 @@ fn byte_at_char(text: &str, n: usize) -> usize {
     text.char_indices().nth(n).map_or(text.len(), |(at, _)| at)
 }
 
-/// `text` safe to print on a terminal: control characters become `?` and a tab a
-/// space (a source line or a file name could carry escape sequences).
+/// `text` safe to print on a terminal: control characters (a newline too: it could
+/// start a line that looks like another diagnostic) become `?` and a tab a space (a
+/// source line, a file name or a macro's message could carry escape sequences).
 fn printable(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t' => ' ',
-            '\n' => '\n',
             c if c.is_control() => '?',
             c => c,
         })
@@ -137,7 +140,7 @@ mod tests {
     #[test]
     fn an_error_shows_its_line_and_underlines_the_form() {
         let d = Diagnostic::error("app.sema", 2, 3, "let: each binding must be a (name value) list")
-            .with_source(Some("(define (f)\n  (let (x) x))\n"));
+            .with_source("(define (f)\n  (let (x) x))\n");
         assert_eq!(
             d.to_string(),
             "error: let: each binding must be a (name value) list\n --> app.sema:2:3\n  |\n2 |   (let (x) x))\n  |   ^^^^^^^^^^^\n\n"
@@ -146,8 +149,8 @@ mod tests {
 
     #[test]
     fn without_its_line_an_error_still_gives_the_position_and_escapes_are_made_harmless() {
-        let mut d = Diagnostic::error("a\x1b[31m.sema", 7, 4, "bad \x1b[2J thing");
+        let mut d = Diagnostic::error("a\x1b[31m.sema", 7, 4, "bad \x1b[2J thing\nerror: fake");
         d.help = Some("try this".into());
-        assert_eq!(d.to_string(), "error: bad ?[2J thing\n--> a?[31m.sema:7:4\n = help: try this\n\n");
+        assert_eq!(d.to_string(), "error: bad ?[2J thing?error: fake\n--> a?[31m.sema:7:4\n = help: try this\n\n");
     }
 }

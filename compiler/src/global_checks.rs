@@ -58,9 +58,7 @@ pub fn check(program: &Program) -> Vec<CompileError> {
                 more => format!(" (and {more} more {})", if more == 1 { "use" } else { "uses" }),
             };
             let message = format!("`{}` is not defined anywhere in the program{others}", shown(&used.name));
-            // A call's span is its opening parenthesis; the name follows it.
-            let at = if used.argc.is_some() { Span { col: used.span.col + 1, ..used.span } } else { used.span };
-            let warning = CompileError::new(at, message);
+            let warning = CompileError::new(used.span, message);
             warnings.push(match hint {
                 Some(hint) => warning.with_help(hint),
                 None => warning,

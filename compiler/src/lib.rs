@@ -45,14 +45,13 @@ impl Default for Options {
 }
 
 fn read(source: &str, file: &str) -> Result<Vec<syntax::Syntax>, Diagnostic> {
-    reader::read_program(source)
-        .map_err(|e| Diagnostic::error(file, e.span.line, e.span.col, e.message).with_source(Some(source)))
+    reader::read_program(source).map_err(|e| Diagnostic::error(file, e.span.line, e.span.col, e.message).with_source(source))
 }
 
 /// A compile error or warning located in one of the program's files.
 fn diagnostic(modules: &modules::Modules, e: error::CompileError, severity: Severity) -> Diagnostic {
     let file = modules.files.get(e.span.file as usize).cloned().unwrap_or_default();
-    let mut d = Diagnostic::error(&file, e.span.line, e.span.col, e.message).with_source(modules.text(e.span.file));
+    let mut d = Diagnostic::error(&file, e.span.line, e.span.col, e.message).with_line(modules.line(e.span.file, e.span.line));
     d.severity = severity;
     d.help = e.help.map(String::into_boxed_str);
     d
@@ -141,6 +140,22 @@ enum WholeProgram {
     No,
 }
 
+/// Most warnings from lowering reported (global_checks bounds its own).
+const MOST_LOWERING_WARNINGS: usize = 100;
+
+/// The warnings lowering found, at most `MOST_LOWERING_WARNINGS` and then how many
+/// more there were.
+fn lowering_warnings<'a>(program: &'a ir::Program, modules: &'a modules::Modules) -> impl Iterator<Item = Diagnostic> + 'a {
+    let shown = program.warnings.iter().take(MOST_LOWERING_WARNINGS).cloned().map(|w| diagnostic(modules, w, Severity::Warning));
+    let left_out = program.warnings.len().saturating_sub(MOST_LOWERING_WARNINGS);
+    let summary = (left_out > 0).then(|| {
+        let mut summary = Diagnostic::error("", 0, 0, format!("{left_out} more warnings like these not shown"));
+        summary.severity = Severity::Warning;
+        summary
+    });
+    shown.chain(summary)
+}
+
 fn compile_forms_in(
     forms: &[syntax::Syntax],
     modules: &mut modules::Modules,
@@ -153,8 +168,7 @@ fn compile_forms_in(
         WholeProgram::Yes => global_checks::check(&program),
         WholeProgram::No => Vec::new(),
     };
-    let warnings =
-        program.warnings.iter().chain(&global_warnings).cloned().map(|w| diagnostic(modules, w, Severity::Warning)).collect();
+    let warnings = lowering_warnings(&program, modules).chain(global_warnings.into_iter().map(|w| diagnostic(modules, w, Severity::Warning))).collect();
     let at = |e: error::CompileError| diagnostic(modules, e, Severity::Error);
     let mut tables = codegen::Tables::default();
     let codes = codegen::drop_unused(codegen::generate(&program, &mut tables).map_err(at)?);

@@ -76,6 +76,21 @@ const MOST_ERRORS: usize = 20;
 /// errors that are not theirs.
 const STOPS_RECOVERY: &[&str] = &["defmacro", "define-syntax", "import", "load", "module"];
 
+/// Part of the message of every macro that stops for the program's shared macro
+/// budget (macros.rs): every later macro would stop the same way.
+const MACRO_BUDGET_SPENT: &str = "all macros of the program together";
+
+/// Whether an error in top-level `form` ends recovery (`STOPS_RECOVERY`), also
+/// inside a top-level `begin`.
+fn stops_recovery(form: &Syntax) -> bool {
+    let Some(items) = form.as_list() else { return false };
+    match items.first().and_then(Syntax::as_symbol) {
+        Some("begin") => items[1..].iter().any(stops_recovery),
+        Some(head) => STOPS_RECOVERY.contains(&head),
+        None => false,
+    }
+}
+
 /// Lowers a whole program (its top-level forms, in order). An error in one
 /// top-level form does not stop the others from being lowered, so that one
 /// compilation reports every error it can (at most `MOST_ERRORS`), in order.
@@ -111,9 +126,9 @@ pub fn lower_program(
         match lowerer.lower(form) {
             Ok(expr) => exprs.push(expr),
             Err(err) => {
+                let stop = errors.len() + 1 == MOST_ERRORS || stops_recovery(form) || err.message.contains(MACRO_BUDGET_SPENT);
                 errors.push(err);
-                let head = form.as_list().and_then(|items| items.first()).and_then(Syntax::as_symbol);
-                if errors.len() == MOST_ERRORS || head.is_some_and(|head| STOPS_RECOVERY.contains(&head)) {
+                if stop {
                     break;
                 }
                 lowerer.back_to_top_level(nesting);
@@ -368,7 +383,6 @@ impl Lowerer<'_> {
         prelude::is_prelude_macro(name) && !self.is_local(name) && !self.program_globals.contains(name)
     }
 
-    /// Lowers forms in order; the value is the last one's (nil when empty).
     /// After an error in a top-level form: the state lowering the next one starts
     /// from, whatever the error left half done.
     fn back_to_top_level(&mut self, module_nesting: usize) {
@@ -380,6 +394,7 @@ impl Lowerer<'_> {
         self.modules.unwind_to(module_nesting);
     }
 
+    /// Lowers forms in order; the value is the last one's (nil when empty).
     fn lower_sequence(&mut self, forms: &[Syntax], span: Span) -> Result<Expr> {
         let mut exprs = Vec::with_capacity(forms.len());
         for form in forms {

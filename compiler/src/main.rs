@@ -34,7 +34,7 @@ enum Emit {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Color {
-    /// On a terminal, unless NO_COLOR is set.
+    /// On a terminal, unless NO_COLOR is set to something.
     Auto,
     Always,
     Never,
@@ -233,7 +233,7 @@ fn run(cli: Cli) -> ExitCode {
         use std::io::IsTerminal;
         if cli.repl || std::io::stdin().is_terminal() {
             let argv0 = sema_runtime::process_args().into_iter().next().unwrap_or_else(|| "semac".to_string());
-            return sema_compiler::repl::run(argv0);
+            return sema_compiler::repl::run(argv0, cli.colored());
         }
         eprintln!("semac: no source file given (name one, `-` to read stdin, or -e EXPR; --repl starts the REPL)");
         return ExitCode::from(2);

@@ -21,7 +21,7 @@ pub struct Modules {
     /// Directory of each file, by index, for resolving the paths it names.
     dirs: Vec<PathBuf>,
     /// Text of each file, by index, for the source lines of diagnostics.
-    texts: Vec<Option<String>>,
+    texts: Vec<Option<Lines>>,
     /// The main file's directory: names are recorded relative to it.
     root: PathBuf,
     /// Files already imported (canonical path) and what they export.
@@ -52,12 +52,12 @@ impl Modules {
 
     /// Keeps the main file's text for diagnostics.
     pub fn set_main_text(&mut self, text: &str) {
-        self.texts[0] = Some(text.to_string());
+        self.texts[0] = Some(Lines::new(text.to_string()));
     }
 
-    /// The text of the file with index `file`, when it is at hand.
-    pub fn text(&self, file: u32) -> Option<&str> {
-        self.texts.get(file as usize)?.as_deref()
+    /// Line `line` (1-based) of the file with index `file`, when its text is at hand.
+    pub fn line(&self, file: u32, line: u32) -> Option<&str> {
+        self.texts.get(file as usize)?.as_ref()?.line(line)
     }
 
     /// Reads and parses `path`, giving its forms the new file's index.
@@ -73,7 +73,7 @@ impl Modules {
         self.files.push(self.recorded_name(path));
         self.dirs.push(path.parent().map(Path::to_path_buf).unwrap_or_default());
         let read = read_program(&source);
-        self.texts.push(Some(source));
+        self.texts.push(Some(Lines::new(source)));
         let mut forms = match read {
             Ok(forms) => forms,
             Err(err) => {
@@ -143,6 +143,28 @@ impl Modules {
 
 /// The file's identity: its canonical path when it exists, so that a symlink or a
 /// second spelling does not hide a cycle.
+/// A file's text with where each line starts: a diagnostic finds its line at once,
+/// however many there are.
+struct Lines {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: String) -> Lines {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
+        Lines { text, starts }
+    }
+
+    fn line(&self, line: u32) -> Option<&str> {
+        let index = (line as usize).checked_sub(1)?;
+        let start = *self.starts.get(index)?;
+        let end = self.starts.get(index + 1).map_or(self.text.len(), |next| next - 1);
+        let line = &self.text[start..end];
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
+}
+
 fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }

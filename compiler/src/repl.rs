@@ -22,7 +22,7 @@ const CONTINUATION: &str = "  ... ";
 const ENTRY_NAME: &str = "<repl>";
 
 /// Runs the REPL until end of input (Ctrl-D) or `(exit)`.
-pub fn run(argv0: String) -> ExitCode {
+pub fn run(argv0: String, color: bool) -> ExitCode {
     let mut editor = match DefaultEditor::new() {
         Ok(editor) => editor,
         Err(err) => {
@@ -54,7 +54,7 @@ pub fn run(argv0: String) -> ExitCode {
                 }
                 if !entry.trim().is_empty() {
                     let _ = editor.add_history_entry(entry.trim_end());
-                    run_entry(&mut vm, &mut macros, &entry);
+                    run_entry(&mut vm, &mut macros, &entry, color);
                 }
                 entry.clear();
             }
@@ -87,13 +87,12 @@ fn new_vm(argv0: String) -> Result<Vm, String> {
 }
 
 /// Compiles and runs one entry, printing its value or its error.
-fn run_entry(vm: &mut Vm, macros: &mut MacroEngine, text: &str) {
+fn run_entry(vm: &mut Vm, macros: &mut MacroEngine, text: &str, color: bool) {
     sema_runtime::report::remember_source(ENTRY_NAME, text);
-    let color = crate::diagnostics::stderr_wants_color();
     let forms = match reader::read_program(text) {
         Ok(forms) => forms,
         Err(e) => {
-            let diagnostic = Diagnostic::error(ENTRY_NAME, e.span.line, e.span.col, e.message).with_source(Some(text));
+            let diagnostic = Diagnostic::error(ENTRY_NAME, e.span.line, e.span.col, e.message).with_source(text);
             eprint!("{}", diagnostic.render(color));
             return;
         }
@@ -103,8 +102,8 @@ fn run_entry(vm: &mut Vm, macros: &mut MacroEngine, text: &str) {
         Err(diagnostic) => {
             for error in diagnostic.all() {
                 // The entry's own lines (a macro's errors name other places).
-                let source = (error.file == ENTRY_NAME).then_some(text);
-                eprint!("{}", error.clone().with_source(source).render(color));
+                let shown = if error.file == ENTRY_NAME { error.clone().with_source(text) } else { error.clone() };
+                eprint!("{}", shown.render(color));
             }
             return;
         }

@@ -33,6 +33,9 @@ pub struct ErrorData {
     /// The value a type error refused: the report shows it (`got 5`) where the
     /// message, fixed by LANGUAGE.md, names only its type.
     pub refused: Option<Value>,
+    /// The builtin whose own code raised it (`car` inside `(map car xs)`), when one
+    /// did: the failing instruction names only the outermost builtin.
+    pub builtin: Option<&'static str>,
 }
 
 #[derive(Clone, Debug)]
@@ -112,7 +115,7 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: String) -> Error {
-        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false, refused: None }))
+        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false, refused: None, builtin: None }))
     }
 
     pub fn eval(message: impl Into<String>) -> Error {
@@ -210,6 +213,20 @@ impl Error {
 
     pub fn reserve_trace(&mut self, frames: usize) {
         self.0.trace.reserve_exact(frames);
+    }
+
+    /// Notes that it leaves the builtin `name`: the first builtin it leaves raised it,
+    /// unless it was raised in bytecode (a callback's frame) on the way.
+    #[cold]
+    pub fn blame_builtin(&mut self, name: &'static str) {
+        if self.0.builtin.is_none() && self.0.raised_at.is_none() {
+            self.0.builtin = Some(name);
+        }
+    }
+
+    /// The builtin whose own code raised it (`blame_builtin`).
+    pub fn blamed_builtin(&self) -> Option<&'static str> {
+        self.0.builtin
     }
 
     /// The value a type error refused, when the error knows it.

@@ -62,7 +62,11 @@ pub fn render(err: &Error) -> String {
     let mut out = format!("Error: {}\n", err.report());
     // A budget running out or an unbound name is not the doing of what was called.
     let names_a_culprit = !matches!(err.kind(), ErrorKind::OutOfFuel | ErrorKind::Unbound { .. });
-    let raised_by = err.raised_at().filter(|_| names_a_culprit).and_then(|instr| raised_by(&instr));
+    let raised_by = match err.blamed_builtin() {
+        Some(name) => Some(name.to_string()),
+        None => err.raised_at().and_then(|instr| raised_by(&instr)),
+    }
+    .filter(|_| names_a_culprit);
     let trace = err.trace();
     let label = label(err, raised_by.as_deref());
     let mut shown_with_source = false;
@@ -101,11 +105,13 @@ fn label(err: &Error, raised_by: Option<&str>) -> Option<String> {
         ErrorKind::Type { expected, .. } => err.refused().map(|value| format!("expected {expected}, got {}", brief(value))),
         _ => None,
     };
-    match (raised_by, refused) {
-        (Some(name), Some(what)) => Some(format!("{name}: {what}")),
-        (Some(name), None) => Some(format!("raised by {name}")),
-        (None, refused) => refused,
-    }
+    let label = match (raised_by, refused) {
+        (Some(name), Some(what)) => format!("{name}: {what}"),
+        (Some(name), None) => format!("raised by {name}"),
+        (None, refused) => refused?,
+    };
+    // Names come from the bundle's symbol table, which is not trusted.
+    Some(printable(&label))
 }
 
 /// Longest written form of a refused value the report shows; a longer one is cut.
@@ -127,7 +133,7 @@ fn write_brief(out: &mut String, value: &Value, depth: u32) {
     const MOST_ITEMS: usize = 8;
     const MOST_STRING_CHARS: usize = 24;
     let items: Option<(&str, char, Vec<&Value>, usize)> = match value {
-        Value::List(list) => Some(("(", ')', list.iter().take(MOST_ITEMS + 1).collect(), list.iter().count())),
+        Value::List(list) => Some(("(", ')', list.iter().take(MOST_ITEMS + 1).collect(), list.len())),
         Value::Vector(items) => Some(("[", ']', items.iter().take(MOST_ITEMS + 1).collect(), items.len())),
         _ => None,
     };
@@ -151,10 +157,12 @@ fn write_brief(out: &mut String, value: &Value, depth: u32) {
             let _ = write!(out, "{}...\" ({} characters)", &quoted[..quoted.len() - 1], s.chars().count());
         }
         (Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Char(_) | Value::Str(_), _)
-        | (Value::Symbol(_) | Value::Keyword(_) | Value::Rational(_) | Value::Closure(_) | Value::Native(_), _) => {
+        | (Value::Symbol(_) | Value::Keyword(_) | Value::Closure(_) | Value::Native(_), _) => {
             crate::printer::write_repr(out, value)
         }
+        // Digits are printed in full first: only small numbers are.
         (Value::BigInt(b), _) if b.bits() <= 128 => crate::printer::write_repr(out, value),
+        (Value::Rational(r), _) if r.numer().bits() + r.denom().bits() <= 128 => crate::printer::write_repr(out, value),
         _ => {
             let name = value.type_name();
             let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
@@ -363,6 +371,8 @@ mod tests {
         let nested = Value::list(vec![Value::Int(1), Value::list(vec![many.clone()]), Value::str("s")]);
         assert_eq!(brief(&nested), "(1 (a list of 100000 items) \"s\")");
         assert!(!brief(&Value::str("\x1b[2J")).contains('\x1b'));
+        let huge = num_rational::BigRational::new(1.into(), num_bigint::BigInt::from(3).pow(500u32));
+        assert_eq!(brief(&Value::Rational(std::rc::Rc::new(huge))), "a rational");
     }
 
     #[test]

@@ -490,11 +490,12 @@ impl Vm {
     fn call_builtin_with(&mut self, builtin: &'static Builtin, args: &[Value]) -> Result<Value> {
         builtin.check_arity(args.len())?;
         self.check_gates(builtin, args)?;
-        match builtin.func {
+        let result = match builtin.func {
             NativeFn::Pure(f) => f(args),
             NativeFn::Vm(f) => f(self, args),
             NativeFn::Owned(f) => f(&mut args.to_vec()),
-        }
+        };
+        result.map_err(|err| blamed(err, builtin))
     }
 
     /// Calls the builtin on the `argc` arguments in the stack from `start` (a call's
@@ -513,7 +514,7 @@ impl Vm {
             NativeFn::Owned(f) => f(&mut self.stack[args.clone()]),
         };
         clear_values(&mut self.stack[args]);
-        result
+        result.map_err(|err| blamed(err, builtin))
     }
 
     /// The permission checks of a gated builtin (only a restricted VM installs any).
@@ -1210,6 +1211,13 @@ impl Vm {
         overwrite(&mut self.stack[base - 1], result);
         None
     }
+}
+
+/// `err` on its way out of `builtin` (`Error::blame_builtin`).
+#[cold]
+fn blamed(mut err: Error, builtin: &'static Builtin) -> Error {
+    err.blame_builtin(builtin.name);
+    err
 }
 
 /// `null?`: nil or the empty list.

@@ -87,6 +87,11 @@ fn every_error_of_a_program_is_reported_not_only_the_first() {
     assert_eq!(diagnostics(&out.stderr_text()).len(), 1, "{}", out.stderr_text());
     assert!(out.stderr_text().starts_with("error: in macro m: if expects 2 or 3 args\n"), "{}", out.stderr_text());
 
+    // Also inside a top-level begin.
+    fs::write(dir.path().join("begin.sema"), "(begin (defmacro m (x) (if)) 1)\n(m (if))\n(if)\n").unwrap();
+    let out = semac(dir.path(), &["begin.sema"]);
+    assert_eq!(diagnostics(&out.stderr_text()), ["begin.sema:1:24: in macro m: if expects 2 or 3 args"]);
+
     // A flood of errors stops at twenty.
     fs::write(dir.path().join("flood.sema"), "(if)\n".repeat(500)).unwrap();
     let out = semac(dir.path(), &["flood.sema"]);
@@ -257,10 +262,10 @@ fn undefined_globals_and_wrong_argument_counts_are_warned_about_at_compile_time(
     assert_eq!(
         out.stderr_text().split("warning: `car`").next().unwrap(),
         "warning: `prinltn` is not defined anywhere in the program\n \
-         --> app.sema:4:2\n  \
+         --> app.sema:4:1\n  \
          |\n\
          4 | (prinltn (inc 1 2))\n  \
-         |  ^^^^^^^\n  \
+         | ^^^^^^^^^^^^^^^^^^^\n  \
          |\n  \
          = help: did you mean `println`?\n\n\
          warning: `inc` takes 1 argument, but this call passes 2\n \
@@ -273,8 +278,8 @@ fn undefined_globals_and_wrong_argument_counts_are_warned_about_at_compile_time(
         diagnostics(&out.stderr_text())[2..],
         [
             "app.sema:5:10: warning: `car` takes 1 argument, but this call passes 2",
-            "app.sema:5:27: warning: `string-lenght` is not defined anywhere in the program",
-            "app.sema:5:49: warning: `v` is not defined anywhere in the program",
+            "app.sema:5:26: warning: `string-lenght` is not defined anywhere in the program",
+            "app.sema:5:48: warning: `v` is not defined anywhere in the program",
         ]
     );
     assert!(out.stderr_text().contains("  = help: did you mean `string-length`?\n"));
@@ -304,8 +309,20 @@ fn a_flood_of_warnings_is_cut_short() {
     assert!(out.success(), "{}", out.describe_end());
     let warnings = diagnostics(&out.stderr_text());
     assert_eq!(warnings.len(), 101, "{}", out.stderr_text());
-    assert_eq!(warnings[0], "app.sema:1:2: warning: `undefined-0` is not defined anywhere in the program");
+    assert_eq!(warnings[0], "app.sema:1:1: warning: `undefined-0` is not defined anywhere in the program");
     assert_eq!(warnings[100], "warning: 902 more warnings like these not shown");
+}
+
+#[test]
+fn a_flood_of_warnings_from_lowering_is_cut_short_too() {
+    let dir = TempDir::new("cli-lowering-warning-flood");
+    fs::write(dir.path().join("app.sema"), format!("(define p \"x.sema\")\n{}", "(load p)\n".repeat(150))).unwrap();
+    let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
+    assert!(out.success(), "{}", out.describe_end());
+    let warnings = diagnostics(&out.stderr_text());
+    assert_eq!(warnings.len(), 101);
+    assert_eq!(warnings[99], "app.sema:101:1: warning: the path is not a literal string, so the file cannot be compiled into the bundle");
+    assert_eq!(warnings[100], "warning: 50 more warnings like these not shown");
 }
 
 #[test]
@@ -332,6 +349,6 @@ fn a_megabyte_long_unknown_name_gets_its_warning_without_a_search_for_a_suggesti
     let out = semac(dir.path(), &["app.sema", "-o", "app.semb"]);
     assert!(out.success(), "{}", out.describe_end());
     let warning = first_diagnostic(&out.stderr_text()).unwrap_or_default();
-    assert!(warning.starts_with("app.sema:2:2: warning: `bbbb"), "{}", &warning[..200]);
+    assert!(warning.starts_with("app.sema:2:1: warning: `bbbb"), "{}", &warning[..200]);
     assert!(warning.ends_with("b` is not defined anywhere in the program"), "{}", &warning[..200]);
 }

@@ -79,6 +79,8 @@ fn read_expected(source: &Path) -> Result<Expected, String> {
         format!("missing or unreadable expected-output file {}: {e}", sib("out").display())
     })?;
     let first_stderr_lines = match fs::read_to_string(sib("err")) {
+        // An empty file: stderr's first line is empty (nothing written).
+        Ok(text) if text.is_empty() => Some(vec![String::new()]),
         Ok(text) => Some(text.lines().map(|line| line.trim_end_matches('\r').to_string()).collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {}: {e}", sib("err").display())),
@@ -102,7 +104,8 @@ fn read_expected(source: &Path) -> Result<Expected, String> {
 /// How the first lines of `stderr` differ from the `.err` file, if they do.
 fn stderr_start_differs(expected: &Expected, stderr: &str) -> Option<String> {
     let want = expected.first_stderr_lines.as_ref()?;
-    let got: Vec<&str> = stderr.lines().take(want.len()).map(|line| line.trim_end_matches('\r')).collect();
+    // A line stderr does not have reads as empty.
+    let got: Vec<&str> = stderr.lines().chain(std::iter::repeat("")).take(want.len()).map(|line| line.trim_end_matches('\r')).collect();
     (got != *want).then(|| format!("first stderr lines differ:\n  - {}\n  + {}", want.join("\n    "), got.join("\n    ")))
 }
 

@@ -94,6 +94,8 @@ fn the_caret_names_the_builtin_and_the_value_it_refused_in_brief() {
         (format!("(println (car \"{}\"))\n", "x".repeat(100)), format!("   |          {} car: expected list or vector, got \"{}...\" (100 characters)", "^".repeat(108), "x".repeat(24))),
         ("(println (string-length (range 1000)))\n".to_string(), "   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ string-length: expected string, got a list of 1000 items".to_string()),
         ("(println (string-upcase [1 (list 2 3) \"x\"]))\n".to_string(), "   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ string-upcase: expected string, got [1 (2 3) \"x\"]".to_string()),
+        // The builtin that refused it, not the one that called it.
+        ("(println (map car '(1)))\n".to_string(), "   |          ^^^^^^^^^^^^^^ car: expected list or vector, got 1".to_string()),
         ("(println (nth [1 2] :k))\n".to_string(), "   |          ^^^^^^^^^^^^^^ nth: expected int, got :k".to_string()),
     ];
     for (source, caret_line) in cases {
