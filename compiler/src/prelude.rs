@@ -29,6 +29,8 @@ const MACROS: &[&str] = &[
     "with-stream",
     "with-open",
     "message",
+    "async",
+    "await",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -77,8 +79,23 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "for/fold" => for_fold(args, span),
         "with-stream" | "with-open" => with_stream(name, args, span),
         "message" => message(args, span),
+        "async" => async_body(args, span),
+        "await" => match args {
+            [promise] => Ok(list(vec![sym("async/await", span), promise.clone()], span)),
+            _ => error(span, format!("await expects 1 args, got {}", args.len())),
+        },
         _ => error(span, format!("unknown macro {name}")),
     }
+}
+
+/// `(async body...)` → `(async/spawn (fn () body...))`: the body runs as a task.
+fn async_body(args: &[Syntax], span: Span) -> Result<Syntax> {
+    if args.is_empty() {
+        return error(span, "async expects 1+ args, got 0");
+    }
+    let mut thunk = vec![sym("fn", span), list(Vec::new(), span)];
+    thunk.extend(args.iter().cloned());
+    Ok(list(vec![sym("async/spawn", span), list(thunk, span)], span))
 }
 
 /// `(dotimes (i n) body...)` → `(do ((i 0 (+ i 1))) ((= i n)) body...)`.

@@ -16,9 +16,12 @@ use crate::value::{SortedMap, Value};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A raised error. Boxed so `Result<Value>` stays two words.
+/// A raised error. Boxed so `Result<Value>` stays two words. A clone is the same
+/// error raised again (a rejected promise awaited twice).
+#[derive(Clone)]
 pub struct Error(Box<ErrorData>);
 
+#[derive(Clone)]
 pub struct ErrorData {
     pub kind: ErrorKind,
     pub message: String,
@@ -36,6 +39,10 @@ pub struct ErrorData {
     /// The builtin whose own code raised it (`car` inside `(map car xs)`), when one
     /// did: the failing instruction names only the outermost builtin.
     pub builtin: Option<&'static str>,
+    /// The report's first line names the refused value too, as upstream's async and
+    /// channel operations do: `expected channel, got int (5)` (the message, and so a
+    /// handler's `:message`, does not).
+    pub shows_refused: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +103,7 @@ impl ErrorKeys {
     }
 }
 
+#[derive(Clone)]
 pub enum ErrorKind {
     Eval,
     Type { expected: String, got: String },
@@ -115,7 +123,7 @@ pub enum ErrorKind {
 
 impl Error {
     fn new(kind: ErrorKind, message: String) -> Error {
-        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false, refused: None, builtin: None }))
+        Error(Box::new(ErrorData { kind, message, trace: Vec::new(), raised_at: None, stdout_closed: false, refused: None, builtin: None, shows_refused: false }))
     }
 
     pub fn eval(message: impl Into<String>) -> Error {
@@ -127,6 +135,19 @@ impl Error {
         let mut err = Error::type_error_named(expected, got.type_name());
         err.0.refused = Some(got.clone());
         err
+    }
+
+    /// `type_error`, with the value in the report's first line (`ErrorData::shows_refused`).
+    pub fn type_error_showing(expected: &str, got: &Value) -> Error {
+        let mut err = Error::type_error(expected, got);
+        err.0.shows_refused = true;
+        err
+    }
+
+    /// An error that is a map (upstream's conditions: `:timeout`, `:cancelled`): a
+    /// handler gets the map itself, the report says its message.
+    pub fn condition(map: Value, message: String) -> Error {
+        Error::new(ErrorKind::Rethrown { map }, message)
     }
 
     pub fn type_error_named(expected: &str, got: &str) -> Error {
@@ -301,7 +322,10 @@ impl Error {
         let message = &self.0.message;
         match &self.0.kind {
             ErrorKind::Eval => format!("Eval error: {message}"),
-            ErrorKind::Type { .. } => format!("Type error: {message}"),
+            ErrorKind::Type { .. } => match self.0.refused.as_ref().filter(|_| self.0.shows_refused) {
+                Some(value) => format!("Type error: {message} ({})", shown_briefly(value)),
+                None => format!("Type error: {message}"),
+            },
             ErrorKind::Arity => format!("Arity error: {message}"),
             ErrorKind::Unbound { .. } => message.clone(),
             ErrorKind::User { .. } => format!("User exception: {message}"),
@@ -311,6 +335,17 @@ impl Error {
             ErrorKind::OutOfFuel => format!("Eval error: {message}"),
             ErrorKind::PermissionDenied { .. } => message.clone(),
         }
+    }
+}
+
+/// A value as a type error's first line shows it: its written form, cut to 39
+/// characters and `…` past 40.
+fn shown_briefly(value: &Value) -> String {
+    let text = repr(value);
+    if text.chars().count() > 40 {
+        text.chars().take(39).chain(std::iter::once('…')).collect()
+    } else {
+        text
     }
 }
 

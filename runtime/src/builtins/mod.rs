@@ -17,6 +17,7 @@ pub mod arrays;
 pub mod collections;
 pub mod complex;
 pub mod comprehensions;
+pub mod concurrency;
 pub mod console;
 pub mod crypto;
 pub mod csv;
@@ -163,6 +164,7 @@ static CORE: &[&[Builtin]] = &[
     messages::BUILTINS,
     pty::BUILTINS,
     fswatch::BUILTINS,
+    concurrency::BUILTINS,
 ];
 
 /// The library areas built on other crates, in two tiers so that an executable carries
