@@ -119,6 +119,9 @@ pub enum ErrorKind {
     OutOfFuel,
     /// The run's permissions (`--sandbox`, `--allow-*`) do not allow the call.
     PermissionDenied { function: String, capability: String },
+    /// Not an error: the running task waits (vm/tasks.rs). It passes up to the task
+    /// driver without unwinding anything.
+    Park,
 }
 
 impl Error {
@@ -204,7 +207,16 @@ impl Error {
 
     /// Whether a `try` handler may catch it.
     pub fn catchable(&self) -> bool {
-        !matches!(self.0.kind, ErrorKind::OutOfFuel)
+        !matches!(self.0.kind, ErrorKind::OutOfFuel | ErrorKind::Park)
+    }
+
+    /// The running task waits (`ErrorKind::Park`).
+    pub fn park() -> Error {
+        Error::new(ErrorKind::Park, String::new())
+    }
+
+    pub fn is_park(&self) -> bool {
+        matches!(self.0.kind, ErrorKind::Park)
     }
 
     pub fn reader(message: impl Into<String>) -> Error {
@@ -300,7 +312,7 @@ impl Error {
             ErrorKind::Io => k.io,
             ErrorKind::Reader => k.reader,
             ErrorKind::Rethrown { .. } => unreachable!("handled above"),
-            ErrorKind::OutOfFuel => k.eval,
+            ErrorKind::OutOfFuel | ErrorKind::Park => k.eval,
             ErrorKind::PermissionDenied { function, capability } => {
                 map.insert(kw(Sym::intern("function")), Value::str(function.clone()));
                 map.insert(kw(Sym::intern("capability")), Value::str(capability.clone()));
@@ -333,7 +345,7 @@ impl Error {
             ErrorKind::Reader => format!("Reader error: {message}"),
             ErrorKind::Rethrown { .. } => message.clone(),
             ErrorKind::OutOfFuel => format!("Eval error: {message}"),
-            ErrorKind::PermissionDenied { .. } => message.clone(),
+            ErrorKind::PermissionDenied { .. } | ErrorKind::Park => message.clone(),
         }
     }
 }

@@ -25,6 +25,8 @@ use crate::list::List;
 use crate::program::{FuncProto, Program};
 use crate::value::{Captures, Closure, SortedMap, Value};
 
+mod tasks;
+
 /// Most frames live at once (non-tail recursion depth).
 pub const MAX_FRAMES: usize = 100_000;
 /// Most nested re-entries of `run` from builtins that call functions.
@@ -53,7 +55,11 @@ struct Frames {
 
 impl Frames {
     fn new() -> Frames {
-        Frames { slots: Vec::with_capacity(64), len: 0 }
+        Frames::with_capacity(64)
+    }
+
+    fn with_capacity(capacity: usize) -> Frames {
+        Frames { slots: Vec::with_capacity(capacity), len: 0 }
     }
 
     fn len(&self) -> usize {
@@ -169,6 +175,13 @@ pub struct Vm {
     deadline: Option<std::time::Instant>,
     /// What the program may reach outside (checked by gated builtins only).
     policy: std::rc::Rc<crate::permissions::Policy>,
+    /// The program's async tasks, once one waits or is spawned (vm/tasks.rs).
+    scheduler: Option<Box<tasks::Scheduler>>,
+    /// The `nesting` at which tasks' own code runs, while `run_program` drives them.
+    task_nesting: Option<usize>,
+    /// Whether the builtin being called was called from bytecode (not from another
+    /// builtin): only then can it make its task wait.
+    called_from_bytecode: bool,
 }
 
 /// How many units of fuel pass between two looks at the clock.
@@ -269,6 +282,9 @@ impl Vm {
             evaluator: None,
             deadline: None,
             policy: std::rc::Rc::default(),
+            scheduler: None,
+            task_nesting: None,
+            called_from_bytecode: false,
         };
         for builtin in builtins::all() {
             vm.define_global(Sym::intern(builtin.name), Value::Native(builtin));
@@ -397,7 +413,12 @@ impl Vm {
             self.globals.resize(Sym::count(), None);
         }
         let entry = Rc::new(Closure { proto: self.program.entry.clone(), captures: Captures::NONE });
-        self.call(&Value::Closure(entry), &[])
+        // The top level is the first task: it and the tasks it spawns run here.
+        let outer = self.task_nesting.replace(self.nesting + 1);
+        let first_step = self.call(&Value::Closure(entry), &[]);
+        let result = self.drive(first_step);
+        self.task_nesting = outer;
+        result
     }
 
     /// Calls any callable value with `args` and returns its result. Builtins that take
@@ -480,8 +501,9 @@ impl Vm {
         self.nesting += 1;
         let result = self.run(depth);
         self.nesting -= 1;
-        // A returning frame reset its registers; an unwound one did not.
-        if result.is_err() {
+        // A returning frame reset its registers; an unwound one did not. A waiting
+        // task keeps everything (vm/tasks.rs).
+        if result.as_ref().is_err_and(|err| !err.is_park()) {
             self.truncate_stack(at);
         }
         result
@@ -492,7 +514,10 @@ impl Vm {
         self.check_gates(builtin, args)?;
         let result = match builtin.func {
             NativeFn::Pure(f) => f(args),
-            NativeFn::Vm(f) => f(self, args),
+            NativeFn::Vm(f) => {
+                self.called_from_bytecode = false;
+                f(self, args)
+            }
             NativeFn::Owned(f) => f(&mut args.to_vec()),
         };
         result.map_err(|err| blamed(err, builtin))
@@ -509,6 +534,7 @@ impl Vm {
             NativeFn::Pure(f) => f(&self.stack[args.clone()]),
             NativeFn::Vm(f) => {
                 let taken: Vec<Value> = self.stack[args.clone()].iter_mut().map(std::mem::take).collect();
+                self.called_from_bytecode = true;
                 f(self, &taken)
             }
             NativeFn::Owned(f) => f(&mut self.stack[args.clone()]),
@@ -554,9 +580,25 @@ impl Vm {
     /// Runs until the frame at index `stop_depth` returns, handling errors raised
     /// inside this invocation.
     fn run(&mut self, stop_depth: usize) -> Result<Value> {
+        self.run_after(stop_depth, None)
+    }
+
+    /// `run`, raising `err` first where the top frame stands (a task resumed with
+    /// the error of what it waited for).
+    fn run_raising(&mut self, stop_depth: usize, err: Error) -> Result<Value> {
+        self.run_after(stop_depth, Some(err))
+    }
+
+    fn run_after(&mut self, stop_depth: usize, mut raised: Option<Error>) -> Result<Value> {
         loop {
-            match self.execute(stop_depth) {
+            let step = match raised.take() {
+                Some(err) => Err(err),
+                None => self.execute(stop_depth),
+            };
+            match step {
                 Ok(value) => return Ok(value),
+                // The task waits: its frames stay (vm/tasks.rs).
+                Err(err) if err.is_park() => return Err(err),
                 Err(mut err) => {
                     // This invocation's frames, below those of a nested invocation
                     // (a builtin's callback) the error came up through.
