@@ -580,56 +580,63 @@ impl Vm {
     /// Runs until the frame at index `stop_depth` returns, handling errors raised
     /// inside this invocation.
     fn run(&mut self, stop_depth: usize) -> Result<Value> {
-        self.run_after(stop_depth, None)
+        loop {
+            match self.execute(stop_depth) {
+                Ok(value) => return Ok(value),
+                Err(err) => {
+                    if let Some(end) = self.unwind(err, stop_depth) {
+                        return end;
+                    }
+                }
+            }
+        }
     }
 
     /// `run`, raising `err` first where the top frame stands (a task resumed with
     /// the error of what it waited for).
     fn run_raising(&mut self, stop_depth: usize, err: Error) -> Result<Value> {
-        self.run_after(stop_depth, Some(err))
+        match self.unwind(err, stop_depth) {
+            Some(end) => end,
+            None => self.run(stop_depth),
+        }
     }
 
-    fn run_after(&mut self, stop_depth: usize, mut raised: Option<Error>) -> Result<Value> {
-        loop {
-            let step = match raised.take() {
-                Some(err) => Err(err),
-                None => self.execute(stop_depth),
-            };
-            match step {
-                Ok(value) => return Ok(value),
-                // The task waits: its frames stay (vm/tasks.rs).
-                Err(err) if err.is_park() => return Err(err),
-                Err(mut err) => {
-                    // This invocation's frames, below those of a nested invocation
-                    // (a builtin's callback) the error came up through.
-                    self.record_trace(&mut err, stop_depth);
-                    match self.handlers.last() {
-                        Some(handler) if handler.frame >= stop_depth && err.catchable() => {
-                            // Entering a handler pays fuel: a handler can loop back
-                            // through a throw without any jump.
-                            if let Err(err) = self.burn_fuel() {
-                                self.frames.truncate(stop_depth);
-                                self.drop_handlers_above(stop_depth);
-                                return Err(err);
-                            }
-                            let handler = self.handlers.pop().expect("checked above");
-                            self.frames.truncate(handler.frame + 1);
-                            let frame = self.frames.at_mut(handler.frame);
-                            frame.pc = handler.target;
-                            let (base, end) = (frame.base, frame.base + frame.closure.proto.registers as usize);
-                            // What the unwound frames held is dropped; the stack keeps its
-                            // length, which callers' frames may reach beyond `end`.
-                            extend_nil(&mut self.stack, end);
-                            clear_values(&mut self.stack[end..]);
-                            self.stack[base + handler.dst] = err.to_map();
-                        }
-                        _ => {
-                            self.frames.truncate(stop_depth);
-                            self.drop_handlers_above(stop_depth);
-                            return Err(err);
-                        }
-                    }
+    /// Handles an error raised in this invocation of `run`: a handler catches it
+    /// (`None`: the run goes on there), or it ends the run.
+    #[inline(never)]
+    fn unwind(&mut self, mut err: Error, stop_depth: usize) -> Option<Result<Value>> {
+        // The task waits: its frames stay (vm/tasks.rs).
+        if err.is_park() {
+            return Some(Err(err));
+        }
+        // This invocation's frames, below those of a nested invocation
+        // (a builtin's callback) the error came up through.
+        self.record_trace(&mut err, stop_depth);
+        match self.handlers.last() {
+            Some(handler) if handler.frame >= stop_depth && err.catchable() => {
+                // Entering a handler pays fuel: a handler can loop back
+                // through a throw without any jump.
+                if let Err(err) = self.burn_fuel() {
+                    self.frames.truncate(stop_depth);
+                    self.drop_handlers_above(stop_depth);
+                    return Some(Err(err));
                 }
+                let handler = self.handlers.pop().expect("checked above");
+                self.frames.truncate(handler.frame + 1);
+                let frame = self.frames.at_mut(handler.frame);
+                frame.pc = handler.target;
+                let (base, end) = (frame.base, frame.base + frame.closure.proto.registers as usize);
+                // What the unwound frames held is dropped; the stack keeps its
+                // length, which callers' frames may reach beyond `end`.
+                extend_nil(&mut self.stack, end);
+                clear_values(&mut self.stack[end..]);
+                self.stack[base + handler.dst] = err.to_map();
+                None
+            }
+            _ => {
+                self.frames.truncate(stop_depth);
+                self.drop_handlers_above(stop_depth);
+                Some(Err(err))
             }
         }
     }

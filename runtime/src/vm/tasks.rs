@@ -63,16 +63,24 @@ struct Task {
     resume: Option<Result<Value>>,
     /// Its promise (none for the top level).
     promise: Option<Value>,
-    /// The task that spawned it: cancelling that cancels this one.
-    parent: TaskId,
-    /// Counts its waits: a wake-up or a timer of an earlier wait is stale.
+    /// The task that spawned it (and that task's generation): cancelling that
+    /// cancels this one.
+    parent: (TaskId, u64),
+    /// Counts the tasks that had its slot: a queue entry of an earlier one is stale.
+    generation: u64,
+    /// Counts its waits (and its slot's earlier tasks'): a wake-up or a timer of an
+    /// earlier wait is stale.
     epoch: u64,
     cancel_requested: bool,
 }
 
 pub(super) struct Scheduler {
+    /// The tasks by slot; a finished task's slot is reused (`free`), so a long run
+    /// that spawns millions of tasks one after another stays small.
     tasks: Vec<Task>,
-    ready: VecDeque<TaskId>,
+    free: Vec<TaskId>,
+    /// Tasks and the generation of their slot.
+    ready: VecDeque<(TaskId, u64)>,
     /// Deadline, then the order timers were set: equal deadlines fire in that order.
     timers: BinaryHeap<Reverse<(Instant, u64, TaskId, u64)>>,
     timers_set: u64,
@@ -93,12 +101,14 @@ impl Scheduler {
             context: None,
             resume: None,
             promise: None,
-            parent: ROOT,
+            parent: (ROOT, 0),
+            generation: 0,
             epoch: 0,
             cancel_requested: false,
         };
         Scheduler {
             tasks: vec![root],
+            free: Vec::new(),
             ready: VecDeque::new(),
             timers: BinaryHeap::new(),
             timers_set: 0,
@@ -126,7 +136,7 @@ impl Scheduler {
         let entry = &mut self.tasks[task];
         entry.state = State::Ready;
         entry.resume = Some(result);
-        self.ready.push_back(task);
+        self.ready.push_back((task, entry.generation));
     }
 }
 
@@ -184,23 +194,33 @@ impl Vm {
         }
         let may_wait = self.may_wait();
         let scheduler = self.scheduler();
-        let id = scheduler.tasks.len();
+        let current = scheduler.current;
+        let parent = (current, scheduler.tasks[current].generation);
+        let (id, generation, epoch) = match scheduler.free.pop() {
+            Some(id) => (id, scheduler.tasks[id].generation + 1, scheduler.tasks[id].epoch + 1),
+            None => (scheduler.tasks.len(), 0, 0),
+        };
         let promise = pending_promise(id);
-        let parent = scheduler.current;
-        scheduler.tasks.push(Task {
+        let task = Task {
             state: State::New(thunk),
             context: None,
             resume: None,
             promise: Some(promise.clone()),
             parent,
-            epoch: 0,
+            generation,
+            epoch,
             cancel_requested: false,
-        });
+        };
+        if id == scheduler.tasks.len() {
+            scheduler.tasks.push(task);
+        } else {
+            scheduler.tasks[id] = task;
+        }
         if may_wait {
             scheduler.spawned.push(id);
             self.give_way(Ok(promise))
         } else {
-            scheduler.ready.push_back(id);
+            scheduler.ready.push_back((id, generation));
             Ok(promise)
         }
     }
@@ -225,11 +245,11 @@ impl Vm {
 
     /// Marks the tasks `task` spawned for cancelling: no longer pending, cancelled
     /// when they come out of the ready queue.
-    fn cancel_children(&mut self, task: TaskId) {
+    fn cancel_children(&mut self, task: TaskId, generation: u64) {
         let scheduler = self.scheduler();
         for child in 0..scheduler.tasks.len() {
             let entry = &mut scheduler.tasks[child];
-            if child == task || entry.parent != task || entry.cancel_requested || matches!(entry.state, State::Done) {
+            if child == task || entry.parent != (task, generation) || entry.cancel_requested || matches!(entry.state, State::Done) {
                 continue;
             }
             entry.cancel_requested = true;
@@ -238,7 +258,7 @@ impl Vm {
             }
             if !matches!(entry.state, State::Running | State::Ready | State::New(_)) {
                 entry.state = State::Ready;
-                scheduler.ready.push_back(child);
+                scheduler.ready.push_back((child, entry.generation));
             }
         }
     }
@@ -307,9 +327,9 @@ impl Vm {
             self.after_step(step, &mut root_result);
             let next = loop {
                 let scheduler = self.scheduler();
-                if let Some(task) = scheduler.ready.pop_front() {
+                if let Some((task, generation)) = scheduler.ready.pop_front() {
                     let entry = &scheduler.tasks[task];
-                    if !matches!(entry.state, State::Ready | State::New(_)) {
+                    if entry.generation != generation || !matches!(entry.state, State::Ready | State::New(_)) {
                         continue;
                     }
                     if entry.cancel_requested {
@@ -370,8 +390,9 @@ impl Vm {
         }
         let scheduler = self.scheduler();
         for child in std::mem::take(&mut scheduler.spawned) {
-            if matches!(scheduler.tasks[child].state, State::New(_)) {
-                scheduler.ready.push_back(child);
+            let entry = &scheduler.tasks[child];
+            if matches!(entry.state, State::New(_)) {
+                scheduler.ready.push_back((child, entry.generation));
             }
         }
     }
@@ -407,14 +428,17 @@ impl Vm {
     }
 
     /// Ends `task`: its promise settles with `step` (a cancelled task's with
-    /// cancellation, `None`), its waiters are woken, its context is dropped.
+    /// cancellation, `None`), its waiters are woken, its context is dropped and its
+    /// slot freed.
     fn finish_task(&mut self, task: TaskId, step: Option<Result<Value>>) {
         let scheduler = self.scheduler();
         let entry = &mut scheduler.tasks[task];
         entry.state = State::Done;
         entry.context = None;
         entry.resume = None;
+        let generation = entry.generation;
         let Some(promise) = entry.promise.take() else { return };
+        scheduler.free.push(task);
         let outcome = match step {
             _ if entry.cancel_requested => Outcome::Cancelled,
             Some(Ok(value)) => Outcome::Resolved(value),
@@ -427,7 +451,7 @@ impl Vm {
         }
         self.notify(&promise);
         if cancelled {
-            self.cancel_children(task);
+            self.cancel_children(task, generation);
         }
     }
 
