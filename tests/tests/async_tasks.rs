@@ -29,6 +29,12 @@ fn fuel_and_max_seconds_bound_a_run_of_tasks() {
     let (out, _) = run("tasks-fuel", spinning, &["--fuel", "100000"]);
     assert_eq!(out.code(), Some(124), "{}", out.describe_end());
     assert_eq!(out.stdout_text(), "spawned\n");
+    // The budget runs out in the top level while another task is ready: the run
+    // ends there, it does not go on with that task.
+    let both = "(async (let loop () (loop)))\n(let loop () (loop))\n";
+    let (out, elapsed) = run("tasks-fuel-both", both, &["--fuel", "100000"]);
+    assert_eq!(out.code(), Some(124), "{}", out.describe_end());
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
     // Tasks asleep for an hour: the time limit ends the run, not the sleep.
     let sleeping = "(define ts (map (fn (i) (async (async/sleep 3600000) i)) (range 3)))\n(println (async/all ts))\n";
     let (out, elapsed) = run("tasks-seconds", sleeping, &["--max-seconds", "0.5"]);

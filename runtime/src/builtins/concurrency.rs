@@ -14,7 +14,10 @@ use crate::error::{Error, Result};
 use crate::value::{Resource, Value};
 
 pub static BUILTINS: &[Builtin] = &[
-    pure("channel/new", 0, Some(1), channel_new),
+    with_vm("channel/new", 0, Some(1), |vm, a| {
+        let channel = channel_new(a)?;
+        vm.give_way(Ok(channel))
+    }),
     pure("channel?", 1, Some(1), |a| Ok(Value::Bool(as_channel(&a[0]).is_some()))),
     with_vm("channel/send", 2, Some(2), |vm, a| {
         channel(&a[0])?;
@@ -137,7 +140,7 @@ const MOST_MILLISECONDS: f64 = 86_400_000.0;
 pub struct Channel {
     state: RefCell<ChannelState>,
     /// Tasks waiting to send or receive, in the order they came (vm/tasks.rs).
-    pub(crate) waiters: RefCell<Vec<Waiter>>,
+    pub(crate) waiters: RefCell<VecDeque<Waiter>>,
 }
 
 /// A task waiting, and which of its waits (stale ones are skipped: vm/tasks.rs).
@@ -199,7 +202,7 @@ pub struct AsyncPromise {
     /// The spawned task that settles it (`async/cancel`), while it runs.
     pub(crate) task: Cell<Option<usize>>,
     /// Tasks waiting for it to settle, in the order they came.
-    pub(crate) waiters: RefCell<Vec<Waiter>>,
+    pub(crate) waiters: RefCell<VecDeque<Waiter>>,
     /// Its task is to be cancelled (its spawner was): no longer pending.
     pub(crate) cancelling: Cell<bool>,
 }

@@ -17,6 +17,7 @@
 //! operation does) is skipped.
 
 use std::cmp::Reverse;
+use std::cell::RefCell;
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -72,6 +73,8 @@ struct Task {
     /// earlier wait is stale.
     epoch: u64,
     cancel_requested: bool,
+    /// Whether it spawned a task (cancelling it looks for them only then).
+    spawned_any: bool,
 }
 
 pub(super) struct Scheduler {
@@ -105,6 +108,7 @@ impl Scheduler {
             generation: 0,
             epoch: 0,
             cancel_requested: false,
+            spawned_any: false,
         };
         Scheduler {
             tasks: vec![root],
@@ -120,6 +124,15 @@ impl Scheduler {
     }
 
     fn set_timer(&mut self, ms: u64, task: TaskId) {
+        // Timers of waits that ended another way stay until they would fire: drop
+        // them whenever the heap has doubled.
+        if self.timers.len() >= 64 && self.timers.len().is_power_of_two() {
+            let tasks = &self.tasks;
+            self.timers.retain(|Reverse((_, _, task, epoch))| {
+                let entry = &tasks[*task];
+                matches!(entry.state, State::Waiting(_)) && entry.epoch == *epoch
+            });
+        }
         self.timers_set += 1;
         let deadline = Instant::now() + Duration::from_millis(ms);
         self.timers.push(Reverse((deadline, self.timers_set, task, self.tasks[task].epoch)));
@@ -129,6 +142,34 @@ impl Scheduler {
     fn is_current(&self, (task, epoch): Waiter) -> bool {
         let task = &self.tasks[task];
         matches!(task.state, State::Waiting(_)) && task.epoch == epoch
+    }
+
+    /// Whether `waiter`'s wait finishes now that `subject` changed: `None` while it
+    /// goes on waiting, `Some(None)` for a stale entry (to drop), else its result.
+    fn try_finish(&self, waiter: Waiter, subject: &Value) -> Option<Option<Result<Value>>> {
+        if !self.is_current(waiter) {
+            return Some(None);
+        }
+        let State::Waiting(wait) = &self.tasks[waiter.0].state else { return Some(None) };
+        // `async/all` of many promises: only the last to resolve looks at them all.
+        if let Wait::All(_, pending) = wait {
+            if as_promise(subject).is_some_and(|p| p.is_resolved()) && pending.get() > 1 {
+                pending.set(pending.get() - 1);
+                return None;
+            }
+        }
+        wait.try_finish().map(Some)
+    }
+
+    /// Adds `waiter` to a channel's or a promise's list, first dropping the stale
+    /// entries whenever the list has doubled (a promise raced against again and
+    /// again would otherwise collect them without end).
+    fn add_waiter(&self, list: &RefCell<VecDeque<Waiter>>, waiter: Waiter) {
+        let mut list = list.borrow_mut();
+        if list.len() >= 64 && list.len().is_power_of_two() {
+            list.retain(|&w| self.is_current(w));
+        }
+        list.push_back(waiter);
     }
 
     /// Ends `task`'s wait with `result`: to the back of the ready queue.
@@ -210,7 +251,9 @@ impl Vm {
             generation,
             epoch,
             cancel_requested: false,
+            spawned_any: false,
         };
+        scheduler.tasks[current].spawned_any = true;
         if id == scheduler.tasks.len() {
             scheduler.tasks.push(task);
         } else {
@@ -247,6 +290,9 @@ impl Vm {
     /// when they come out of the ready queue.
     fn cancel_children(&mut self, task: TaskId, generation: u64) {
         let scheduler = self.scheduler();
+        if !scheduler.tasks[task].spawned_any {
+            return;
+        }
         for child in 0..scheduler.tasks.len() {
             let entry = &mut scheduler.tasks[child];
             if child == task || entry.parent != (task, generation) || entry.cancel_requested || matches!(entry.state, State::Done) {
@@ -264,9 +310,10 @@ impl Vm {
     }
 
     /// Finishes the waits that a change of `subject` (a channel or a promise) lets
-    /// finish, in the order the tasks came; a closed channel wakes its senders first.
+    /// finish, in the order the tasks came.
     pub(crate) fn notify(&mut self, subject: &Value) {
-        let waiters = match (as_channel(subject), as_promise(subject)) {
+        let channel = as_channel(subject);
+        let waiters = match (channel, as_promise(subject)) {
             (Some(channel), _) => &channel.waiters,
             (_, Some(promise)) => &promise.waiters,
             _ => return,
@@ -275,44 +322,41 @@ impl Vm {
             return;
         }
         let Some(scheduler) = self.scheduler.as_mut() else { return };
-        let mut pending = std::mem::take(&mut *waiters.borrow_mut());
-        pending.retain(|&w| scheduler.is_current(w));
-        if as_channel(subject).is_some_and(|c| c.is_closed()) {
+        if channel.is_some_and(|c| !c.is_closed()) {
+            // An open channel's live waiters are all senders (it is full) or all
+            // receivers (it is empty): first come, first served, and the first that
+            // cannot finish ends the round.
+            loop {
+                let Some(&waiter) = waiters.borrow().front() else { break };
+                if let Some(result) = scheduler.try_finish(waiter, subject) {
+                    waiters.borrow_mut().pop_front();
+                    if let Some(result) = result {
+                        scheduler.make_ready(waiter.0, result);
+                    }
+                } else {
+                    break;
+                }
+            }
+            return;
+        }
+        // A settled promise or a closed channel ends every wait on it (a closed
+        // channel's senders first, as upstream's).
+        let mut pending: Vec<Waiter> = std::mem::take(&mut *waiters.borrow_mut()).into();
+        if channel.is_some() {
             let is_send = |&(task, _): &Waiter| matches!(scheduler.tasks[task].state, State::Waiting(Wait::Send(..)));
             let (senders, receivers): (Vec<Waiter>, Vec<Waiter>) = pending.iter().partition(|w| is_send(w));
             pending = senders.into_iter().chain(receivers).collect();
         }
-        // A wait finished here may change the subject again (a sender's value moves
-        // into the buffer): go round while any finishes.
-        loop {
-            let mut finished_any = false;
-            let mut still = Vec::with_capacity(pending.len());
-            for (task, epoch) in pending {
-                let State::Waiting(wait) = &scheduler.tasks[task].state else { continue };
-                // `async/all` of many promises: only the last to resolve looks at them all.
-                if let Wait::All(_, pending) = wait {
-                    if as_promise(subject).is_some_and(|p| p.is_resolved()) && pending.get() > 1 {
-                        pending.set(pending.get() - 1);
-                        still.push((task, epoch));
-                        continue;
-                    }
-                }
-                match wait.try_finish() {
-                    Some(result) => {
-                        scheduler.make_ready(task, result);
-                        finished_any = true;
-                    }
-                    None => still.push((task, epoch)),
-                }
-            }
-            pending = still;
-            if !finished_any || pending.is_empty() {
-                break;
+        let mut kept = VecDeque::new();
+        for waiter in pending {
+            match scheduler.try_finish(waiter, subject) {
+                Some(Some(result)) => scheduler.make_ready(waiter.0, result),
+                Some(None) => {}
+                None => kept.push_back(waiter),
             }
         }
         let mut list = waiters.borrow_mut();
-        let arrived_meanwhile = std::mem::take(&mut *list);
-        list.extend(pending);
+        let arrived_meanwhile = std::mem::replace(&mut *list, kept);
         list.extend(arrived_meanwhile);
     }
 
@@ -324,6 +368,10 @@ impl Vm {
         }
         let mut root_result = None;
         loop {
+            // A budget (--fuel, --max-seconds) ends the whole run, in whichever task.
+            if step.as_ref().is_err_and(|err| !err.is_park() && !err.catchable()) {
+                return step;
+            }
             self.after_step(step, &mut root_result);
             let next = loop {
                 let scheduler = self.scheduler();
@@ -414,11 +462,11 @@ impl Vm {
         let waiter = (task, scheduler.tasks[task].epoch);
         for promise in wait.promises() {
             if let Some(promise) = as_promise(promise) {
-                promise.waiters.borrow_mut().push(waiter);
+                scheduler.add_waiter(&promise.waiters, waiter);
             }
         }
         if let Some(channel) = wait.channel_waited_on().and_then(as_channel) {
-            channel.waiters.borrow_mut().push(waiter);
+            scheduler.add_waiter(&channel.waiters, waiter);
         }
         match wait {
             Wait::Sleep(ms) | Wait::Timeout { ms, .. } => scheduler.set_timer(ms, task),
@@ -492,6 +540,10 @@ impl Vm {
                 self.nesting += 1;
                 let step = self.go_on(result);
                 self.nesting -= 1;
+                // An error unwound the task's frames: drop what its registers held.
+                if step.as_ref().is_err_and(|err| !err.is_park()) {
+                    self.truncate_stack(0);
+                }
                 step
             }
         }
