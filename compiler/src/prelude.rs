@@ -31,6 +31,11 @@ const MACROS: &[&str] = &[
     "message",
     "async",
     "await",
+    "async/map",
+    "async/spawn-all",
+    "settled/ok?",
+    "settled/err?",
+    "settled-partition",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -80,11 +85,119 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "with-stream" | "with-open" => with_stream(name, args, span),
         "message" => message(args, span),
         "async" => async_body(args, span),
+        "async/map" => from_template(name, ASYNC_MAP, &["%f", "%items"], args, span),
+        "async/spawn-all" => from_template(name, ASYNC_SPAWN_ALL, &["%thunks"], args, span),
+        "settled/ok?" => from_template(name, "(contains? %r :ok)", &["%r"], args, span),
+        "settled/err?" => from_template(name, "(contains? %r :err)", &["%r"], args, span),
+        "settled-partition" => from_template(name, SETTLED_PARTITION, &["%results"], args, span),
         "await" => match args {
             [promise] => Ok(list(vec![sym("async/await", span), promise.clone()], span)),
             _ => error(span, format!("await expects 1 args, got {}", args.len())),
         },
         _ => error(span, format!("unknown macro {name}")),
+    }
+}
+
+/// `(async/map f items)`: a task per item computing `(f item)`, spawned in order from
+/// the caller's own code (a loop, not `map`: spawning gives way, which a builtin's
+/// callback cannot), then their values in order. The tasks are the call's: the first
+/// failure cancels the others before it is raised again (upstream's "owned" fan-out).
+const ASYNC_MAP: &str = "(let ((%am-f %f))
+  (%owned-all
+    (let %am-loop ((%am-xs %items) (%am-ps '()))
+      (if (null? %am-xs)
+        (reverse %am-ps)
+        (let ((%am-x (car %am-xs)))
+          (%am-loop (cdr %am-xs) (cons (async/spawn (fn () (%am-f %am-x))) %am-ps)))))))";
+
+/// `(async/spawn-all thunks)`: a task per thunk, as `async/map`.
+const ASYNC_SPAWN_ALL: &str = "(%owned-all
+  (let %sa-loop ((%sa-ts %thunks) (%sa-ps '()))
+    (if (null? %sa-ts)
+      (reverse %sa-ps)
+      (%sa-loop (cdr %sa-ts) (cons (async/spawn (car %sa-ts)) %sa-ps)))))";
+
+/// `(settled-partition results)`: the `{:ok v}` and `{:err e}` results apart.
+const SETTLED_PARTITION: &str = "(let ((%sp-rs %results))
+  {:ok (map (fn (%sp-r) (:ok %sp-r)) (filter (fn (%sp-r) (contains? %sp-r :ok)) %sp-rs))
+   :err (map (fn (%sp-r) (:err %sp-r)) (filter (fn (%sp-r) (contains? %sp-r :err)) %sp-rs))})";
+
+/// The values of the spawned tasks' promises `%ps`, in order; on the first failure
+/// the others are cancelled and it is raised again (used by the templates above).
+const OWNED_ALL: &str = "(let ((%oa-ps %ps))
+  (if (null? %oa-ps)
+    '()
+    (try (async/all %oa-ps)
+      (catch %oa-e
+        (let %oa-loop ((%oa-rest %oa-ps))
+          (when (not (null? %oa-rest))
+            (async/cancel (car %oa-rest))
+            (%oa-loop (cdr %oa-rest))))
+        (throw %oa-e)))))";
+
+/// A rewrite written as Sema text: the template read, `(%owned-all ps)` replaced by
+/// `OWNED_ALL`, and each placeholder symbol by the argument in its place (the call's
+/// arguments, in order). Template names start with `%`, as the runtime's internal
+/// builtins do: programs do not use such names.
+fn from_template(name: &str, template: &str, placeholders: &[&str], args: &[Syntax], span: Span) -> Result<Syntax> {
+    if args.len() != placeholders.len() {
+        return error(span, format!("{name} expects {} args, got {}", placeholders.len(), args.len()));
+    }
+    // The template's own forms take the call's position; the arguments keep theirs.
+    let read = |text: &str| {
+        let mut form = crate::reader::read_program(text).expect("a prelude template reads").remove(0);
+        set_span(&mut form, span);
+        form
+    };
+    let mut form = read(template);
+    expand_owned_all(&mut form, &read(OWNED_ALL));
+    substitute(&mut form, &|symbol| placeholders.iter().position(|p| *p == symbol).map(|i| args[i].clone()));
+    Ok(form)
+}
+
+/// Replaces each symbol for which `replacement` gives a form.
+fn substitute(form: &mut Syntax, replacement: &dyn Fn(&str) -> Option<Syntax>) {
+    match &mut form.kind {
+        SyntaxKind::Symbol(symbol) => {
+            if let Some(new) = replacement(symbol) {
+                *form = new;
+            }
+        }
+        SyntaxKind::List(items) | SyntaxKind::Vector(items) => items.iter_mut().for_each(|item| substitute(item, replacement)),
+        SyntaxKind::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+            substitute(k, replacement);
+            substitute(v, replacement);
+        }),
+        _ => {}
+    }
+}
+
+/// Replaces `(%owned-all ps)` by `owned_all` with `ps` in place of its `%ps`.
+fn expand_owned_all(form: &mut Syntax, owned_all: &Syntax) {
+    if let SyntaxKind::List(items) = &mut form.kind {
+        if let [head, promises] = &mut items[..] {
+            if head.as_symbol() == Some("%owned-all") {
+                let promises = promises.clone();
+                let mut expanded = owned_all.clone();
+                substitute(&mut expanded, &|symbol| (symbol == "%ps").then(|| promises.clone()));
+                *form = expanded;
+                return;
+            }
+        }
+        items.iter_mut().for_each(|item| expand_owned_all(item, owned_all));
+    }
+}
+
+/// Gives every form in `form` the position `span`.
+fn set_span(form: &mut Syntax, span: Span) {
+    form.span = span;
+    match &mut form.kind {
+        SyntaxKind::List(items) | SyntaxKind::Vector(items) => items.iter_mut().for_each(|item| set_span(item, span)),
+        SyntaxKind::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+            set_span(k, span);
+            set_span(v, span);
+        }),
+        _ => {}
     }
 }
 

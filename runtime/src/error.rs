@@ -410,7 +410,7 @@ fn error_map_message(value: &Value) -> Option<String> {
     let Value::Map(map) = value else { return None };
     let k = ErrorKeys::get();
     let Value::Keyword(kind) = map.get(&Value::Keyword(k.type_))? else { return None };
-    if ![k.eval, k.type_error, k.arity, k.unbound, k.user, k.io, k.reader].contains(kind) && kind.name() != "permission-denied" {
+    if ![k.eval, k.type_error, k.arity, k.unbound, k.user, k.io, k.reader].contains(kind) && !["permission-denied", "cancelled", "timeout"].contains(&kind.name().as_str()) {
         return None;
     }
     map.get(&Value::Keyword(k.message))?.as_str().map(str::to_string)
