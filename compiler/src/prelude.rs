@@ -36,6 +36,11 @@ const MACROS: &[&str] = &[
     "settled/ok?",
     "settled/err?",
     "settled-partition",
+    "async/pool-map",
+    "parallel",
+    "parallel-settled",
+    "pipeline",
+    "pipeline-settled",
 ];
 
 pub fn is_prelude_macro(name: &str) -> bool {
@@ -90,6 +95,24 @@ pub fn expand(name: &str, args: &[Syntax], span: Span) -> Result<Syntax> {
         "settled/ok?" => from_template(name, "(contains? %r :ok)", &["%r"], args, span),
         "settled/err?" => from_template(name, "(contains? %r :err)", &["%r"], args, span),
         "settled-partition" => from_template(name, SETTLED_PARTITION, &["%results"], args, span),
+        "async/pool-map" => from_template(name, POOL_MAP, &["%f", "%items", "%n"], args, span),
+        "parallel" | "parallel-settled" => {
+            let (thunks, n) = match args {
+                [thunks] => (thunks.clone(), int(8, span)),
+                [thunks, n] => (thunks.clone(), n.clone()),
+                _ => return error(span, format!("{name} expects 1-2 args, got {}", args.len())),
+            };
+            let call_thunk = read_template("(fn (%th) (%th))", span);
+            settled_results(name, fan_out(call_thunk, thunks, n, span)?, span)
+        }
+        "pipeline" | "pipeline-settled" => {
+            let Some((items, stages)) = args.split_first() else { return error(span, format!("{name} expects 1+ args, got 0")) };
+            let mut stage_list = vec![sym("list", span)];
+            stage_list.extend(stages.iter().cloned());
+            let through_stages = "(fn (%it) (foldl (fn (%acc %st) (%st %acc)) %it %stages))";
+            let worker = from_template(name, through_stages, &["%stages"], &[list(stage_list, span)], span)?;
+            settled_results(name, fan_out(worker, items.clone(), int(8, span), span)?, span)
+        }
         "await" => match args {
             [promise] => Ok(list(vec![sym("async/await", span), promise.clone()], span)),
             _ => error(span, format!("await expects 1 args, got {}", args.len())),
@@ -122,6 +145,70 @@ const SETTLED_PARTITION: &str = "(let ((%sp-rs %results))
   {:ok (map (fn (%sp-r) (:ok %sp-r)) (filter (fn (%sp-r) (contains? %sp-r :ok)) %sp-rs))
    :err (map (fn (%sp-r) (:err %sp-r)) (filter (fn (%sp-r) (contains? %sp-r :err)) %sp-rs))})";
 
+/// `(async/pool-map f items n)`: `async/map` with at most `n` of its tasks running
+/// `f` at once (a channel of `n` tokens: a task takes one before and gives it back
+/// after, failed or not).
+const POOL_MAP: &str = "(let ((%pm-f %f) (%pm-items %items) (%pm-n %n))
+  (if (<= %pm-n 0)
+    (error \"async/pool-map: concurrency must be a positive integer\")
+    (let ((%pm-sem (channel/new %pm-n)))
+      (let %pm-fill ((%pm-k %pm-n))
+        (when (> %pm-k 0) (channel/send %pm-sem #t) (%pm-fill (- %pm-k 1))))
+      (%owned-all
+        (let %pm-loop ((%pm-xs %pm-items) (%pm-ps '()))
+          (if (null? %pm-xs)
+            (reverse %pm-ps)
+            (let ((%pm-x (car %pm-xs)))
+              (%pm-loop (cdr %pm-xs)
+                (cons (async/spawn
+                        (fn ()
+                          (channel/recv %pm-sem)
+                          (let ((%pm-r (try {:ok (%pm-f %pm-x)} (catch %pm-e {:err %pm-e}))))
+                            (channel/send %pm-sem #t)
+                            (if (contains? %pm-r :err) (throw (:err %pm-r)) (:ok %pm-r)))))
+                      %pm-ps)))))))))";
+
+/// A task per item running `(wf item)`, at most `n` at once, each giving `{:ok v}`
+/// or `{:err e}`: their results in order (upstream's fan-out behind `parallel` and
+/// `pipeline`; the tasks are not cancelled when one fails).
+const FAN_OUT: &str = "(let ((%fo-wf %wf) (%fo-items %items) (%fo-sem (channel/new %n)))
+  (let %fo-fill ((%fo-k %n))
+    (when (> %fo-k 0) (channel/send %fo-sem #t) (%fo-fill (- %fo-k 1))))
+  (async/all
+    (let %fo-loop ((%fo-xs %fo-items) (%fo-ps '()))
+      (if (null? %fo-xs)
+        (reverse %fo-ps)
+        (let ((%fo-x (car %fo-xs)))
+          (%fo-loop (cdr %fo-xs)
+            (cons (async/spawn
+                    (fn ()
+                      (channel/recv %fo-sem)
+                      (let ((%fo-r (try {:ok (%fo-wf %fo-x)} (catch %fo-e {:err %fo-e}))))
+                        (channel/send %fo-sem #t)
+                        %fo-r)))
+                  %fo-ps)))))))";
+
+fn fan_out(worker: Syntax, items: Syntax, n: Syntax, span: Span) -> Result<Syntax> {
+    from_template("fan-out", FAN_OUT, &["%wf", "%items", "%n"], &[worker, items, n], span)
+}
+
+/// `parallel` and `pipeline` give each result's value (nil for a failure); their
+/// `-settled` forms the `{:ok v}`/`{:err e}` results themselves.
+fn settled_results(name: &str, results: Syntax, span: Span) -> Result<Syntax> {
+    if name.ends_with("-settled") {
+        return Ok(results);
+    }
+    let values = "(map (fn (%pr) (if (contains? %pr :err) nil (:ok %pr))) %results)";
+    from_template(name, values, &["%results"], &[results], span)
+}
+
+/// A template's text read, every form at `span`.
+fn read_template(text: &str, span: Span) -> Syntax {
+    let mut form = crate::reader::read_program(text).expect("a prelude template reads").remove(0);
+    set_span(&mut form, span);
+    form
+}
+
 /// The values of the spawned tasks' promises `%ps`, in order; on the first failure
 /// the others are cancelled and it is raised again (used by the templates above).
 const OWNED_ALL: &str = "(let ((%oa-ps %ps))
@@ -144,13 +231,8 @@ fn from_template(name: &str, template: &str, placeholders: &[&str], args: &[Synt
         return error(span, format!("{name} expects {} args, got {}", placeholders.len(), args.len()));
     }
     // The template's own forms take the call's position; the arguments keep theirs.
-    let read = |text: &str| {
-        let mut form = crate::reader::read_program(text).expect("a prelude template reads").remove(0);
-        set_span(&mut form, span);
-        form
-    };
-    let mut form = read(template);
-    expand_owned_all(&mut form, &read(OWNED_ALL));
+    let mut form = read_template(template, span);
+    expand_owned_all(&mut form, &read_template(OWNED_ALL, span));
     substitute(&mut form, &|symbol| placeholders.iter().position(|p| *p == symbol).map(|i| args[i].clone()));
     Ok(form)
 }
