@@ -9,6 +9,7 @@
 use std::fmt;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use sema_runtime::report::printable;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -118,19 +119,6 @@ impl fmt::Display for Diagnostic {
 /// The byte offset of the `n`th character of `text` (its length past the end).
 fn byte_at_char(text: &str, n: usize) -> usize {
     text.char_indices().nth(n).map_or(text.len(), |(at, _)| at)
-}
-
-/// `text` safe to print on a terminal: control characters (a newline too: it could
-/// start a line that looks like another diagnostic) become `?` and a tab a space (a
-/// source line, a file name or a macro's message could carry escape sequences).
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' => ' ',
-            c if c.is_control() => '?',
-            c => c,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -291,9 +291,10 @@ fn source_line(name: &str, line: u32) -> Option<String> {
     Some(printable(&cut))
 }
 
-/// `text` safe to print: control characters (a terminal's escape sequences) become
-/// `?`, a tab one space (so a caret below lines up).
-fn printable(text: &str) -> String {
+/// `text` safe to print: control characters (a terminal's escape sequences, a
+/// newline that could fake another line of a report) become `?`, a tab one space
+/// (so a caret below lines up). The compiler's diagnostics use it too.
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t' => ' ',
